@@ -1,0 +1,1 @@
+"""territoires' geospatial core: sources → territories → schemes → coverage. No web code here."""

@@ -1,0 +1,84 @@
+"""Reading boundary files: CRS checks, geometry repair, and a report of what was changed."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo.errors import InputError, Problem
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass
+class ReadReport:
+    """What reading boundary files changed: repaired geometries and reprojected files."""
+
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (file, code)
+    reprojected: list[tuple[str, str]] = field(default_factory=list)  # (file, from CRS)
+
+
+def read_boundaries(path: Path, report: ReadReport, columns: tuple[str, ...] = ("code", "nom")) -> gpd.GeoDataFrame:
+    """Read one boundary file into WGS 84 with valid geometries.
+
+    A file in another CRS is reprojected from its declared CRS; a file with no CRS is taken as
+    WGS 84 only when its coordinates are plausible longitudes/latitudes, and refused otherwise.
+    Invalid geometries are repaired with make_valid and listed in ``report``.
+    """
+    name = str(path)
+    try:
+        gdf = pyogrio.read_dataframe(path, use_arrow=True)
+    except Exception as exc:
+        raise InputError([Problem(name, None, f"cannot be read as a vector file ({exc})",
+                                  "restore the original file from its declared source")]) from exc
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise InputError([Problem(name, None, f"missing column(s) {', '.join(missing)}",
+                                  f"the file must have the properties {', '.join(columns)} on every feature")])
+    if gdf.empty:
+        raise InputError([Problem(name, None, "holds no features", "restore the original file from its declared source")])
+    null_geom = gdf.geometry.isna() | gdf.geometry.is_empty
+    if null_geom.any():
+        row = int(null_geom.to_numpy().nonzero()[0][0])
+        raise InputError([Problem(name, row + 1, f"feature {gdf.iloc[row][columns[0]]!r} has no geometry",
+                                  "give every feature a polygon geometry", str(gdf.iloc[row][columns[0]]))])
+    if gdf.crs is None:
+        xmin, ymin, xmax, ymax = gdf.total_bounds
+        if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
+            raise InputError([Problem(name, None, f"declares no CRS and its coordinates ({xmin:.0f}, {ymin:.0f}, "
+                                      f"{xmax:.0f}, {ymax:.0f}) are not longitudes/latitudes",
+                                      "declare the file's CRS (e.g. a GeoJSON 'crs' member or a .prj), or export it in WGS 84")])
+        gdf = gdf.set_crs(WGS84)
+    elif not gdf.crs.equals(WGS84) and gdf.crs.to_epsg() != 4326 and not gdf.crs.equals("OGC:CRS84"):
+        report.reprojected.append((name, gdf.crs.to_string()))
+        gdf = gdf.to_crs(WGS84)
+    else:
+        gdf = gdf.set_crs(WGS84, allow_override=True)
+    gdf = gdf[list(columns) + ["geometry"]].copy()
+    for col in columns:
+        gdf[col] = gdf[col].astype("string")
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        report.repaired.extend((name, str(c)) for c in gdf.loc[invalid, columns[0]])
+        fixed = shapely.make_valid(gdf.geometry.values[invalid.to_numpy()])
+        # make_valid may return collections; keep their polygonal part
+        gdf.loc[invalid, "geometry"] = gpd.GeoSeries(fixed, index=gdf.index[invalid], crs=gdf.crs).apply(_polygonal)
+    return gdf
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of a repaired geometry."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
+
+
+def read_many(paths: list[Path], report: ReadReport) -> gpd.GeoDataFrame:
+    """Read and concatenate boundary files (one per département)."""
+    frames = [read_boundaries(p, report) for p in paths]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
