@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ from geo.config import Settings
 from geo.sources import catalogue, fetch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cog:
     """The code tables, as DataFrames with string codes.
 
@@ -29,6 +30,14 @@ class Cog:
     epci_members: pd.DataFrame
     departements: pd.DataFrame
     regions: pd.DataFrame
+
+    @cached_property
+    def commune_codes(self) -> frozenset[str]:
+        return frozenset(self.communes["code"])
+
+    @cached_property
+    def epci_codes(self) -> frozenset[str]:
+        return frozenset(self.epci["code"])
 
     def successor(self, code: str) -> str | None:
         """The 2026 commune a former commune code now belongs to, or None."""

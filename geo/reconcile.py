@@ -7,6 +7,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.cog import Cog
+from geo.frames import isin
 
 
 @dataclass
@@ -49,13 +50,13 @@ def reconcile(polygons: gpd.GeoDataFrame, cog: Cog) -> tuple[gpd.GeoDataFrame, R
     associée record; else the commune-actuelle listing it in anciensCodes. Unplaced polygons are dropped
     and named in the report. Returns communes with code, nom (2026), departement, region, population.
     """
-    actual = set(cog.communes["code"])
+    actual = cog.communes["code"]
     link = cog.links.set_index("code")
     code = polygons["code"].astype(str)
-    is_direct = code.isin(actual)
+    is_direct = isin(code, actual)
     new_code = code.where(is_direct, code.map(link["parent"]))
     rule = pd.Series("direct", index=code.index).where(is_direct, code.map(link["rule"]))
-    placed = new_code.notna() & new_code.isin(actual)
+    placed = new_code.notna() & isin(new_code, actual)
 
     keyed = polygons.loc[placed, ["geometry"]].assign(code=new_code[placed].to_numpy())
     dup = keyed["code"].duplicated(keep=False)
@@ -67,7 +68,7 @@ def reconcile(polygons: gpd.GeoDataFrame, cog: Cog) -> tuple[gpd.GeoDataFrame, R
 
     rekeyed_mask = placed & ~is_direct
     deps = set(communes["departement"].dropna())
-    in_scope = cog.communes[cog.communes["departement"].isin(deps) & (cog.communes["zone"] != "com")]
+    in_scope = cog.communes[isin(cog.communes["departement"], deps) & (cog.communes["zone"] != "com")]
     report = ReconciliationReport(
         polygons_in=len(polygons),
         direct=int(is_direct.sum()),

@@ -19,6 +19,7 @@ KINDS = ("epci", "grouping", "network", "club", "partnership", "contract", "prog
 MEMBER_SCALES = ("commune", "epci", "grouping")
 ALL_PARENT_MEMBERS = "all-parent-members"
 CSV_COLUMNS = ("code", "scheme", "role", "start", "end")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def parse_scheme_file(path: Path) -> Scheme:
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except UnicodeDecodeError as exc:
         raise InputError([Problem(name, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8")]) from exc
     except yaml.YAMLError as exc:
@@ -198,8 +199,7 @@ def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> 
         problems.append(Problem(f, None, f"period ends ({scheme.end}) before it starts ({scheme.start})", "swap or correct the dates"))
     if scheme.parent and scheme.parent not in known:
         problems.append(Problem(f, None, f"parent scheme {scheme.parent!r} is not declared", "declare it or fix the id"))
-    communes = set(cog.communes["code"])
-    epci = set(cog.epci["code"])
+    communes, epci = cog.commune_codes, cog.epci_codes
     seen: dict[str, int | None] = {}
     for m in scheme.members:
         if m.code in seen:

@@ -1,0 +1,80 @@
+"""The loaded scheme catalogue: declared scheme files, user member lists and programme files, validated."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from geo.cog import Cog
+from geo.config import Settings
+from geo.errors import InputError, Problem, SourceError
+from geo.programmes import programme_loaders
+from geo.schemes import Scheme, parse_scheme_file, read_member_csv, validate, with_members
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every valid scheme by id, with the problems and warnings met while loading."""
+
+    schemes: dict[str, Scheme]
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def groupings(self) -> list[Scheme]:
+        """Schemes shown as a map scale: named groupings of EPCI."""
+        return [s for s in self.schemes.values() if s.scale and s.member_scale == "epci"]
+
+    def get(self, scheme_id: str) -> Scheme:
+        if scheme_id not in self.schemes:
+            raise KeyError(scheme_id)
+        return self.schemes[scheme_id]
+
+
+def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, programmes: bool = True) -> Catalogue:
+    """Parse and validate every scheme; all problems are collected in one pass.
+
+    With problems and ``keep_going`` False, raises InputError listing them all (nothing is returned,
+    so whatever the caller had loaded before stays as it was). With ``keep_going``, schemes with a
+    problem are left out and the others are returned with the problems listed.
+    """
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    parsed: dict[str, Scheme] = {}
+    for path in sorted(settings.schemes.glob("*.yaml")):
+        try:
+            scheme = parse_scheme_file(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if scheme.id in parsed:
+            problems.append(Problem(str(path), None, f"scheme id {scheme.id!r} is also declared in {parsed[scheme.id].file}",
+                                    "give each scheme a unique id"))
+            continue
+        parsed[scheme.id] = scheme
+    for csv_path in settings.members:
+        try:
+            imported = read_member_csv(csv_path, parsed)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        for scheme_id, members in imported.items():
+            parsed[scheme_id] = with_members(parsed[scheme_id], members, str(csv_path))
+    if programmes:
+        for scheme_id, loader in programme_loaders().items():
+            try:
+                scheme, notes = loader(cog, settings)
+            except SourceError as exc:
+                warnings.append(f"programme {scheme_id} not loaded: {exc}")
+                continue
+            parsed[scheme_id] = scheme
+            warnings.extend(notes)
+
+    groupings = {s.id for s in parsed.values() if s.scale}
+    bad: set[str] = set()
+    for scheme in parsed.values():
+        found = validate(scheme, cog, groupings, set(parsed))
+        if found:
+            bad.add(scheme.id)
+            problems.extend(found)
+    if problems and not keep_going:
+        raise InputError(problems)
+    return Catalogue({k: v for k, v in parsed.items() if k not in bad}, problems, warnings)

@@ -1,0 +1,158 @@
+"""`territoires` command line: data, check, coverage, lookup, serve."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from geo.catalogue import load_catalogue
+from geo.config import Settings
+from geo.errors import InputError, TerritoiresError
+from geo.model import assemble, load_model
+from geo.nesting import check_all
+from geo.territories import load_territories
+
+app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Mirror = Annotated[Optional[Path], typer.Option(help="Mirror directory (else TERRITOIRES_MIRROR; else download).")]
+Scope = Annotated[Optional[str], typer.Option(help="occitanie (default) or france (else TERRITOIRES_SCOPE).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _settings(mirror: Path | None, scope: str | None) -> Settings:
+    return Settings.from_env(mirror=mirror, scope=scope)
+
+
+def _emit(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def data(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, typer.Option(help="Ignore the cache.")] = False,
+         as_json: Json = False) -> None:
+    """Fetch or verify the sources, build every scale and print the reconciliation report."""
+    try:
+        t = load_territories(_settings(mirror, scope), rebuild=rebuild, progress=not as_json)
+    except TerritoiresError as exc:
+        _fail(exc)
+    rep = t.reconciliation
+    if as_json:
+        _emit({"version": t.version, "scope": t.scope, "reconciliation": rep.as_dict(),
+               "repaired": t.read_report.repaired, "reprojected": t.read_report.reprojected,
+               "scales": {k: len(v) for k, v in t.scales.items()}})
+        return
+    console.print(f"[bold]Build {t.version}[/] (scope {t.scope})")
+    for line in rep.lines():
+        console.print(line, highlight=False)
+    for file, code in t.read_report.repaired:
+        console.print(f"repaired invalid geometry: {code} in {file}", highlight=False)
+    for file, crs in t.read_report.reprojected:
+        console.print(f"reprojected from {crs}: {file}", highlight=False)
+    console.print("scales: " + ", ".join(f"{k} {len(v):,}" for k, v in t.scales.items()))
+
+
+@app.command()
+def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Validate every scheme and the nesting of scales; exit 1 on any error."""
+    settings = _settings(mirror, scope)
+    try:
+        territories = load_territories(settings)
+        catalogue = load_catalogue(territories.cog, settings, keep_going=True)
+    except TerritoiresError as exc:
+        _fail(exc)
+    model = assemble(settings, territories, catalogue)
+    nesting = check_all(model.scales)
+    failed = [n for n in nesting if not n.ok]
+    if as_json:
+        _emit({"schemes": sorted(catalogue.schemes), "errors": [p.__dict__ for p in catalogue.problems],
+               "warnings": catalogue.warnings, "nesting": [n.__dict__ for n in nesting]})
+    else:
+        console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings")
+        for p in catalogue.problems:
+            console.print(f"[red]error[/] {p}", highlight=False)
+        for n in nesting:
+            mark = "[green]ok[/]" if n.ok else "[red]FAIL[/]"
+            console.print(f"nesting {mark} {n.level} {n.code} {n.nom}: {n.parts} whole {n.contains}", highlight=False)
+            for e in n.exceptions:
+                console.print(f"   exception: {e}", highlight=False)
+            for note in n.notes:
+                console.print(f"   note: {note}", highlight=False)
+    if catalogue.problems or failed:
+        raise typer.Exit(1)
+
+
+def _print_stack(stack: dict) -> None:
+    c = stack["commune"]
+    console.print(f"[bold]{c['nom']}[/] ({c['code']}), EPCI {stack['epci']['code'] if stack['epci'] else '—'} "
+                  f"{stack['epci']['nom'] if stack['epci'] else ''}, département {stack['departement']['code']}, "
+                  f"région {stack['region']['code']}", highlight=False)
+    table = Table("scheme", "kind", "via", "role", "start", "end")
+    for s in stack["schemes"]:
+        table.add_row(s["name"], s["kind"], s["via"], s["role"] or "", s["start"] or "", s["end"] or "")
+    console.print(table)
+
+
+@app.command()
+def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """What covers a commune (INSEE code)."""
+    try:
+        model = load_model(_settings(mirror, scope))
+        stack = model.stack(model.coverage.resolve(f"commune:{code}")[1])
+    except (TerritoiresError, KeyError) as exc:
+        _fail(exc)
+    _emit(stack) if as_json else _print_stack(stack)
+
+
+@app.command()
+def lookup(lon: float, lat: float, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """The whole stack at a point (longitude, latitude in WGS 84)."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        _fail(ValueError(f"({lon}, {lat}) is not a longitude/latitude: give LON LAT in degrees, longitude first"))
+    try:
+        result = load_model(_settings(mirror, scope)).lookup(lon, lat)
+    except TerritoiresError as exc:
+        _fail(exc)
+    if as_json:
+        _emit(result)
+    elif result["commune"] is None:
+        console.print(f"({lon}, {lat}): {result['message']}")
+    else:
+        _print_stack(result)
+
+
+@app.command()
+def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(help="Number of uvicorn worker processes.")] = 1) -> None:
+    """Run the map service (FastAPI + uvicorn) on the configured data."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(mirror, scope)
+    try:
+        load_territories(settings, progress=True)  # prepare the shared build once, before any worker starts
+    except TerritoiresError as exc:
+        _fail(exc)
+    if settings.mirror:
+        os.environ["TERRITOIRES_MIRROR"] = str(settings.mirror)
+    os.environ["TERRITOIRES_SCOPE"] = settings.scope
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:
+        _fail(exc)

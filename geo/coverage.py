@@ -1,0 +1,157 @@
+"""Coverage: which schemes cover which communes, directly or through an EPCI, a grouping or a network.
+
+All answers come from one long table with a row per (commune, scheme, path), built once by joins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.catalogue import Catalogue
+from geo.cog import Cog
+from geo.errors import TerritoiresError
+
+COLUMNS = ["commune", "scheme", "role", "start", "end", "via"]
+LEVEL_PREFIXES = ("commune", "epci", "departement", "region", "grouping")
+
+
+class UnknownTerritory(TerritoiresError, KeyError):
+    """A territory code or grouping id that is not known; the message names the successor of a merged commune."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _members_table(catalogue: Catalogue) -> pd.DataFrame:
+    rows = [(s.id, s.member_scale, m.code, m.role, m.start or s.start, m.end or s.end)
+            for s in catalogue.schemes.values() for m in s.members]
+    return pd.DataFrame(rows, columns=["scheme", "scale", "code", "role", "start", "end"])
+
+
+def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
+    """Rows (commune, scheme, role, start, end, via) for every scheme, whatever its member scale."""
+    members = _members_table(catalogue)
+    epci_members = cog.epci_members.rename(columns={"epci": "code"})
+
+    direct = members[members["scale"] == "commune"].rename(columns={"code": "commune"}).assign(via="direct")
+    by_epci = members[members["scale"] == "epci"].merge(epci_members, on="code")
+    by_epci["via"] = "via EPCI " + by_epci["code"]
+    groupings = members[members["scale"] == "epci"].rename(columns={"scheme": "grouping", "code": "epci"})[["grouping", "epci"]]
+    by_grp = members[members["scale"] == "grouping"].merge(groupings, left_on="code", right_on="grouping")
+    by_grp = by_grp.merge(epci_members, left_on="epci", right_on="code", suffixes=("", "_e"))
+    by_grp["via"] = "via EPCI " + by_grp["epci"] + " ∈ " + by_grp["grouping"]
+    table = pd.concat([t[COLUMNS] for t in (direct, by_epci, by_grp)], ignore_index=True)
+
+    for scheme in catalogue.schemes.values():  # clubs covering all the members of their network
+        if scheme.all_parent_members and scheme.parent in catalogue.schemes:
+            parent = table[table["scheme"] == scheme.parent].copy()
+            parent["via"] = parent["via"] + f" ∈ {scheme.parent} (all network members)"
+            table = pd.concat([table, parent.assign(scheme=scheme.id, role=None, start=scheme.start, end=scheme.end)],
+                              ignore_index=True)
+    return table
+
+
+@dataclass
+class Coverage:
+    """Coverage queries over the commune scale in scope."""
+
+    table: pd.DataFrame
+    scales: dict[str, gpd.GeoDataFrame]
+    catalogue: Catalogue
+    cog: Cog
+
+    @cached_property
+    def _communes(self) -> pd.DataFrame:
+        return self.scales["commune"].drop(columns="geometry").set_index("code")
+
+    @cached_property
+    def _known(self) -> dict[str, frozenset[str]]:
+        return {
+            "commune": frozenset(self._communes.index),
+            "epci": frozenset(self.scales["epci"]["code"]),
+            "grouping": frozenset(g.id for g in self.catalogue.groupings),
+            "departement": frozenset(self.scales["departement"]["code"]),
+            "region": frozenset(self.scales["region"]["code"]),
+        }
+
+    def communes_within(self, territory: str) -> pd.Index:
+        """Codes of the communes in scope inside a territory (see :meth:`resolve`)."""
+        level, code = self.resolve(territory)
+        com = self._communes
+        if level == "commune":
+            return pd.Index([code])
+        if level in ("epci", "departement", "region"):
+            return com.index[com[level] == code]
+        members = self.catalogue.schemes[code].codes
+        return com.index[com["epci"].isin(members)]
+
+    def resolve(self, territory: str) -> tuple[str, str]:
+        """(level, code) of a territory given as 'level:code' or a bare code.
+
+        Bare codes: 5 characters → commune, 9 digits → EPCI, a grouping id, then département, then région
+        (write 'region:76' for a région whose code is also a département's).
+        """
+        level, _, code = territory.partition(":") if ":" in territory else ("", "", territory)
+        code = code.strip()
+        known = self._known
+        if level:
+            if level not in known:
+                raise UnknownTerritory(f"unknown level {level!r}: use one of {', '.join(LEVEL_PREFIXES)}")
+            if code in known[level]:
+                return level, code
+        else:
+            for lvl in ("commune", "epci", "grouping", "departement", "region"):
+                if code in known[lvl]:
+                    return lvl, code
+        if len(code) == 5 and code not in known["commune"]:
+            raise UnknownTerritory(self.cog.describe_unknown_commune(code) + " in scope")
+        raise UnknownTerritory(f"unknown territory {territory!r}")
+
+    def covering(self, commune: str) -> pd.DataFrame:
+        """Every scheme covering a commune, with role, period and path."""
+        self.resolve(f"commune:{commune}")
+        rows = self.table[self.table["commune"] == commune]
+        names = {s.id: (s.name, s.kind) for s in self.catalogue.schemes.values()}
+        rows = rows.assign(name=rows["scheme"].map(lambda i: names[i][0]), kind=rows["scheme"].map(lambda i: names[i][1]))
+        return rows.sort_values(["kind", "scheme", "via"], ignore_index=True)
+
+    def scheme_communes(self, scheme_id: str, within: str | None = None) -> pd.Index:
+        """Communes in scope (optionally inside a territory) covered by a scheme."""
+        self.catalogue.get(scheme_id)
+        covered = pd.Index(self.table.loc[self.table["scheme"] == scheme_id, "commune"].unique())
+        base = self._communes.index if within is None else self.communes_within(within)
+        return base.intersection(covered)
+
+    def summary(self, scheme_id: str, within: str | None = None) -> dict:
+        """Communes, population and area covered by a scheme in scope."""
+        codes = self.scheme_communes(scheme_id, within)
+        com = self._communes.loc[codes]
+        return {"communes": len(codes), "population": int(com["population"].sum()), "area_km2": round(float(com["area_km2"].sum()), 2)}
+
+    def matrix(self, schemes: list[str] | None = None, within: str | None = None) -> pd.DataFrame:
+        """Commune × scheme matrix of 0/1, for communes in scope (optionally inside a territory)."""
+        ids = schemes or list(self.catalogue.schemes)
+        for i in ids:
+            self.catalogue.get(i)
+        base = self._communes.index if within is None else self.communes_within(within)
+        rows = self.table[self.table["scheme"].isin(ids) & self.table["commune"].isin(base)].drop_duplicates(["commune", "scheme"])
+        out = pd.crosstab(rows["commune"], rows["scheme"]).reindex(index=base, columns=ids, fill_value=0)
+        return out.astype("int8")
+
+    def overlap(self, a: str, b: str, within: str | None = None) -> dict:
+        """Communes covered by both schemes, by only one, with populations."""
+        ca, cb = self.scheme_communes(a, within), self.scheme_communes(b, within)
+        pop = self._communes["population"]
+        both = ca.intersection(cb)
+        return {
+            "both": {"communes": list(both), "population": int(pop.loc[both].sum())},
+            "only_a": {"communes": len(ca.difference(cb)), "population": int(pop.loc[ca.difference(cb)].sum())},
+            "only_b": {"communes": len(cb.difference(ca)), "population": int(pop.loc[cb.difference(ca)].sum())},
+        }
+
+    def gaps(self, scheme_id: str, within: str) -> pd.Index:
+        """Communes of a territory that a scheme does not cover."""
+        return self.communes_within(within).difference(self.scheme_communes(scheme_id))

@@ -1,0 +1,107 @@
+"""Territories: the reconciled communes and every administrative scale, built once and cached as GeoParquet.
+
+The cache key is derived from the declared checksums of the inputs, the scope and the build format, so
+a restart reads GeoParquet instead of re-parsing GeoJSON, and any change of input makes a new build.
+A build is written to a temporary directory and renamed into place: readers never see half a build.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.cog import Cog, load_cog
+from geo.config import Settings
+from geo.readers import ReadReport, read_many
+from geo.reconcile import ReconciliationReport, reconcile
+from geo.scales import build_scales
+from geo.sources import catalogue, commune_datasets, fetch
+
+BUILD_FORMAT = 1  # bump when the content or layout of a build changes
+BASE_LEVELS = ("commune", "epci", "departement", "region")
+COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions")
+
+
+@dataclass(frozen=True)
+class Territories:
+    """Administrative scales (commune, epci, departement, region) plus the code tables and build reports."""
+
+    scales: dict[str, gpd.GeoDataFrame]
+    cog: Cog
+    reconciliation: ReconciliationReport
+    read_report: ReadReport
+    version: str
+    scope: str
+
+
+def build_key(settings: Settings) -> str:
+    """Identity of a build: scope, build format and the declared checksums of every input."""
+    inputs = [d.sha256 for d in commune_datasets(settings.departements)]
+    inputs += [catalogue()[f"cog-{n}"].sha256 for n in ("communes", "epci", "departements", "regions")]
+    text = json.dumps({"format": BUILD_FORMAT, "scope": settings.scope, "inputs": inputs})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_dir(settings: Settings) -> Path:
+    return settings.cache / "builds" / f"{settings.scope}-{build_key(settings)}"
+
+
+def build_territories(settings: Settings, progress: bool = False) -> Territories:
+    """Build from the sources (mirror or downloads): read, reconcile, dissolve every scale."""
+    cog = load_cog(settings)
+    read_report = ReadReport()
+    paths = [fetch(d, settings, progress=progress) for d in commune_datasets(settings.departements)]
+    communes, report = reconcile(read_many(paths, read_report), cog)
+    scales = build_scales(communes, cog, groupings=[])
+    return Territories({k: scales[k] for k in BASE_LEVELS}, cog, report, read_report, build_key(settings), settings.scope)
+
+
+def save(territories: Territories, target: Path) -> None:
+    """Write a build atomically: a temporary sibling directory renamed into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        for level, gdf in territories.scales.items():
+            gdf.to_parquet(tmp / f"{level}.parquet", index=False)
+        for name in COG_TABLES:
+            getattr(territories.cog, name).to_parquet(tmp / f"cog-{name}.parquet", index=False)
+        meta = {"version": territories.version, "scope": territories.scope,
+                "reconciliation": territories.reconciliation.as_dict(), "read_report": asdict(territories.read_report)}
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process finished the same build first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_saved(path: Path) -> Territories:
+    """Read a saved build."""
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    scales = {level: gpd.read_parquet(path / f"{level}.parquet") for level in BASE_LEVELS}
+    cog = Cog(**{name: pd.read_parquet(path / f"cog-{name}.parquet") for name in COG_TABLES})
+    rec = meta["reconciliation"]
+    rec["rekeyed_codes"] = [tuple(x) for x in rec["rekeyed_codes"]]
+    rr = meta["read_report"]
+    return Territories(scales, cog, ReconciliationReport(**rec),
+                       ReadReport([tuple(x) for x in rr["repaired"]], [tuple(x) for x in rr["reprojected"]]),
+                       meta["version"], meta["scope"])
+
+
+def load_territories(settings: Settings, rebuild: bool = False, progress: bool = False) -> Territories:
+    """The cached build for these settings, built first if absent (or if ``rebuild``)."""
+    path = build_dir(settings)
+    if rebuild and path.exists():
+        shutil.rmtree(path)
+    if not (path / "meta.json").exists():
+        save(build_territories(settings, progress=progress), path)
+    return load_saved(path)

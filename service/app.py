@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from geo.config import Settings
+from geo.model import Model
+from service.assets import mount_assets
+from service.deps import get_holder, get_model
+from service.state import ModelHolder
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the model is loaded at start-up from the settings (environment by default)."""
+    holder = ModelHolder(settings or Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if holder.model is None:
+            holder.load()
+        yield
+
+    app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
+                  description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.")
+    app.state.holder = holder
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    mount_assets(app)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:
+        """Service health, data version and vintages."""
+        return {
+            "status": "ok",
+            "version": model.version,
+            "scope": model.territories.scope,
+            "vintages": {"geometrie": "IGN ADMIN EXPRESS COG 2018", "codes": "COG 2026"},
+            "schemes": len(model.catalogue.schemes),
+            "last_refresh_error": h.last_error,
+        }
+
+    return app
