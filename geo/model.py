@@ -73,7 +73,7 @@ class Model:
         """Commune code for each point (None outside every commune)."""
         idx = self.locator.locate(lon, lat)
         codes = self.scales["commune"]["code"].to_numpy(dtype=object)
-        return pd.Series(np.where(idx >= 0, codes[np.maximum(idx, 0)], None))
+        return pd.Series(np.where(idx >= 0, codes[np.maximum(idx, 0)], None), dtype=object)
 
     def lookup(self, lon: float, lat: float) -> dict:
         """The stack at a point, or an explicit 'not in any commune' answer."""

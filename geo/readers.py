@@ -46,14 +46,14 @@ def read_boundaries(path: Path, report: ReadReport, columns: tuple[str, ...] = (
         row = int(null_geom.to_numpy().nonzero()[0][0])
         raise InputError([Problem(name, row + 1, f"feature {gdf.iloc[row][columns[0]]!r} has no geometry",
                                   "give every feature a polygon geometry", str(gdf.iloc[row][columns[0]]))])
-    if gdf.crs is None:
+    if gdf.crs is None or gdf.crs.is_geographic:
+        # GeoJSON without a 'crs' member is read as WGS 84: check the coordinates really are lon/lat
         xmin, ymin, xmax, ymax = gdf.total_bounds
         if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
-            raise InputError([Problem(name, None, f"declares no CRS and its coordinates ({xmin:.0f}, {ymin:.0f}, "
+            raise InputError([Problem(name, None, f"declares no projected CRS and its coordinates ({xmin:.0f}, {ymin:.0f}, "
                                       f"{xmax:.0f}, {ymax:.0f}) are not longitudes/latitudes",
                                       "declare the file's CRS (e.g. a GeoJSON 'crs' member or a .prj), or export it in WGS 84")])
-        gdf = gdf.set_crs(WGS84)
-    elif not gdf.crs.equals(WGS84) and gdf.crs.to_epsg() != 4326 and not gdf.crs.equals("OGC:CRS84"):
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326 and not gdf.crs.equals("OGC:CRS84"):
         report.reprojected.append((name, gdf.crs.to_string()))
         gdf = gdf.to_crs(WGS84)
     else:

@@ -1,0 +1,49 @@
+"""Where an export's content comes from: source datasets, vintages, as-of dates, model version."""
+from __future__ import annotations
+
+import datetime as dt
+
+from geo.model import Model
+from geo.schemes import Scheme
+from geo.sources import Dataset, catalogue
+
+PRODUCER = "territoires"
+
+
+def _dataset(ds: Dataset, role: str) -> dict:
+    return {"role": role, "title": ds.title, "vintage": ds.vintage, "licence": ds.licence, "url": ds.provenance}
+
+
+def base_sources() -> list[dict]:
+    """The geometry and code datasets every layer is built from."""
+    cat = catalogue()
+    communes = next(d for d in cat.values() if d.group == "communes")
+    return [_dataset(communes, "geometry"), _dataset(cat["cog-communes"], "codes")]
+
+
+def scheme_source(scheme: Scheme) -> dict:
+    """One scheme's source, as-of date and period."""
+    return {"role": "scheme", "scheme": scheme.id, "name": scheme.name, "kind": scheme.kind,
+            "title": scheme.source.get("title"), "publisher": scheme.source.get("publisher"), "url": scheme.source.get("url"),
+            "as_of": scheme.as_of.isoformat() if scheme.as_of else None,
+            "period": [d.isoformat() if d else None for d in (scheme.start, scheme.end)]}
+
+
+def provenance(model: Model, layer: str, title: str, schemes: list[Scheme], features: int,
+               within: str | None = None, crs: str = "EPSG:4326", notes: list[str] | None = None) -> dict:
+    """The provenance record of one exported layer."""
+    return {
+        "layer": layer, "title": title, "producer": PRODUCER,
+        "exported_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "model_version": model.version, "scope": model.territories.scope, "within": within, "crs": crs,
+        "features": features, "sources": base_sources() + [scheme_source(s) for s in schemes], "notes": notes or [],
+    }
+
+
+def summary(record: dict) -> str:
+    """One line naming the sources and their vintages (map footers, file descriptions)."""
+    parts = [f"{s['title']} ({s['vintage']})" for s in record["sources"] if s["role"] != "scheme"]
+    schemes = [f"{s['name']} (au {s['as_of']})" if s["as_of"] else s["name"] for s in record["sources"] if s["role"] == "scheme"]
+    if schemes:
+        parts.append("dispositifs : " + ", ".join(schemes) if len(schemes) <= 3 else f"{len(schemes)} dispositifs (voir métadonnées)")
+    return "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {record['exported_at'][:10]}."
