@@ -16,6 +16,7 @@ from geo.errors import InputError, TerritoiresError
 from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.territories import load_territories
+from geo.versions import publish, read_pointer
 
 app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -133,6 +134,23 @@ def lookup(lon: float, lat: float, mirror: Mirror = None, scope: Scope = None, a
 
 
 @app.command()
+def refresh(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, typer.Option(help="Rebuild the territories from the sources.")] = False,
+            as_json: Json = False) -> None:
+    """Build and validate a new data version and put it in service; running workers switch to it.
+
+    On any failure (bad scheme, checksum mismatch, interrupted download) the version in service stays.
+    """
+    settings = _settings(mirror, scope)
+    before = read_pointer(settings)
+    try:
+        pointer = publish(settings, rebuild=rebuild, progress=not as_json)
+    except TerritoiresError as exc:
+        kept = f" (version {before['version']} stays in service)" if before else ""
+        _fail(TerritoiresError(f"{exc}{kept}"))
+    _emit(pointer) if as_json else console.print(f"version {pointer['version']} in service", highlight=False)
+
+
+@app.command()
 def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", port: int = 8000,
           workers: Annotated[int, typer.Option(help="Number of uvicorn worker processes.")] = 1) -> None:
     """Run the map service (FastAPI + uvicorn) on the configured data."""
@@ -142,7 +160,8 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 
     settings = _settings(mirror, scope)
     try:
-        load_territories(settings, progress=True)  # prepare the shared build once, before any worker starts
+        if read_pointer(settings) is None:
+            publish(settings, progress=True)  # one shared build on disk, prepared before any worker starts
     except TerritoiresError as exc:
         _fail(exc)
     if settings.mirror:

@@ -2,7 +2,9 @@
 
 The cache key is derived from the declared checksums of the inputs, the scope and the build format, so
 a restart reads GeoParquet instead of re-parsing GeoJSON, and any change of input makes a new build.
-A build is written to a temporary directory and renamed into place: readers never see half a build.
+Builds are immutable directories ``builds/<scope>-<key>-<stamp>``, each written to a temporary directory
+and renamed into place, so readers (several workers) never see half a build; geo/versions.py decides
+which build is in service.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,10 +52,6 @@ def build_key(settings: Settings) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build_dir(settings: Settings) -> Path:
-    return settings.cache / "builds" / f"{settings.scope}-{build_key(settings)}"
-
-
 def build_territories(settings: Settings, progress: bool = False) -> Territories:
     """Build from the sources (mirror or downloads): read, reconcile, dissolve every scale."""
     cog = load_cog(settings)
@@ -63,8 +62,9 @@ def build_territories(settings: Settings, progress: bool = False) -> Territories
     return Territories({k: scales[k] for k in BASE_LEVELS}, cog, report, read_report, build_key(settings), settings.scope)
 
 
-def save(territories: Territories, target: Path) -> None:
-    """Write a build atomically: a temporary sibling directory renamed into place."""
+def save(territories: Territories, settings: Settings) -> Path:
+    """Write a new immutable build directory atomically (a temporary sibling renamed into place)."""
+    target = settings.cache / "builds" / f"{settings.scope}-{territories.version}-{time.time_ns()}"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
@@ -75,13 +75,11 @@ def save(territories: Territories, target: Path) -> None:
         meta = {"version": territories.version, "scope": territories.scope,
                 "reconciliation": territories.reconciliation.as_dict(), "read_report": asdict(territories.read_report)}
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process finished the same build first: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
+        os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return target
 
 
 def load_saved(path: Path) -> Territories:
@@ -97,11 +95,15 @@ def load_saved(path: Path) -> Territories:
                        meta["version"], meta["scope"])
 
 
+def ensure_build(settings: Settings, rebuild: bool = False, progress: bool = False) -> Path:
+    """The newest saved build for these inputs, built and saved first if there is none (or if ``rebuild``)."""
+    root = settings.cache / "builds"
+    found = sorted(root.glob(f"{settings.scope}-{build_key(settings)}-*/meta.json")) if root.exists() else []
+    if found and not rebuild:
+        return found[-1].parent
+    return save(build_territories(settings, progress=progress), settings)
+
+
 def load_territories(settings: Settings, rebuild: bool = False, progress: bool = False) -> Territories:
-    """The cached build for these settings, built first if absent (or if ``rebuild``)."""
-    path = build_dir(settings)
-    if rebuild and path.exists():
-        shutil.rmtree(path)
-    if not (path / "meta.json").exists():
-        save(build_territories(settings, progress=progress), path)
-    return load_saved(path)
+    """Territories for these settings, from the build cache (built first if needed)."""
+    return load_saved(ensure_build(settings, rebuild=rebuild, progress=progress))

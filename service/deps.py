@@ -4,6 +4,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from geo.model import Model
+from service.geojson import LayerCache
+from service.settings import MapSettings
 from service.state import ModelHolder
 
 
@@ -12,5 +14,16 @@ def get_holder(request: Request) -> ModelHolder:
 
 
 def get_model(request: Request) -> Model:
-    """The model serving this request."""
-    return request.app.state.holder.model
+    """The model serving this request (the holder follows newly published data versions)."""
+    holder: ModelHolder = request.app.state.holder
+    holder.maybe_reload()
+    return holder.model
+
+
+def get_layers(request: Request) -> LayerCache:
+    """Serialised GeoJSON layers and recent responses, shared by every request."""
+    return request.app.state.layers
+
+
+def get_map_settings(request: Request) -> MapSettings:
+    return request.app.state.map_settings

@@ -1,33 +1,61 @@
-"""The loaded model held by the app, swapped whole on refresh so a request never sees half a version."""
+"""The loaded model held by the app, swapped whole when a new data version is published."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from geo.config import Settings
-from geo.model import Model, load_model
+from geo.model import Model
+from geo.versions import load_published, pointer_path
 
 
 @dataclass
 class ModelHolder:
-    """Holds the current model; :meth:`refresh` builds a new one and swaps it in only on success."""
+    """Holds the current model; follows the published version and never serves half of one.
+
+    :meth:`maybe_reload` (called on requests) looks at the version pointer at most every
+    ``interval`` seconds and reloads in a background thread when it changed; until the new
+    model is ready, and if loading it fails, the previous model keeps serving.
+    """
 
     settings: Settings
+    interval: float = 1.0
     model: Model | None = None
     last_error: str | None = None
+    _seen: int | None = None
+    _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def _stamp(self) -> int | None:
+        path = pointer_path(self.settings)
+        return path.stat().st_mtime_ns if path.exists() else None
+
     def load(self) -> Model:
-        self.model = load_model(self.settings)
+        """Load the published version (publishing one first if there is none)."""
+        stamp = self._stamp()
+        self.model = load_published(self.settings)
+        self._seen = stamp or self._stamp()
         return self.model
 
-    def refresh(self, rebuild: bool = False) -> bool:
-        """Build a new model; keep serving the previous one (and record why) if that fails."""
+    def reload(self) -> bool:
+        """Load the published version; keep the previous model (and record why) on failure."""
         with self._lock:
+            stamp = self._stamp()
             try:
-                fresh = load_model(self.settings, rebuild=rebuild)
+                fresh = load_published(self.settings)
             except Exception as exc:  # any failure keeps the previous version served
                 self.last_error = f"{type(exc).__name__}: {exc}"
+                self._seen = stamp
                 return False
-            self.model, self.last_error = fresh, None
+            self.model, self.last_error, self._seen = fresh, None, stamp
             return True
+
+    def maybe_reload(self) -> None:
+        """Start a background reload if the published version changed since the last look."""
+        now = time.monotonic()
+        if now - self._checked < self.interval:
+            return
+        self._checked = now
+        if self._stamp() != self._seen and not self._lock.locked():
+            threading.Thread(target=self.reload, daemon=True).start()
