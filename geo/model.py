@@ -15,6 +15,8 @@ from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
 from geo.lookup import Locator
 from geo.scales import build_groupings
+from geo.search import SearchIndex
+from geo.simplify import SimplifiedScales
 from geo.territories import Territories, load_territories
 
 NOT_IN_COMMUNE = "not in any commune"
@@ -38,6 +40,16 @@ class Model:
     @cached_property
     def locator(self) -> Locator:
         return Locator(self.scales["commune"].geometry.values)
+
+    @cached_property
+    def search(self) -> SearchIndex:
+        """Name and code search over every scale, built on first use."""
+        return SearchIndex(self.scales)
+
+    @cached_property
+    def simplified(self) -> SimplifiedScales:
+        """Scales simplified for display, computed once per (level, tolerance)."""
+        return SimplifiedScales(self.scales)
 
     @cached_property
     def _communes(self) -> pd.DataFrame:

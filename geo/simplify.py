@@ -1,0 +1,67 @@
+"""Scales simplified for display: the communes as a coverage (shared edges stay shared, no slivers),
+every other scale dissolved from those simplified communes so the nested scales keep fitting inside
+each other; coordinates rounded to 1e-5° (about 1 m). Computed once per (level, tolerance).
+"""
+from __future__ import annotations
+
+import threading
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+METRES_PER_DEGREE = 111_320.0
+DECIMALS = 5
+
+
+def _round(geoms: np.ndarray) -> np.ndarray:
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, DECIMALS))
+    return shapely.remove_repeated_points(rounded)
+
+
+def _parts(scales: dict[str, gpd.GeoDataFrame], level: str) -> list[np.ndarray]:
+    """For each territory of ``level`` (in table order), the positions of its communes."""
+    communes = scales["commune"]
+    if level == "grouping":
+        by_epci = pd.Series(np.arange(len(communes))).groupby(communes["epci"].to_numpy()).agg(list)
+        return [np.array([i for e in str(epcis).split(";") for i in by_epci.get(e, [])], dtype=np.int64)
+                for epcis in scales["grouping"]["epci"]]
+    positions = pd.Series(np.arange(len(communes))).groupby(communes[level].to_numpy()).agg(list)
+    return [np.array(positions.get(code, []), dtype=np.int64) for code in scales[level]["code"]]
+
+
+class SimplifiedScales:
+    """Simplified copies of a model's scales, keyed by (level, tolerance in metres); thread-safe."""
+
+    def __init__(self, scales: dict[str, gpd.GeoDataFrame]):
+        self._scales = scales
+        self._communes: dict[float, np.ndarray] = {}
+        self._cache: dict[tuple[str, float], gpd.GeoDataFrame] = {}
+        self._lock = threading.RLock()
+
+    def _simplified_communes(self, tolerance_m: float) -> np.ndarray:
+        if tolerance_m not in self._communes:
+            geoms = self._scales["commune"].geometry.to_numpy()
+            self._communes[tolerance_m] = (shapely.coverage_simplify(geoms, tolerance_m / METRES_PER_DEGREE)
+                                           if tolerance_m > 0 else geoms)
+        return self._communes[tolerance_m]
+
+    def get(self, level: str, tolerance_m: float) -> gpd.GeoDataFrame:
+        """The scale ``level`` with geometries simplified at ``tolerance_m`` (0: as built) and rounded."""
+        key = (level, float(tolerance_m))
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = self._build(level, float(tolerance_m))
+            return self._cache[key]
+
+    def _build(self, level: str, tolerance_m: float) -> gpd.GeoDataFrame:
+        base = self._scales[level]
+        if tolerance_m == 0:
+            geoms = base.geometry.to_numpy()
+        elif level == "commune":
+            geoms = self._simplified_communes(tolerance_m)
+        else:
+            communes = self._simplified_communes(tolerance_m)
+            geoms = np.array([shapely.coverage_union_all(communes[idx]) for idx in _parts(self._scales, level)], dtype=object)
+        return base.set_geometry(_round(geoms), crs=base.crs)
