@@ -8,12 +8,17 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from geo.config import Settings
 from geo.model import Model
+from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
+from service.errors import install_error_handlers
+from service.geojson import LayerCache
+from service.maps import mount_map_static, router as maps_router
+from service.settings import MapSettings
 from service.state import ModelHolder
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None) -> FastAPI:
     """Build the app; the model is loaded at start-up from the settings (environment by default)."""
     holder = ModelHolder(settings or Settings.from_env())
 
@@ -26,8 +31,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
                   description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.")
     app.state.holder = holder
+    app.state.layers = LayerCache()
+    app.state.map_settings = map_settings or MapSettings()
     app.add_middleware(GZipMiddleware, minimum_size=500)
     mount_assets(app)
+    mount_map_static(app)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.include_router(maps_router)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:

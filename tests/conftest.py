@@ -54,3 +54,14 @@ def model(settings: Settings) -> Model:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings):
+    """A TestClient on the service, built once per session from the mirror (the app loads its model at start-up)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

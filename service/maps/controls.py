@@ -1,0 +1,46 @@
+"""Controls every map shares: the layer tree, fullscreen, and the page script (search box, permalink,
+share/embed panel, link back to the full map when embedded) from service/maps/static/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+from branca.element import MacroElement
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen, TreeLayerControl
+from folium.template import Template
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_URL = "/maps/static"
+
+
+class Territoires(JSCSSMixin, MacroElement):
+    """Loads the page script and starts it on the map with a JSON configuration (already script-safe)."""
+
+    default_js = [("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js")]
+    default_css = [("territoires_css", f"{STATIC_URL}/territoires.css")]
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            territoires.init({{ this._parent.get_name() }}, {{ this.config }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, config: str):
+        super().__init__()
+        self._name = "Territoires"
+        self.config = config
+
+
+def add_controls(m: folium.Map, tree: dict | None, embed: bool) -> None:
+    """Layer tree (collapsed when embedded) and, outside iframes, the fullscreen button."""
+    if not embed:
+        Fullscreen(position="topleft", title="Plein écran", title_cancel="Quitter le plein écran").add_to(m)
+    if tree is not None:
+        TreeLayerControl(overlay_tree=tree, collapsed=embed, position="topright").add_to(m)
+
+
+def mount_map_static(app: FastAPI) -> None:
+    """Serve the map pages' own script and style sheet."""
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="maps-static")

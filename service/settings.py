@@ -1,0 +1,44 @@
+"""Map settings: the base tile layers a map may use (URLs from the environment), "none" by default."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+TILE_CHOICES = ("none", "osm", "ign")
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """A base layer: XYZ URL template, attribution, label shown in the French UI."""
+
+    url: str
+    attribution: str
+    label: str
+    max_zoom: int = 19
+
+
+def _default_tiles() -> dict[str, TileLayer]:
+    return {
+        "osm": TileLayer(
+            os.environ.get("TERRITOIRES_TILES_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            '&copy; <a href="https://www.openstreetmap.org/copyright">contributeurs OpenStreetMap</a>',
+            "OpenStreetMap",
+        ),
+        "ign": TileLayer(
+            os.environ.get(
+                "TERRITOIRES_TILES_IGN",
+                "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
+                "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+            ),
+            '&copy; <a href="https://www.ign.fr/">IGN</a> Plan IGN',
+            "Plan IGN",
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """Base layers by choice name; "none" draws no tiles, so a map needs no network."""
+
+    tiles: dict[str, TileLayer] = field(default_factory=_default_tiles)
+    default_tiles: str = "none"
