@@ -16,6 +16,7 @@ from service.geojson import LayerCache
 from service.maps import mount_map_static, router as maps_router
 from service.settings import MapSettings
 from service.state import ModelHolder
+from service import exports, ogc, static_maps
 
 
 def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None) -> FastAPI:
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.state.map_settings = map_settings or MapSettings()
     app.add_middleware(GZipMiddleware, minimum_size=500)
     mount_assets(app)
+    app.include_router(exports.router)
+    app.include_router(ogc.router)
+    app.include_router(static_maps.router)
     mount_map_static(app)
     install_error_handlers(app)
     app.include_router(api_router)

@@ -1,0 +1,6 @@
+"""Exports for GIS and reports: layers built from the model, their writers, styles and provenance."""
+from geo.exports.formats import CRS_NAMES, FORMATS, ExportError, check_crs, check_format, write
+from geo.exports.layers import ExportLayer, LayerSpec, UnknownLayer, build_layer, layer_specs, resolve_layer
+
+__all__ = ["CRS_NAMES", "FORMATS", "ExportError", "ExportLayer", "LayerSpec", "UnknownLayer", "build_layer", "check_crs",
+           "check_format", "layer_specs", "resolve_layer", "write"]

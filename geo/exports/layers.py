@@ -1,0 +1,185 @@
+"""Export layers built from the model: the scales, each grouping, each scheme's members, and the coverage matrix.
+
+Each layer is a GeoDataFrame in WGS 84 with text codes, built once per model and restricted on demand to the
+communes of a territory (``within``), by codes rather than by clipping geometry.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.errors import TerritoiresError
+from geo.exports.provenance import provenance
+from geo.exports.styles import Style, category_style, coverage_style, scale_style
+from geo.model import Model
+from geo.schemes import Scheme
+
+#: Layer id → model scale.
+SCALE_LAYERS = {"communes": "commune", "epci": "epci", "departements": "departement", "regions": "region", "groupings": "grouping"}
+GROUPING_PREFIX = "grouping-"
+SCHEME_PREFIX = "scheme-"
+COVERAGE = "coverage"
+COUNT_FIELD = "n_schemes"
+LAYER_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_TITLES = {"communes": "Communes", "epci": "EPCI", "departements": "Départements", "regions": "Régions",
+           "groupings": "Groupements d'EPCI", COVERAGE: "Couverture des communes par les dispositifs"}
+
+
+class UnknownLayer(TerritoiresError, KeyError):
+    """A layer id that the model does not have; the message lists the accepted ids."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What a layer is: its id, title, kind (scale, grouping, scheme, coverage) and the scale or scheme it shows."""
+
+    id: str
+    title: str
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class ExportLayer:
+    """A layer's features (WGS 84), style and provenance record."""
+
+    spec: LayerSpec
+    frame: gpd.GeoDataFrame
+    style: Style
+    provenance: dict
+
+
+def layer_specs(model: Model) -> dict[str, LayerSpec]:
+    """Every layer of the model, by id, in a stable order."""
+    specs = [LayerSpec(i, _TITLES[i], "scale", level) for i, level in SCALE_LAYERS.items()]
+    specs += [LayerSpec(GROUPING_PREFIX + g.id, f"{g.name} (périmètre)", "grouping", g.id) for g in sorted(model.catalogue.groupings, key=lambda g: g.id)]
+    specs += [LayerSpec(SCHEME_PREFIX + s, f"{model.catalogue.schemes[s].name} (membres)", "scheme", s) for s in sorted(model.catalogue.schemes)]
+    specs.append(LayerSpec(COVERAGE, _TITLES[COVERAGE], "coverage", COVERAGE))
+    return {s.id: s for s in specs}
+
+
+def resolve_layer(model: Model, layer_id: str) -> LayerSpec:
+    """The spec of a layer id; UnknownLayer naming the accepted ids otherwise."""
+    specs = layer_specs(model)
+    if layer_id not in specs:
+        raise UnknownLayer(f"unknown layer {layer_id!r}: use one of {', '.join(specs)}")
+    return specs[layer_id]
+
+
+def _dates(values: list) -> pd.arrays.ArrowExtensionArray:
+    return pd.array(values, dtype="date32[pyarrow]")
+
+
+def _member_source(model: Model, scheme: Scheme) -> Scheme:
+    """The scheme whose member list applies: the parent network for a club of 'all parent members'."""
+    return model.catalogue.schemes[scheme.parent] if scheme.all_parent_members and scheme.parent else scheme
+
+
+def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """One row per member territory in scope: code, nom, role and period (member's, else the scheme's)."""
+    source = _member_source(model, scheme)
+    own = source is scheme
+    rows = pd.DataFrame({
+        "code": [m.code for m in source.members],
+        "role": pd.array([m.role if own else None for m in source.members], dtype="string"),
+        "start": _dates([(m.start if own else None) or scheme.start for m in source.members]),
+        "end": _dates([(m.end if own else None) or scheme.end for m in source.members]),
+        "note": pd.array([m.note if own else None for m in source.members], dtype="string"),
+    })
+    scale = model.scales[scheme.member_scale][["code", "nom", "population", "area_km2", "geometry"]]
+    frame = scale.merge(rows, on="code", how="inner")
+    frame.insert(0, "scheme", scheme.id)
+    frame.insert(3, "level", scheme.member_scale)
+    frame["scheme"] = frame["scheme"].astype("string")
+    frame["level"] = frame["level"].astype("string")
+    cols = ["scheme", "code", "nom", "level", "role", "start", "end", "note", "population", "area_km2", "geometry"]
+    frame = gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=scale.crs).sort_values("code", ignore_index=True)
+    outside = len(rows) - len(frame)
+    notes = [f"{outside} of {len(rows)} members are outside the {model.territories.scope} scope and not in this layer"] if outside else []
+    if not own:
+        notes.append(f"members are all the members of {source.id} ({source.name})")
+    return frame, notes
+
+
+def _coverage_frame(model: Model) -> gpd.GeoDataFrame:
+    """Communes with one 0/1 column per scheme and the number of covering schemes."""
+    com = model.scales["commune"].drop(columns="level")
+    matrix = model.coverage.matrix()
+    matrix.columns = list(matrix.columns)
+    frame = com.join(matrix, on="code")
+    frame[COUNT_FIELD] = matrix.sum(axis=1).reindex(com["code"]).to_numpy().astype("int16")
+    cols = [c for c in frame.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=com.crs)
+
+
+def _build(model: Model, spec: LayerSpec) -> ExportLayer:
+    notes: list[str] = []
+    if spec.kind == "scale":
+        frame = model.scales[spec.key]
+        schemes = model.catalogue.groupings if spec.key == "grouping" else []
+        style = scale_style(spec.key, spec.id)
+    elif spec.kind == "grouping":
+        frame = model.scales["grouping"][model.scales["grouping"]["code"] == spec.key].reset_index(drop=True)
+        schemes = [model.catalogue.schemes[spec.key]]
+        ids = sorted(g.id for g in model.catalogue.groupings)
+        style = category_style(ids.index(spec.key), spec.title, spec.id)
+    elif spec.kind == "scheme":
+        scheme = model.catalogue.schemes[spec.key]
+        frame, notes = _scheme_frame(model, scheme)
+        source = _member_source(model, scheme)
+        schemes = [scheme] + ([source] if source is not scheme else [])
+        style = category_style(sorted(model.catalogue.schemes).index(spec.key), spec.title, spec.id)
+    else:
+        frame = _coverage_frame(model)
+        schemes = list(model.catalogue.schemes.values())
+        style = coverage_style(int(frame[COUNT_FIELD].max()) if len(frame) else 0, spec.id, COUNT_FIELD)
+    record = provenance(model, spec.id, spec.title, schemes, len(frame), notes=notes)
+    return ExportLayer(spec, frame, style, record)
+
+
+_CACHE: weakref.WeakKeyDictionary[Model, dict[str, ExportLayer]] = weakref.WeakKeyDictionary()
+
+
+def build_layer(model: Model, layer_id: str, within: str | None = None) -> ExportLayer:
+    """The layer ``layer_id`` (restricted to the territory ``within`` if given); built once per model."""
+    spec = resolve_layer(model, layer_id)
+    built = _CACHE.setdefault(model, {})
+    if layer_id not in built:
+        built[layer_id] = _build(model, spec)
+    layer = built[layer_id]
+    if within is None:
+        return layer
+    frame = restrict(model, layer, within)
+    record = {**layer.provenance, "within": within, "features": len(frame)}
+    return ExportLayer(spec, frame, layer.style, record)
+
+
+def feature_level(model: Model, spec: LayerSpec) -> str:
+    """The scale of a layer's features: commune, epci, departement, region or grouping."""
+    if spec.kind == "scale":
+        return spec.key
+    if spec.kind == "scheme":
+        return model.catalogue.schemes[spec.key].member_scale
+    return "grouping" if spec.kind == "grouping" else "commune"
+
+
+def restrict(model: Model, layer: ExportLayer, within: str) -> gpd.GeoDataFrame:
+    """The layer's features touching the communes of a territory: those communes, and the units holding them."""
+    communes = model.coverage.communes_within(within)
+    level = feature_level(model, layer.spec)
+    if level == "commune":
+        codes = communes
+    elif level == "grouping":
+        epci = set(model.scales["commune"].set_index("code").loc[communes, "epci"].dropna())
+        groups = model.scales["grouping"]
+        codes = groups.loc[groups["epci"].str.split(";").map(lambda members: not epci.isdisjoint(members)).astype(bool), "code"]
+    else:
+        codes = model.scales["commune"].set_index("code").loc[communes, level].dropna().unique()
+    return layer.frame[layer.frame["code"].isin(codes)].reset_index(drop=True)

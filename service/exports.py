@@ -1,0 +1,79 @@
+"""Layer exports: GET /export/{layer}.{format}, /export/bundle.gpkg?layers=…, /export/{layer}/provenance."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+
+from geo.coverage import UnknownTerritory
+from geo.exports import ExportError, UnknownLayer, build_layer, check_crs, check_format, layer_specs, write
+from geo.model import Model
+from service.deps import get_model
+
+router = APIRouter(prefix="/export", tags=["exports"])
+BUNDLE = "bundle"
+
+
+def file_stem(layer: str, within: str | None) -> str:
+    """A download name built from validated ids only, never from path pieces of the request."""
+    return layer + (f"-{re.sub(r'[^A-Za-z0-9_-]', '_', within)}" if within else "")
+
+
+def _layers(model: Model, name: str, layers: str | None, within: str | None) -> list:
+    ids = list(dict.fromkeys(i.strip() for i in layers.split(","))) if layers else list(layer_specs(model))
+    ids = ids if name == BUNDLE else [name]
+    return [build_layer(model, i, within) for i in ids]
+
+
+@router.get("/{name}", summary="Download a layer (or a bundle of layers) in a GIS format")
+def export(
+    name: str, request: Request,
+    within: str | None = Query(None, description="Restrict to a territory: commune, EPCI, grouping, département or région code."),
+    crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
+    wkt: bool = Query(False, description="CSV only: add the geometry as WKT."),
+    layers: str | None = Query(None, description="bundle.gpkg only: comma-separated layer ids (default: all)."),
+    model: Model = Depends(get_model),
+) -> FileResponse:
+    """`communes.gpkg`, `epci.geojson`, `coverage.csv`, `scheme-<id>.shp.zip`, `bundle.gpkg?layers=communes,epci`…"""
+    layer, _, fmt = name.partition(".")
+    try:
+        spec = check_format(fmt)
+        epsg = check_crs(crs)
+        if layer == BUNDLE and not spec.multi_layer:
+            raise ExportError(f"a bundle is a GeoPackage: ask for {BUNDLE}.gpkg")
+        chosen = _layers(model, layer, layers, within)
+        tmp = Path(tempfile.mkdtemp(prefix="territoires-export-"))
+        path = tmp / f"export.{fmt}"
+        try:
+            write(chosen, fmt, path, epsg, wkt)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except (ExportError, UnknownLayer, UnknownTerritory) as exc:
+        raise HTTPException(422, str(exc)) from None
+    filename = f"{file_stem(layer if layer == BUNDLE else chosen[0].spec.id, within)}.{fmt}"
+    provenance = _url_path(request, f"/export/{chosen[0].spec.id}/provenance") if layer != BUNDLE else None
+    headers = {"Link": f'<{provenance}>; rel="describedby"; type="application/json"'} if provenance else None
+    return FileResponse(path, media_type=spec.media_type, filename=filename, headers=headers,
+                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+
+
+def _url_path(request: Request, path: str) -> str:
+    query = str(request.url.query)
+    kept = "&".join(p for p in query.split("&") if p.split("=")[0] in ("within", "crs")) if query else ""
+    return path + (f"?{kept}" if kept else "")
+
+
+@router.get("/{layer}/provenance", summary="Provenance of a layer: sources, vintages, as-of dates")
+def provenance(layer: str, within: str | None = None, crs: str = "4326", model: Model = Depends(get_model)) -> JSONResponse:
+    try:
+        epsg = check_crs(crs)
+        record = build_layer(model, layer, within).provenance
+    except (ExportError, UnknownLayer, UnknownTerritory) as exc:
+        raise HTTPException(422, str(exc)) from None
+    return JSONResponse({**record, "crs": f"EPSG:{epsg}"})

@@ -1,0 +1,297 @@
+"""OGC API – Features (Part 1 Core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS) over the export layers, at /ogc.
+
+One collection per export layer. Items are paged by limit/offset with next/prev links; a limit above
+:data:`MAX_LIMIT` is served as :data:`MAX_LIMIT` items and a next link. Written as a FastAPI router rather than
+mounting pygeoapi: the collections are the model's own layers (swapped whole on refresh), with no second
+process, configuration or copy of the data.
+"""
+from __future__ import annotations
+
+import html
+import json
+import weakref
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pyproj import Transformer
+
+from geo.exports import ExportLayer, UnknownLayer, build_layer, layer_specs
+from geo.exports.provenance import summary
+from geo.model import Model
+from service.deps import get_model
+
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+#: Supported CRS URI → (EPSG code, whether coordinates are written latitude first).
+CRS: dict[str, tuple[int, bool]] = {CRS84: (4326, False), f"{EPSG}4326": (4326, True), f"{EPSG}2154": (2154, False)}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+]
+#: Code properties that items can be filtered on (exact match, comma-separated alternatives).
+FILTERABLE = ("code", "epci", "departement", "region", "scheme", "level", "type", "kind")
+PAGING = {"limit", "offset", "bbox", "bbox-crs", "crs", "f"}
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "fgb": "application/flatgeobuf", "shp.zip": "application/zip",
+                  "csv": "text/csv"}
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A layer with its spatial index and JSON-ready properties."""
+
+    layer: ExportLayer
+    tree: shapely.STRtree
+    properties: list[str]  # one JSON object per feature
+
+
+_INDEX: weakref.WeakKeyDictionary[Model, dict[str, Indexed]] = weakref.WeakKeyDictionary()
+
+
+def _indexed(model: Model, collection: str) -> Indexed:
+    per_model = _INDEX.setdefault(model, {})
+    if collection not in per_model:
+        try:
+            layer = build_layer(model, collection)
+        except UnknownLayer as exc:
+            raise HTTPException(404, str(exc)) from None
+        props = pd.DataFrame(layer.frame.drop(columns="geometry"))
+        for col in props.columns:
+            if not (pd.api.types.is_numeric_dtype(props[col]) or pd.api.types.is_bool_dtype(props[col])):
+                props[col] = props[col].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+        rows = props.to_dict(orient="records")
+        per_model[collection] = Indexed(layer, shapely.STRtree(layer.frame.geometry.values),
+                                        [json.dumps(r, ensure_ascii=False, default=_scalar) for r in rows])
+    return per_model[collection]
+
+
+def _scalar(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def _wants_html(request: Request, f: str | None) -> bool:
+    if f is not None:
+        if f not in ("json", "html"):
+            raise HTTPException(422, f"unknown f={f!r}: use json or html")
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept.split("text/html")[0]
+
+
+def _url(request: Request, path: str, **params: object) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{str(request.base_url).rstrip('/')}{path}" + (f"?{query}" if query else "")
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    return {"href": href, "rel": rel, "type": type_, **({"title": title} if title else {})}
+
+
+def _self_links(request: Request, path: str, json_type: str = JSON) -> list[dict]:
+    html_first = _wants_html(request, request.query_params.get("f"))
+    return [_link(_url(request, path, f="json"), "alternate" if html_first else "self", json_type, "JSON"),
+            _link(_url(request, path, f="html"), "self" if html_first else "alternate", "text/html", "HTML")]
+
+
+def _page(request: Request, title: str, body: dict) -> HTMLResponse:
+    """A plain HTML view of a JSON answer: its links, collections or features."""
+    esc = html.escape
+    parts = [f"<h1>{esc(title)}</h1>"]
+    if body.get("description"):
+        parts.append(f"<p>{esc(body['description'])}</p>")
+    if "numberMatched" in body:
+        parts.append(f"<p>{body['numberReturned']} of {body['numberMatched']} features</p>")
+    parts.append("<ul>" + "".join(f'<li><a href="{esc(l["href"])}">{esc(l.get("title") or l["rel"])}</a> ({esc(l["rel"])}, '
+                                  f'{esc(l["type"])})</li>' for l in body.get("links", [])) + "</ul>")
+    for c in body.get("collections", []):
+        href = next(l["href"] for l in c["links"] if l["rel"] == "items" and l["type"] == "text/html")
+        parts.append(f'<h2><a href="{esc(href)}">{esc(c["title"])}</a></h2><p><code>{esc(c["id"])}</code></p>')
+    for uri in body.get("conformsTo", []):
+        parts.append(f"<p><code>{esc(uri)}</code></p>")
+    features = body.get("features") or ([body] if body.get("type") == "Feature" else [])
+    if features:
+        cols = list(features[0]["properties"])
+        head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+        rows = "".join("<tr>" + "".join(f"<td>{esc('' if f['properties'][c] is None else str(f['properties'][c]))}</td>" for c in cols)
+                       + "</tr>" for f in features)
+        parts.append(f"<table border='1'><tr>{head}</tr>{rows}</table>")
+    doc = (f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>{esc(title)}</title></head>"
+           f"<body>{''.join(parts)}</body></html>")
+    return HTMLResponse(doc)
+
+
+def _answer(request: Request, f: str | None, title: str, body: dict, media_type: str = JSON,
+            headers: dict[str, str] | None = None) -> Response:
+    if _wants_html(request, f):
+        return _page(request, title, body)
+    return Response(json.dumps(body, ensure_ascii=False), media_type=media_type, headers=headers)
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request, f: str | None = None) -> Response:
+    body = {
+        "title": "territoires — OGC API Features",
+        "description": "Communes, EPCI, départements, régions, groupements, membres de chaque dispositif et couverture.",
+        "links": _self_links(request, "/ogc") + [
+            _link(_url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "OpenAPI"),
+            _link(_url(request, "/docs"), "service-doc", "text/html", "API documentation"),
+            _link(_url(request, "/ogc/conformance"), "conformance", JSON, "Conformance classes"),
+            _link(_url(request, "/ogc/collections"), "data", JSON, "Collections"),
+        ],
+    }
+    return _answer(request, f, body["title"], body)
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance(request: Request, f: str | None = None) -> Response:
+    body = {"conformsTo": CONFORMANCE, "links": _self_links(request, "/ogc/conformance")}
+    return _answer(request, f, "Conformance", body)
+
+
+def _collection(request: Request, model: Model, collection: str) -> dict:
+    idx = _indexed(model, collection)
+    layer = idx.layer
+    path = f"/ogc/collections/{collection}"
+    body = {
+        "id": collection, "title": layer.spec.title, "description": summary(layer.provenance), "itemType": "feature",
+        "crs": list(CRS), "storageCrs": CRS84,
+        "links": _self_links(request, path) + [
+            _link(_url(request, f"{path}/items", f="json"), "items", GEOJSON, "Features (GeoJSON)"),
+            _link(_url(request, f"{path}/items", f="html"), "items", "text/html", "Features (HTML)"),
+        ] + [_link(_url(request, f"/export/{collection}.{ext}"), "enclosure", media, f"Download ({ext})")
+             for ext, media in EXPORT_FORMATS.items()],
+    }
+    if len(layer.frame):
+        body["extent"] = {"spatial": {"bbox": [[round(float(v), 6) for v in layer.frame.total_bounds]], "crs": CRS84}}
+    return body
+
+
+@router.get("/collections", summary="Collections")
+def collections(request: Request, f: str | None = None, model: Model = Depends(get_model)) -> Response:
+    body = {"links": _self_links(request, "/ogc/collections"),
+            "collections": [_collection(request, model, c) for c in layer_specs(model)]}
+    return _answer(request, f, "Collections", body)
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(collection_id: str, request: Request, f: str | None = None, model: Model = Depends(get_model)) -> Response:
+    body = _collection(request, model, collection_id)
+    return _answer(request, f, body["title"], body)
+
+
+def _crs(value: str | None, what: str) -> tuple[int, bool, str]:
+    uri = value or CRS84
+    if uri not in CRS:
+        raise HTTPException(422, f"unsupported {what} {uri!r}: use one of {', '.join(CRS)}")
+    return (*CRS[uri], uri)
+
+
+def _bbox(value: str, bbox_crs: str | None) -> shapely.Geometry:
+    """The bbox as a WGS 84 (lon, lat) box; 422 unless four numbers."""
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(np.isfinite(numbers)):
+        raise HTTPException(422, f"bbox={value!r} is not four numbers: give minx,miny,maxx,maxy")
+    epsg, lat_first, _ = _crs(bbox_crs, "bbox-crs")
+    x0, y0, x1, y1 = (numbers[1], numbers[0], numbers[3], numbers[2]) if lat_first else numbers
+    box = shapely.box(x0, y0, x1, y1)
+    if epsg != 4326:
+        box = shapely.box(*gpd.GeoSeries([box.segmentize(max(x1 - x0, y1 - y0) / 20)], crs=epsg).to_crs(4326).total_bounds)
+    return box
+
+
+def _geometries(geoms: np.ndarray, epsg: int, lat_first: bool) -> list[str]:
+    if epsg != 4326:
+        transformer = Transformer.from_crs(4326, epsg, always_xy=True)
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    if lat_first:
+        geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
+    return list(shapely.to_geojson(geoms))
+
+
+@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+def items(
+    collection_id: str, request: Request,
+    limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Items per page (at most {MAX_LIMIT}: a larger limit gets {MAX_LIMIT}).",
+                       json_schema_extra={"maximum": MAX_LIMIT}),
+    offset: int = Query(0, ge=0), bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs"), crs: str | None = None, f: str | None = None,
+    model: Model = Depends(get_model),
+) -> Response:
+    """Features, filtered by bbox and by code properties (e.g. departement=31), paged by limit and offset."""
+    idx = _indexed(model, collection_id)
+    frame = idx.layer.frame
+    filterable = [c for c in FILTERABLE if c in frame.columns]
+    unknown = sorted(set(request.query_params) - PAGING - set(filterable))
+    if unknown:
+        raise HTTPException(422, f"unknown parameter(s) {', '.join(unknown)}: use {', '.join(sorted(PAGING) + filterable)}")
+    epsg, lat_first, crs_uri = _crs(crs, "crs")
+    mask = np.ones(len(frame), dtype=bool)
+    if bbox is not None:
+        hits = np.zeros(len(frame), dtype=bool)
+        hits[idx.tree.query(_bbox(bbox, bbox_crs), predicate="intersects")] = True
+        mask &= hits
+    for col in filterable:
+        if col in request.query_params:
+            mask &= frame[col].isin(request.query_params[col].split(",")).to_numpy(dtype=bool)
+    selected = np.flatnonzero(mask)
+    page_size = min(limit, MAX_LIMIT)
+    chosen = selected[offset:offset + page_size]
+    geoms = _geometries(frame.geometry.values[chosen], epsg, lat_first)
+    ids = frame["code"].to_numpy()[chosen]
+    features = ",".join(f'{{"type":"Feature","id":{json.dumps(str(i))},"geometry":{g},"properties":{idx.properties[k]}}}'
+                        for i, g, k in zip(ids, geoms, chosen))
+    path = f"/ogc/collections/{collection_id}/items"
+    params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset", "f")}
+    html_first = _wants_html(request, f)
+    links = [_link(_url(request, path, **params, limit=page_size, offset=offset, f="json"), "alternate" if html_first else "self", GEOJSON),
+             _link(_url(request, path, **params, limit=page_size, offset=offset, f="html"), "self" if html_first else "alternate", "text/html"),
+             _link(_url(request, f"/ogc/collections/{collection_id}"), "collection", JSON)]
+    fmt = "html" if html_first else "json"
+    if offset + len(chosen) < len(selected):
+        links.append(_link(_url(request, path, **params, limit=page_size, offset=offset + page_size, f=fmt), "next",
+                           "text/html" if html_first else GEOJSON, "Next page"))
+    if offset > 0:
+        links.append(_link(_url(request, path, **params, limit=page_size, offset=max(offset - page_size, 0), f=fmt), "prev",
+                           "text/html" if html_first else GEOJSON, "Previous page"))
+    headers = {"Content-Crs": f"<{crs_uri}>"}
+    meta = {"numberMatched": int(len(selected)), "numberReturned": int(len(chosen)), "links": links}
+    if html_first:
+        body = {"type": "FeatureCollection", "features": json.loads(f"[{features}]"), **meta}
+        return _page(request, idx.layer.spec.title, body)
+    text = f'{{"type":"FeatureCollection","features":[{features}],' + json.dumps(meta, ensure_ascii=False)[1:]
+    return Response(text, media_type=GEOJSON, headers=headers)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+def item(collection_id: str, feature_id: str, request: Request, crs: str | None = None, f: str | None = None,
+         model: Model = Depends(get_model)) -> Response:
+    idx = _indexed(model, collection_id)
+    frame = idx.layer.frame
+    epsg, lat_first, crs_uri = _crs(crs, "crs")
+    where = np.flatnonzero(frame["code"].to_numpy() == feature_id)
+    if not len(where):
+        raise HTTPException(404, f"no feature {feature_id!r} in {collection_id}")
+    k = int(where[0])
+    path = f"/ogc/collections/{collection_id}/items/{feature_id}"
+    body = {"type": "Feature", "id": feature_id, "geometry": json.loads(_geometries(frame.geometry.values[[k]], epsg, lat_first)[0]),
+            "properties": json.loads(idx.properties[k]),
+            "links": _self_links(request, path, GEOJSON) + [_link(_url(request, f"/ogc/collections/{collection_id}"), "collection", JSON)]}
+    return _answer(request, f, f"{idx.layer.spec.title} — {feature_id}", body, GEOJSON, {"Content-Crs": f"<{crs_uri}>"})
+

@@ -1,0 +1,208 @@
+"""Exports on the real data: every layer in every format re-read with pyogrio has the source's codes, names,
+counts and areas; types, styles, provenance, CRS, 'within' and empty exports; the /export routes."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+
+from geo.exports import FORMATS, build_layer, layer_specs, write
+from geo.exports.formats import shapefile_names
+from geo.model import Model
+from service.app import create_app
+from service.exports import file_stem
+
+AREA_TOLERANCE = 1e-3  # 0.1 %
+
+
+def read_back(path: Path, fmt: str) -> gpd.GeoDataFrame:
+    """An export re-read with pyogrio (shapefile fields renamed back from fields.csv; CSV geometry from its WKT)."""
+    if fmt == "shp.zip":
+        frame = pyogrio.read_dataframe(f"/vsizip/{path}")
+        with zipfile.ZipFile(path) as zf:
+            names = pd.read_csv(zf.open("fields.csv"), sep=";", dtype=str, encoding="utf-8-sig")
+        return frame.rename(columns=dict(zip(names["shapefile_field"], names["field"])))
+    if fmt == "csv":
+        frame = pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
+        return frame.set_crs(2154, allow_override=True)
+    return pyogrio.read_dataframe(path)
+
+
+def assert_same(source: gpd.GeoDataFrame, read: gpd.GeoDataFrame, label: str) -> None:
+    assert len(read) == len(source), label
+    if source.empty:  # an empty GeoJSON has no field to compare
+        return
+    got = read.sort_values("code", ignore_index=True)
+    want = source.sort_values("code", ignore_index=True)
+    assert got["code"].tolist() == want["code"].tolist(), label
+    assert got["nom"].tolist() == want["nom"].tolist(), label
+    a_got = got.geometry.to_crs(2154).area.to_numpy()
+    a_want = want.geometry.to_crs(2154).area.to_numpy()
+    worst = float(np.max(np.abs(a_got - a_want) / a_want))
+    assert worst < AREA_TOLERANCE, f"{label}: area differs by {worst:.2%}"
+
+
+@pytest.fixture(scope="module")
+def exported(model: Model, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """Every layer written in every single-layer format (CSV in Lambert-93 with WKT), plus the full bundle."""
+    out = tmp_path_factory.mktemp("exports")
+    files = {}
+    for layer_id in layer_specs(model):
+        layer = build_layer(model, layer_id)
+        for fmt in FORMATS:
+            if fmt == "gpkg":
+                continue
+            path = out / f"{layer_id}.{fmt}"
+            write([layer], fmt, path, crs=2154 if fmt == "csv" else 4326, wkt=fmt == "csv")
+            files[(layer_id, fmt)] = path
+    write([build_layer(model, i) for i in layer_specs(model)], "gpkg", out / "bundle.gpkg")
+    return files | {("bundle", "gpkg"): out / "bundle.gpkg"}
+
+
+def test_every_layer_round_trips_in_every_format(model: Model, exported: dict) -> None:
+    checked = 0
+    for layer_id in layer_specs(model):
+        source = build_layer(model, layer_id).frame
+        assert_same(source, pyogrio.read_dataframe(exported[("bundle", "gpkg")], layer=layer_id), f"{layer_id}.gpkg")
+        for fmt in ("geojson", "fgb", "shp.zip", "csv"):
+            assert_same(source, read_back(exported[(layer_id, fmt)], fmt), f"{layer_id}.{fmt}")
+            checked += 1
+    assert checked >= 4 * 20
+    layers = pyogrio.list_layers(exported[("bundle", "gpkg")])
+    assert [n for n, geom in layers if geom] == list(layer_specs(model))
+
+
+def test_real_layers_are_not_trivial(model: Model) -> None:
+    """The round trip is run on the Occitanie data, not on near-empty layers."""
+    assert len(build_layer(model, "communes").frame) > 4000
+    assert len(build_layer(model, "epci").frame) > 150
+    assert len(build_layer(model, "departements").frame) == 13
+    assert build_layer(model, "coverage").frame["n_schemes"].max() >= 3
+
+
+def test_codes_stay_text_and_types_are_kept(model: Model, exported: dict) -> None:
+    info = pyogrio.read_info(exported[("bundle", "gpkg")], layer="communes")
+    types = dict(zip(info["fields"], info["ogr_types"]))
+    assert types["code"] == types["departement"] == types["epci"] == "OFTString"
+    assert types["population"] == "OFTInteger64" and types["area_km2"] == "OFTReal"
+    scheme = pyogrio.read_info(exported[("bundle", "gpkg")], layer="scheme-dialogue-metropolitain")
+    assert dict(zip(scheme["fields"], scheme["ogr_types"]))["start"] == "OFTDate"
+    communes = pyogrio.read_dataframe(exported[("bundle", "gpkg")], layer="communes", read_geometry=False)
+    assert "09001" in set(communes["code"]) and communes["departement"].str.len().eq(2).all()
+    for fmt in ("geojson", "fgb", "shp.zip", "csv"):
+        codes = read_back(exported[("communes", fmt)], fmt)["code"]
+        assert "09001" in set(codes), fmt
+    text = exported[("communes", "csv")].read_bytes()
+    assert text.startswith(b"\xef\xbb\xbfcode;nom;") and b"\r\n09001;" in text
+    coverage = pyogrio.read_dataframe(exported[("bundle", "gpkg")], layer="coverage", read_geometry=False)
+    assert set(model.catalogue.schemes) <= set(coverage.columns)
+    assert (coverage[list(model.catalogue.schemes)].sum(axis=1) == coverage["n_schemes"]).all()
+
+
+def test_shapefile_zip_has_prj_cpg_and_field_names(exported: dict) -> None:
+    with zipfile.ZipFile(exported[("coverage", "shp.zip")]) as zf:
+        names = set(zf.namelist())
+        assert {"coverage.shp", "coverage.shx", "coverage.dbf", "coverage.prj", "coverage.cpg", "fields.csv", "provenance.json"} <= names
+        assert zf.read("coverage.cpg").strip() == b"UTF-8"
+    assert all(len(v) <= 10 for v in shapefile_names(["club-developpement-equilibre", "club-developpement-x"]).values())
+    assert len(set(shapefile_names(["club-developpement-equilibre", "club-developpement-x"]).values())) == 2
+    names = read_back(exported[("communes", "shp.zip")], "shp.zip")["nom"]
+    assert any("é" in n for n in names)
+
+
+def test_geopackage_styles_and_metadata(model: Model, exported: dict) -> None:
+    with sqlite3.connect(exported[("bundle", "gpkg")]) as db:
+        styles = db.execute("SELECT f_table_name, styleName, styleQML, styleSLD, useAsDefault FROM layer_styles").fetchall()
+        contents = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
+        metadata = [r[0] for r in db.execute("SELECT metadata FROM gpkg_metadata").fetchall()]
+        refs = db.execute("SELECT COUNT(*) FROM gpkg_metadata_reference").fetchone()[0]
+    assert {s[0] for s in styles} == set(layer_specs(model)) and all(s[4] == 1 for s in styles)
+    for _, _, qml, sld, _ in styles:
+        assert ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2") is not None
+        assert ET.fromstring(sld.split("\n", 1)[1]).tag.endswith("StyledLayerDescriptor")
+    coverage_qml = next(s[2] for s in styles if s[0] == "coverage")
+    assert 'type="graduatedSymbol"' in coverage_qml and 'attr="n_schemes"' in coverage_qml
+    assert contents["layer_styles"] == "attributes"
+    assert refs >= len(layer_specs(model)) and any("provenance" in m and "COG 2026" in m for m in metadata)
+    record = json.loads(pyogrio.read_info(exported[("bundle", "gpkg")], layer="scheme-territoires-d-industrie")["layer_metadata"]["provenance"])
+    scheme = next(s for s in record["sources"] if s["role"] == "scheme")
+    assert scheme["as_of"] and scheme["url"] and record["notes"]  # members outside the scope are counted
+
+
+def test_provenance_in_every_single_layer_format(exported: dict) -> None:
+    assert json.loads(exported[("epci", "geojson")].read_text(encoding="utf-8"))["provenance"]["layer"] == "epci"
+    assert json.loads(pyogrio.read_info(exported[("epci", "fgb")])["layer_metadata"]["DESCRIPTION"])["layer"] == "epci"
+    with zipfile.ZipFile(exported[("epci", "shp.zip")]) as zf:
+        assert json.loads(zf.read("provenance.json"))["sources"][0]["vintage"] == "COG 2018"
+    sidecar = Path(str(exported[("epci", "csv")]) + ".provenance.json")
+    assert json.loads(sidecar.read_text(encoding="utf-8"))["crs"] == "EPSG:2154"
+
+
+def test_lambert93_and_within(model: Model, tmp_path: Path) -> None:
+    layer = build_layer(model, "epci", within="31")
+    held = set(model.scales["commune"].query("departement == '31'")["epci"].dropna())
+    assert set(layer.frame["code"]) == held and layer.provenance["within"] == "31"
+    write([layer], "gpkg", tmp_path / "epci.gpkg", crs=2154)
+    info = pyogrio.read_info(tmp_path / "epci.gpkg")
+    assert info["crs"] == "EPSG:2154" and info["features"] == len(held)
+    assert_same(layer.frame, pyogrio.read_dataframe(tmp_path / "epci.gpkg"), "epci within 31, Lambert-93")
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_empty_territory_gives_a_valid_empty_file(model: Model, tmp_path: Path, fmt: str) -> None:
+    layer = build_layer(model, "scheme-toulouse-metropole", within="11")  # Aude: no commune of Toulouse Métropole
+    assert layer.frame.empty
+    path = tmp_path / f"empty.{fmt}"
+    write([layer], fmt, path)
+    assert len(read_back(path, fmt) if fmt != "csv" else pd.read_csv(path, sep=";", encoding="utf-8-sig")) == 0
+
+
+@pytest.fixture(scope="module")
+def client(settings) -> TestClient:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_export_route_downloads(client: TestClient, tmp_path: Path) -> None:
+    r = client.get("/export/communes.gpkg", params={"within": "09", "crs": "2154"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geopackage+sqlite3"
+    assert 'filename="communes-09.gpkg"' in r.headers["content-disposition"]
+    assert "/export/communes/provenance" in r.headers["link"]
+    (tmp_path / "c.gpkg").write_bytes(r.content)
+    frame = pyogrio.read_dataframe(tmp_path / "c.gpkg")
+    assert frame["code"].str.startswith("09").all() and len(frame) > 300 and frame.crs.to_epsg() == 2154
+    r = client.get("/export/bundle.gpkg", params={"layers": "regions,scheme-dialogue-metropolitain"})
+    (tmp_path / "b.gpkg").write_bytes(r.content)
+    assert [n for n, g in pyogrio.list_layers(tmp_path / "b.gpkg") if g] == ["regions", "scheme-dialogue-metropolitain"]
+    r = client.get("/export/coverage.csv", params={"within": "31555"})
+    assert r.content.startswith(b"\xef\xbb\xbfcode;") and r.content.count(b"\r\n") == 2
+    r = client.get("/export/epci/provenance", params={"within": "31"})
+    assert r.json()["within"] == "31" and r.json()["features"] > 10
+
+
+@pytest.mark.parametrize("url, accepted", [
+    ("/export/nope.gpkg", "communes"),
+    ("/export/communes.xlsx", "gpkg, geojson, fgb, shp.zip, csv"),
+    ("/export/communes.gpkg?crs=3857", "2154 (Lambert-93)"),
+    ("/export/communes.geojson?crs=2154", "WGS 84 only"),
+    ("/export/bundle.csv", "bundle.gpkg"),
+    ("/export/bundle.gpkg?layers=communes,nope", "coverage"),
+    ("/export/communes.gpkg?within=../../etc", "unknown territory"),
+])
+def test_export_bad_input_is_422_naming_accepted_values(client: TestClient, url: str, accepted: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 422 and accepted in r.json()["detail"]
+
+
+def test_file_names_take_no_path_pieces() -> None:
+    assert file_stem("communes", "region:76") == "communes-region_76"
+    assert file_stem("communes", "../../x") == "communes-______x"
