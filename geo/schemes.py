@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from geo.cog import Cog
 from geo.errors import InputError, Problem
@@ -76,31 +78,69 @@ def _code(value: object) -> str:
     return str(value).strip()
 
 
+def _line_of_bad_date(node: yaml.Node | None) -> int | None:
+    """Line of the first YAML timestamp that is not a real date (e.g. 2022-13-01), or None."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                SafeConstructor().construct_yaml_timestamp(node)
+            except ValueError:
+                return node.start_mark.line + 1
+        return None
+    children = node.value if isinstance(node, yaml.SequenceNode) else \
+        [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
+    return next((line for child in children if (line := _line_of_bad_date(child)) is not None), None)
+
+
+def _utf8_row(exc: UnicodeDecodeError) -> int:
+    """The line holding the first byte that is not UTF-8."""
+    return exc.object[:exc.start].count(b"\n") + 1
+
+
 def parse_scheme_file(path: Path) -> Scheme:
     """Parse one YAML scheme file; raise InputError naming the file and line on a malformed one."""
     name = str(path)
+    root = None
     try:
         text = path.read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=_LOADER)
         data = yaml.load(text, Loader=_LOADER)
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8")]) from exc
+        raise InputError([Problem(name, _utf8_row(exc), f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                  "save the file as UTF-8")]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError([Problem(name, mark.line + 1 if mark else None, f"is not valid YAML ({getattr(exc, 'problem', exc)})",
                                   "fix the YAML syntax (indentation, quotes, colons)")]) from exc
+    except ValueError as exc:  # a well-formed but impossible date such as 2022-13-01 fails in the YAML constructor
+        raise InputError([Problem(name, _line_of_bad_date(root), f"holds a date that does not exist ({exc})",
+                                  "write dates as YYYY-MM-DD with a real month and day")]) from exc
     if not isinstance(data, dict):
         raise InputError([Problem(name, None, "does not hold a scheme mapping", "see boundaries/schemes/ for the expected keys")])
-    lines = {k.value: v for k, v in root.value} if root is not None else {}
+    lines: dict = {}
+    keys: dict = {}
+    problems: list[Problem] = []
+    for key_node, value_node in root.value:
+        if key_node.value in keys:  # YAML keeps the last one silently: a second 'members:' would hide the first
+            problems.append(Problem(name, key_node.start_mark.line + 1,
+                                    f"key {key_node.value!r} is declared twice (first at row {keys[key_node.value].start_mark.line + 1})",
+                                    "keep one of them (merge the two lists if both hold members)"))
+        keys[key_node.value], lines[key_node.value] = key_node, value_node
 
     def line_of(key: str) -> int | None:
         node = lines.get(key)
         return node.start_mark.line + 1 if node is not None else None
 
-    problems: list[Problem] = []
     for key in ("id", "name", "kind", "member_scale", "members", "source"):
         if key not in data:
             problems.append(Problem(name, None, f"missing key {key!r}", f"add '{key}:' (see README, Scheme files)"))
+        elif data[key] in (None, "") and key in ("id", "name", "kind", "member_scale"):
+            problems.append(Problem(name, line_of(key), f"key {key!r} has no value", f"write a value after '{key}:'"))
+    for key in ("period", "source"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            problems.append(Problem(name, line_of(key), f"{key} must be a mapping, not {data[key]!r}",
+                                    "write period: {start: YYYY-MM-DD, end: YYYY-MM-DD}" if key == "period"
+                                    else "write source: {title: ..., url: ..., publisher: ...}"))
     if problems:
         raise InputError(problems)
     if data["kind"] not in KINDS:
@@ -109,8 +149,13 @@ def parse_scheme_file(path: Path) -> Scheme:
         problems.append(Problem(name, line_of("member_scale"), f"unknown member_scale {data['member_scale']!r}",
                                 f"use one of {', '.join(MEMBER_SCALES)}"))
     if str(data["id"]) != path.stem:
-        problems.append(Problem(name, line_of("id"), f"id {data['id']!r} differs from the file name",
-                                f"name the file {data['id']}.yaml or set id: {path.stem}"))
+        taken = path.parent / f"{data['id']}{path.suffix}"
+        if os.path.isfile(taken):  # renaming the file as the usual fix says would clash with the other scheme
+            problems.append(Problem(name, line_of("id"), f"id {data['id']!r} is already the id of {taken}",
+                                    f"give each scheme its own id: set id: {path.stem}"))
+        else:
+            problems.append(Problem(name, line_of("id"), f"id {data['id']!r} differs from the file name",
+                                    f"name the file {data['id']}.yaml or set id: {path.stem}"))
     period = data.get("period") or {}
     start = _date(period.get("start"), name, line_of("period"), "period start")
     end = _date(period.get("end"), name, line_of("period"), "period end")
@@ -128,7 +173,7 @@ def parse_scheme_file(path: Path) -> Scheme:
         nodes = lines["members"].value
         for item, node in zip(raw_members, nodes):
             line = node.start_mark.line + 1
-            if not isinstance(item, dict) or "code" not in item:
+            if not isinstance(item, dict) or item.get("code") in (None, ""):
                 problems.append(Problem(name, line, "member without a code", "write each member as {code: \"...\"}"))
                 continue
             members.append(Member(
@@ -142,7 +187,7 @@ def parse_scheme_file(path: Path) -> Scheme:
         id=str(data["id"]), name=str(data["name"]), kind=data["kind"], member_scale=data["member_scale"],
         members=tuple(members), file=name, start=start, end=end,
         owner=_code(data["owner"]) if data.get("owner") else None, scale=bool(data.get("scale", False)),
-        parent=data.get("parent"), all_parent_members=all_parent, source=dict(data["source"] or {}),
+        parent=_code(data["parent"]) if data.get("parent") else None, all_parent_members=all_parent, source=dict(data["source"] or {}),
         as_of=_date(data.get("as_of"), name, line_of("as_of"), "as_of"), notes=data.get("notes"),
     )
 
@@ -156,11 +201,15 @@ def read_member_csv(path: Path, schemes: dict[str, Scheme]) -> dict[str, list[Me
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, None, f"is not UTF-8 text (byte {exc.start})",
+        raise InputError([Problem(name, _utf8_row(exc), f"is not UTF-8 text (byte {exc.start})",
                                   "save the CSV as UTF-8 (LibreOffice: Save as… > Character set: Unicode (UTF-8))")]) from exc
     if not text.strip():
         raise InputError([Problem(name, None, "is empty", f"write a header line {';'.join(CSV_COLUMNS)} and one row per member")])
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+    except csv.Error as exc:  # a header with neither ';' nor ',' (tab-separated, one column, not a CSV)
+        raise InputError([Problem(name, 1, "the header is not separated by ';' or ','",
+                                  f"the header must be {';'.join(CSV_COLUMNS)} (';' or ',' separated)")]) from exc
     reader = csv.DictReader(text.splitlines(), dialect=dialect)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
@@ -168,7 +217,8 @@ def read_member_csv(path: Path, schemes: dict[str, Scheme]) -> dict[str, list[Me
         raise InputError([Problem(name, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {';'.join(CSV_COLUMNS)}")])
     out: dict[str, list[Member]] = {}
     problems: list[Problem] = []
-    for i, row in enumerate(reader, start=2):
+    for row in reader:
+        i = reader.line_num  # the file's line, so blank lines skipped by the reader do not shift rows
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         if row["scheme"] not in schemes:
             problems.append(Problem(name, i, f"unknown scheme {row['scheme']!r}",
