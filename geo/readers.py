@@ -30,22 +30,29 @@ def read_boundaries(path: Path, report: ReadReport, columns: tuple[str, ...] = (
     Invalid geometries are repaired with make_valid and listed in ``report``.
     """
     name = str(path)
+    if path.is_file() and path.stat().st_size == 0:  # GDAL would only say "not recognized as a supported format"
+        raise InputError([Problem(name, None, "is empty (0 bytes)", "restore the original file from its declared source")])
     try:
         gdf = pyogrio.read_dataframe(path, use_arrow=True)
     except Exception as exc:
         raise InputError([Problem(name, None, f"cannot be read as a vector file ({exc})",
                                   "restore the original file from its declared source")]) from exc
+    if gdf.empty:  # checked first: a FeatureCollection without features has no property columns either
+        raise InputError([Problem(name, None, "holds no features", "restore the original file from its declared source")])
     missing = [c for c in columns if c not in gdf.columns]
     if missing:
         raise InputError([Problem(name, None, f"missing column(s) {', '.join(missing)}",
                                   f"the file must have the properties {', '.join(columns)} on every feature")])
-    if gdf.empty:
-        raise InputError([Problem(name, None, "holds no features", "restore the original file from its declared source")])
     null_geom = gdf.geometry.isna() | gdf.geometry.is_empty
     if null_geom.any():
         row = int(null_geom.to_numpy().nonzero()[0][0])
         raise InputError([Problem(name, row + 1, f"feature {gdf.iloc[row][columns[0]]!r} has no geometry",
                                   "give every feature a polygon geometry", str(gdf.iloc[row][columns[0]]))])
+    not_polygonal = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not_polygonal.any():  # a point or a line cannot be dissolved into scales nor hold a lookup
+        row = int(not_polygonal.to_numpy().nonzero()[0][0])
+        raise InputError([Problem(name, row + 1, f"feature {gdf.iloc[row][columns[0]]!r} is a {gdf.geom_type.iloc[row]}, "
+                                  "not a polygon", "give every feature a polygon geometry", str(gdf.iloc[row][columns[0]]))])
     if gdf.crs is None or gdf.crs.is_geographic:
         # GeoJSON without a 'crs' member is read as WGS 84: check the coordinates really are lon/lat
         xmin, ymin, xmax, ymax = gdf.total_bounds
