@@ -65,6 +65,10 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             except SourceError as exc:
                 warnings.append(f"programme {scheme_id} not loaded: {exc}")
                 continue
+            if scheme_id in parsed:  # a scheme file must not silently replace (or be replaced by) a programme
+                problems.append(Problem(parsed[scheme_id].file, None, f"scheme id {scheme_id!r} is also the id of the programme "
+                                        f"loaded from {scheme.file}", "give the scheme file another id (and file name)"))
+                continue
             parsed[scheme_id] = scheme
             warnings.extend(notes)
 
