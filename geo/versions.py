@@ -68,6 +68,12 @@ def _prune(settings: Settings, pointer: dict, spare: int = 2) -> None:
     """Remove old builds and snapshots of this scope, keeping the current ones and the ``spare`` newest others."""
     root = pointer_path(settings).parent
     current = {pointer["territories"], pointer["catalogue"]}
+    for other in root.glob("*.current"):  # other deployments (scheme dirs, member lists) sharing this cache
+        try:
+            named = json.loads(other.read_text(encoding="utf-8"))
+            current |= {named["territories"], named["catalogue"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
     snapshots = [p for p in root.glob(f"{settings.scope}-catalogue-*.pkl") if p.name not in current]
     builds = [p for p in root.glob(f"{settings.scope}-*") if p.is_dir() and p.name not in current]
     for group in (snapshots, builds):
