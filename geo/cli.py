@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from geo.catalogue import load_catalogue
@@ -36,7 +37,7 @@ def _emit(data: object) -> None:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
     raise typer.Exit(1)
 
 
@@ -82,7 +83,7 @@ def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> 
     else:
         console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings")
         for p in catalogue.problems:
-            console.print(f"[red]error[/] {p}", highlight=False)
+            console.print(f"[red]error[/] {escape(str(p))}", highlight=False)
         for n in nesting:
             mark = "[green]ok[/]" if n.ok else "[red]FAIL[/]"
             console.print(f"nesting {mark} {n.level} {n.code} {n.nom}: {n.parts} whole {n.contains}", highlight=False)
@@ -96,12 +97,12 @@ def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> 
 
 def _print_stack(stack: dict) -> None:
     c = stack["commune"]
-    console.print(f"[bold]{c['nom']}[/] ({c['code']}), EPCI {stack['epci']['code'] if stack['epci'] else '—'} "
+    console.print(f"[bold]{escape(c['nom'])}[/] ({c['code']}), EPCI {stack['epci']['code'] if stack['epci'] else '—'} "
                   f"{stack['epci']['nom'] if stack['epci'] else ''}, département {stack['departement']['code']}, "
                   f"région {stack['region']['code']}", highlight=False)
     table = Table("scheme", "kind", "via", "role", "start", "end")
     for s in stack["schemes"]:
-        table.add_row(s["name"], s["kind"], s["via"], s["role"] or "", s["start"] or "", s["end"] or "")
+        table.add_row(*(escape("" if v is None else str(v)) for v in (s["name"], s["kind"], s["via"], s["role"], s["start"], s["end"])))
     console.print(table)
 
 
