@@ -38,7 +38,7 @@ def snap_tolerance(metres: float) -> int:
 def tolerance_for_zoom(zoom: int, pixels: float = 1.0, latitude: float = 43.6) -> int:
     """A tolerance of about ``pixels`` screen pixels at a web-map zoom level."""
     metres_per_pixel = 156_543.03 * math.cos(math.radians(latitude)) / 2**zoom
-    return snap_tolerance(pixels * metres_per_pixel)
+    return snap_tolerance(pixels * metres_per_pixel * 1.02)  # the offered values are rounded
 
 
 def etag(model: Model) -> str:

@@ -23,7 +23,7 @@ from service.settings import MapSettings
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
 #: Pixels per simplification tolerance: the layers of a view are simplified at about this many pixels.
-TOLERANCE_PIXELS = 2.0
+TOLERANCE_PIXELS = 4.0
 KIND_LABELS = {"epci": "EPCI", "grouping": "groupement", "network": "réseau", "club": "club", "partnership": "partenariat",
                "contract": "contrat", "programme": "programme"}
 

@@ -46,9 +46,9 @@
       if (!q || q.length > 100) { self.show([]); return Promise.resolve(); }
       return fetch(self.page.cfg.api + "/search?" + new URLSearchParams({ q: q, limit: "8" })).then(function (r) {
         return r.ok ? r.json() : [];
-      }).then(function (hits) { if (seq === self.seq) { self.show(hits); } });
+      }).then(function (hits) { if (seq === self.seq) { self.show(hits, true); } });
     },
-    show: function (hits) {
+    show: function (hits, answered) {
       var self = this;
       self.hits = hits;
       self.list.innerHTML = "";
@@ -57,7 +57,7 @@
         li.innerHTML = esc(hit.nom) + ' <small>' + esc(LEVELS[hit.level] || hit.level) + " " + esc(hit.code) + "</small>";
         L.DomEvent.on(li, "click", function () { self.choose(hit); });
       });
-      if (!hits.length && self.input.value.trim()) {
+      if (answered && !hits.length) {
         L.DomUtil.create("li", "t-empty", self.list).textContent = "Aucun territoire trouvé";
       }
     },

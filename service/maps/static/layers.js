@@ -194,16 +194,14 @@ var territoires = (function () {
     leaf.on("mouseover", function () { leaf.setStyle({ weight: (page.style(layer, feature).weight || 1) + 2 }); });
     leaf.on("mouseout", function () { layer.geo.resetStyle(leaf); });
     if (layer.cfg.popup) {
-      leaf.bindPopup(function () {
-        var div = L.DomUtil.create("div", "t-popup");
-        div.textContent = "Chargement…";
+      leaf.bindPopup("Chargement…", { maxWidth: 420, minWidth: 260, className: "t-popup" });
+      leaf.on("popupopen", function (e) {
         fetchJSON(page.cfg.api + "/communes/" + encodeURIComponent(feature.properties.code)).then(function (stack) {
-          div.innerHTML = stackHtml(stack);
+          e.popup.setContent(stackHtml(stack));
         }).catch(function (err) {
-          div.textContent = "Erreur : " + err.message;
-        }).then(function () { if (leaf.getPopup()) { leaf.getPopup().update(); } });
-        return div;
-      }, { maxWidth: 420, minWidth: 260 });
+          e.popup.setContent(esc("Erreur : " + err.message));
+        });
+      });
     }
   };
 

@@ -1,0 +1,101 @@
+"""The scales map in headless Chromium, served by uvicorn, with every request off this machine refused."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from browser import browser_page, serve_app
+
+LABELS = ("Région Occitanie", "Départements", "Agglomération toulousaine", "Dialogue métropolitain de Toulouse",
+          "Partenariat Toulouse Métropole – Montpellier Méditerranée Métropole", "EPCI (intercommunalités)", "Communes")
+
+
+@pytest.fixture(scope="module")
+def base_url(mirror: Path, cache_dir: Path):
+    with serve_app("service.app:create_app", {"TERRITOIRES_MIRROR": str(mirror), "TERRITOIRES_CACHE": str(cache_dir)}) as url:
+        yield url
+
+
+def point(page, lon: float, lat: float) -> tuple[float, float]:
+    """Page coordinates of a place on the map."""
+    xy = page.evaluate(f"(() => {{ const m = territoires.pages[0].map; const p = m.latLngToContainerPoint([{lat}, {lon}]);"
+                       " const r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; })()")
+    return xy[0], xy[1]
+
+
+def test_scales_map(base_url: str, artifacts: Path):
+    with browser_page() as s:
+        page, dialogs = s.page, []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(base_url + "/maps/scales")
+        page.wait_for_selector("html[data-territoires=ready]", timeout=120_000)
+
+        assert page.evaluate("territoires.pages[0].map instanceof L.Map")
+        communes = page.locator("path.t-commune").count()
+        assert communes >= 4000
+        assert page.evaluate("territoires.pages[0].featureCount('commune')") == communes
+        assert page.locator("path.t-epci").count() > 150 and page.locator("path.t-departement").count() == 13
+        tree = page.locator(".leaflet-control-layers").inner_text()
+        for label in LABELS:
+            assert label in tree, label
+        page.screenshot(path=str(artifacts / "maps-scales.png"))
+
+        x, y = point(page, 1.4442, 43.6047)  # Toulouse
+        page.mouse.move(x, y)
+        tooltip = page.locator(".leaflet-tooltip")
+        tooltip.wait_for()
+        assert "Toulouse" in tooltip.inner_text() and "31555" in tooltip.inner_text()
+        page.mouse.click(x, y)
+        popup = page.locator(".leaflet-popup-content .t-stack")
+        popup.wait_for()
+        page.wait_for_timeout(400)  # the popup fades in
+        text = popup.inner_text()
+        assert "Toulouse Métropole" in text and "Dialogue métropolitain de Toulouse" in text and "JSON" in text
+        page.screenshot(path=str(artifacts / "maps-scales-popup.png"))
+        page.keyboard.press("Escape")
+
+        search = page.locator(".t-search input")
+        search.fill("Labège")
+        page.locator(".t-results li", has_text="31254").wait_for()
+        search.press("Enter")
+        page.wait_for_function("Math.abs(territoires.pages[0].map.getCenter().lng - 1.53) < 0.03")
+        center = page.evaluate("territoires.pages[0].map.getCenter()")
+        assert abs(center["lng"] - 1.53) < 0.03 and abs(center["lat"] - 43.53) < 0.03
+        page.wait_for_function("document.querySelectorAll('path.t-commune').length > 0 && location.search.includes('lat=43.5')")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(artifacts / "maps-scales-labege.png"))
+        permalink = page.url
+
+        assert s.blocked == [] and s.page_errors == [] and s.console_errors == [] and dialogs == []
+
+    with browser_page() as s:  # the permalink reproduces the view
+        s.page.goto(permalink)
+        s.page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
+        center = s.page.evaluate("territoires.pages[0].map.getCenter()")
+        assert abs(center["lng"] - 1.53) < 0.03 and abs(center["lat"] - 43.53) < 0.03
+        assert s.blocked == [] and s.page_errors == []
+
+
+def test_embed_and_other_maps(base_url: str, artifacts: Path):
+    with browser_page() as s:
+        page = s.page
+        page.goto(base_url + "/maps/scales?embed=1&focus=243100518")
+        page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
+        assert page.locator(".t-search").count() == 0
+        assert "embed" not in page.locator("a.t-fullmap").get_attribute("href")
+        assert page.locator("path.t-commune").count() == 37
+        page.screenshot(path=str(artifacts / "maps-embed.png"))
+
+        page.goto(base_url + "/maps/schemes/dialogue-metropolitain")
+        page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
+        assert page.locator("path.t-link").count() == 9
+        assert "08/04/2013" in page.locator(".t-legend").inner_text()
+        page.screenshot(path=str(artifacts / "maps-scheme.png"))
+
+        page.goto(base_url + "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir,quartiers-prioritaires-2024&within=31")
+        page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
+        assert page.locator("path.t-gap").count() > 0
+        assert page.locator("svg pattern").count() >= 2  # overlaps hatched, not colour alone
+        page.screenshot(path=str(artifacts / "maps-coverage.png"))
+        assert s.blocked == [] and s.page_errors == [] and s.console_errors == []

@@ -1,0 +1,156 @@
+"""The map pages on the real data: every route, offline assets, permalink/embed/tiles options, escaping."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+
+from geo.catalogue import Catalogue
+from geo.model import Model, assemble
+
+EVIL = "<img src=x onerror=alert(1)>"
+MAPS = ["/maps/scales", "/maps/scales?focus=31", "/maps/scales?focus=243100518", "/maps/scales?focus=dialogue-metropolitain",
+        "/maps/schemes/dialogue-metropolitain", "/maps/schemes/petites-villes-de-demain", "/maps/schemes/club-revitalisation",
+        "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir,action-coeur-de-ville&within=31"]
+URL = re.compile(r"""https?://[^\s"'<>)\\]+""")
+
+
+def config(html: str) -> dict:
+    """The JSON configuration a page hands to territoires.js."""
+    return json.loads(re.search(r"territoires\.init\([^,]+, (\{.*\})\);", html).group(1))
+
+
+@pytest.mark.parametrize("url", MAPS)
+def test_map_pages_render_offline(client, url):
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert 'src="/assets/leaflet/dist/leaflet.js"' in html and "/maps/static/layers.js" in html
+    assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", html)
+    cfg = config(html)
+    sources = {l["url"] for l in cfg["layers"] if "url" in l}
+    # the only absolute URLs are a scheme's own source link in its legend
+    allowed = {l["href"] for l in cfg["legend"].get("links", [])}
+    assert set(URL.findall(html)) <= allowed | sources, url
+    assert "coordinates" not in html  # polygons come from the API, not inlined
+
+
+def test_scales_map_has_every_scale(client, model):
+    cfg = config(client.get("/maps/scales").text)
+    levels = [l["level"] for l in cfg["layers"]]
+    assert levels.count("grouping") == len(model.scales["grouping"]) == 3
+    assert {"commune", "epci", "departement", "region"} <= set(levels)
+    labels = [i["label"] for i in cfg["legend"]["items"]]
+    assert labels[0] == "Région Occitanie" and labels[-1] == "Communes"
+    assert len({(i["color"], i["weight"]) for i in cfg["legend"]["items"]}) == len(labels)  # each scale its own line
+    html = client.get("/maps/scales").text
+    for name in ("Agglomération toulousaine", "Dialogue métropolitain de Toulouse", "EPCI (intercommunalités)", "Départements"):
+        assert name in html
+
+
+def test_focus_shows_inside_and_above(client, model):
+    cfg = config(client.get("/maps/scales?focus=243100518").text)
+    assert all(l["within"] == "243100518" for l in cfg["layers"])
+    (south, west), (north, east) = cfg["bounds"]
+    assert west < 1.44 < east and south < 43.6 < north and east - west < 1
+    r = client.get("/api/territories/commune", params={"within": "243100518"})
+    assert len(r.json()["features"]) == 37
+    small = config(client.get("/maps/scales?focus=31483").text)
+    # Saint-Gaudens: only the groupings above it (its EPCI is in the Dialogue métropolitain)
+    assert {l["codes"][0] for l in small["layers"] if l["level"] == "grouping"} == {"dialogue-metropolitain"}
+
+
+def test_unknown_focus_and_scheme_are_404_in_french(client):
+    r = client.get("/maps/scales?focus=30157")
+    assert r.status_code == 404 and "30052" in r.text and "fusionné" in r.text
+    r = client.get("/maps/schemes/inconnu")
+    assert r.status_code == 404 and "inconnu" in r.text
+    assert client.get("/maps/coverage?schemes=inconnu").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/maps/scales?tiles=google", "/maps/scales?z=40&lat=43&lon=1", "/maps/scales?lat=95&lon=1&z=5",
+                                 "/maps/coverage", "/maps/coverage?schemes=", "/maps/scales?embed=peut-etre"])
+def test_bad_map_parameters_are_422(client, url):
+    r = client.get(url)
+    assert r.status_code == 422 and "Requête invalide" in r.text
+
+
+def test_scheme_map_legend(client):
+    cfg = config(client.get("/maps/schemes/dialogue-metropolitain").text)
+    notes = " ".join(cfg["legend"]["notes"])
+    assert "depuis le 08/04/2013" in notes and "Le Journal Toulousain" in notes and "À jour au 08/04/2013" in notes
+    assert cfg["legend"]["links"][0]["href"].startswith("http://www.lejournaltoulousain.fr")
+    members = next(l for l in cfg["layers"] if l["id"] == "members")
+    assert members["level"] == "epci" and "243100518" in members["members"] and len(members["members"]) == 10
+    assert any(l.get("url") == "/api/schemes/dialogue-metropolitain/links" for l in cfg["layers"])
+    assert not any("url" in l for l in config(client.get("/maps/schemes/toulouse-metropole").text)["layers"])
+
+
+def test_coverage_map_hatches_overlaps(client):
+    html = client.get("/maps/coverage?schemes=toulouse-metropole,conseils-citoyens-contrat-de-ville&within=31").text
+    cfg = config(html)
+    assert html.count("new L.StripePattern(") == 3
+    assert all(c["pattern"] for c in cfg["classes"] if c["count"] >= 2)
+    assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31"
+    assert {l["id"] for l in cfg["layers"]} >= {"coverage", "gaps"}
+    assert any("Aucun (lacune)" in i["label"] for i in cfg["legend"]["items"])
+
+
+def test_tiles_choice(client):
+    none = client.get("/maps/scales").text
+    assert "L.tileLayer" not in none and "openstreetmap" not in none
+    osm = client.get("/maps/scales?tiles=osm").text
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in osm
+    assert set(URL.findall(osm)) <= {"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://www.openstreetmap.org/copyright"}
+    assert "data.geopf.fr" in client.get("/maps/scales?tiles=ign").text
+
+
+def test_permalink_and_embed(client):
+    html = client.get("/maps/scales?lat=43.53&lon=1.53&z=12").text
+    assert "[43.53, 1.53]" in html and '"zoom": 12' in html and "fitBounds" not in html
+    full, embed = config(client.get("/maps/scales").text), config(client.get("/maps/scales?embed=1").text)
+    assert full["embed"] is False and embed["embed"] is True
+    assert "L.control.fullscreen" not in client.get("/maps/scales?embed=1").text
+    assert "L.control.fullscreen" in client.get("/maps/scales").text
+
+
+def test_pages_have_etag_and_304(client):
+    r = client.get("/maps/scales", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.headers["etag"]
+    assert client.get("/maps/scales", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+
+
+def test_own_static_files_served(client):
+    for path in ("/maps/static/layers.js", "/maps/static/controls.js", "/maps/static/territoires.css", "/assets/leaflet/dist/leaflet.js"):
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.fixture(scope="module")
+def hostile(settings, model: Model):
+    """The service on a model where a commune and a scheme are named with HTML."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    communes = model.scales["commune"].copy()
+    communes.loc[communes["code"] == "31555", "nom"] = EVIL
+    territories = dataclasses.replace(model.territories, scales={**model.territories.scales, "commune": communes})
+    scheme = dataclasses.replace(model.catalogue.schemes["toulouse-metropole"], id="hostile", name=EVIL,
+                                 source={"title": EVIL, "url": "javascript:alert(1)"})
+    catalogue = Catalogue({**model.catalogue.schemes, "hostile": scheme})
+    app = create_app(settings)
+    app.state.holder.model = assemble(settings, territories, catalogue)
+    app.state.holder.interval = float("inf")  # keep this model: never follow the published version
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_data_text_is_escaped(hostile):
+    for url in ("/maps/schemes/hostile", "/maps/scales?focus=31555", "/maps/coverage?schemes=hostile"):
+        html = hostile.get(url).text
+        assert EVIL not in html, url
+        assert "<img" not in html, url
+    assert hostile.get("/api/communes/31555").json()["commune"]["nom"] == EVIL  # JSON keeps the text as it is
+    assert hostile.get("/api/search", params={"q": "31555"}).json()[0]["nom"] == EVIL
