@@ -30,5 +30,6 @@ serve: setup
 test: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/pytest
 
-bench: setup
+bench: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python bench/build_and_lookup.py
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python bench/map_bytes.py
