@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from textwrap import fill
 from dataclasses import dataclass
 
@@ -22,13 +23,13 @@ from matplotlib.patches import Patch, Rectangle
 from geo.errors import TerritoiresError
 from geo.exports.layers import COUNT_FIELD, SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
-from geo.exports.styles import COVERAGE_CLASSES, SCALE_SYMBOLS, Symbol, category_symbol, coverage_style
+from geo.exports.styles import MEMBER_SYMBOL, SCALE_SYMBOLS, Symbol, coverage_style, grouping_symbol
 from geo.model import Model
 
 MAP_CRS = 2154  # Lambert-93
 MAPS = ("scales", "coverage", SCHEME_PREFIX + "<id>")
 RENDER_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-A4_INCHES = (11.69, 8.27)
+A4_INCHES = (297 / 25.4, 210 / 25.4)
 PNG_DPI = 150
 MAX_PIXELS = 6000
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
@@ -74,7 +75,12 @@ def _draw(ax: Axes, frame: gpd.GeoDataFrame, sym: Symbol, zorder: int) -> None:
     if sym.hatch:  # one dissolved shape: hatching thousands of small paths is slow
         merged = gpd.GeoSeries([shapely.coverage_union_all(frame.geometry.values)], crs=frame.crs)
         merged.plot(ax=ax, facecolor="none", edgecolor=sym.edge, hatch=sym.hatch, linewidth=0, zorder=zorder)
-    frame.boundary.plot(ax=ax, color=sym.edge, linewidth=sym.width, linestyle=(0, (6, 3)) if sym.dash else "-", zorder=zorder + 1)
+    frame.boundary.plot(ax=ax, color=sym.edge, linewidth=sym.width, linestyle=_linestyle(sym), zorder=zorder + 1)
+
+
+def _linestyle(sym: Symbol) -> str | tuple:
+    """matplotlib scales dash lengths by the line width: divide to keep them in points."""
+    return (0, tuple(v / sym.width for v in sym.dash)) if sym.dash else "-"
 
 
 def _patch(sym: Symbol, label: str | None = None) -> Patch:
@@ -84,7 +90,7 @@ def _patch(sym: Symbol, label: str | None = None) -> Patch:
 
 
 def _line(sym: Symbol) -> Line2D:
-    return Line2D([], [], color=sym.edge, linewidth=max(sym.width, 0.6), linestyle=(0, (6, 3)) if sym.dash else "-", label=sym.label)
+    return Line2D([], [], color=sym.edge, linewidth=sym.width, linestyle=_linestyle(sym), label=fill(sym.label, 36))
 
 
 def _nice(length: float) -> float:
@@ -122,9 +128,9 @@ def _scales(model: Model, ax: Axes, within: str | None) -> tuple[str, list, dict
     for i, code in enumerate(groupings):
         part = grp[grp["code"] == code]
         if len(part):
-            sym = category_symbol(i, str(part["nom"].iloc[0]))
-            _draw(ax, part, sym, 2)
-            handles.append(_patch(sym))
+            sym = grouping_symbol(i, str(part["nom"].iloc[0]))
+            _draw(ax, part, sym, 12)
+            handles.append(_line(sym))
     for z, (layer, level) in enumerate((("communes", "commune"), ("epci", "epci"), ("departements", "departement"),
                                         ("regions", "region"))):
         _draw(ax, _frame(model, layer, within), SCALE_SYMBOLS[level], 4 + 2 * z)
@@ -137,7 +143,7 @@ def _scheme(model: Model, ax: Axes, within: str | None, layer: str) -> tuple[str
     scheme = model.catalogue.schemes[exported.spec.key]
     members = exported.frame.to_crs(MAP_CRS)
     _draw(ax, _frame(model, "communes", within), SCALE_SYMBOLS["commune"], 1)
-    sym = category_symbol(sorted(model.catalogue.schemes).index(scheme.id), f"Membres ({len(members)})")
+    sym = replace(MEMBER_SYMBOL, label=f"Membres ({len(members)})")
     _draw(ax, members, sym, 3)
     _draw(ax, _frame(model, "departements", within), SCALE_SYMBOLS["departement"], 6)
     period = " – ".join(d.isoformat() if d else "…" for d in (scheme.start, scheme.end))
@@ -154,7 +160,7 @@ def _coverage(model: Model, ax: Axes, within: str | None) -> tuple[str, list, di
         part = com[com[COUNT_FIELD].between(lo, hi)]
         _draw(ax, part, sym, 1)
         handles.append(_patch(sym, f"{sym.label} ({len(part)} communes)"))
-    for z, (layer, level) in enumerate((("epci", "epci"), ("departements", "departement"))):
+    for z, (layer, level) in enumerate((("departements", "departement"), ("regions", "region"))):
         _draw(ax, _frame(model, layer, within), SCALE_SYMBOLS[level], 4 + 2 * z)
         handles.append(_line(SCALE_SYMBOLS[level]))
     n = len(model.catalogue.schemes)

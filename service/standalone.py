@@ -8,6 +8,7 @@ import base64
 import html
 import mimetypes
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import folium
@@ -17,7 +18,7 @@ import shapely
 
 from geo.exports.layers import SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
-from geo.exports.styles import SCALE_SYMBOLS, Symbol, category_symbol, coverage_style
+from geo.exports.styles import MEMBER_SYMBOL, PX, SCALE_SYMBOLS, Symbol, coverage_style, grouping_symbol
 from geo.model import Model
 from geo.render import RenderError
 from service.assets import NODE_MODULES, URL_PREFIX, render_offline
@@ -63,7 +64,7 @@ def _light(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
 
 def _style(sym: Symbol) -> dict:
     return {"fillColor": sym.fill or "#000000", "fillOpacity": sym.alpha if sym.fill else 0.0, "color": sym.edge,
-            "weight": round(sym.width * 1.33, 2), "dashArray": "6 3" if sym.dash else None}
+            "weight": round(sym.width / PX, 2), "dashArray": " ".join(f"{v / PX:g}" for v in sym.dash) if sym.dash else None}
 
 
 def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, sym: Symbol | None, fields: list[str],
@@ -84,9 +85,10 @@ def _legend(title: str, entries: list[Symbol], footer: str) -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:22px;height:12px;margin-right:6px;vertical-align:middle;'
         f'background:{s.fill or "transparent"};opacity:{max(s.alpha, 0.6) if s.fill else 1};'
-        f'border:{max(s.width, 0.6) * 1.33:.1f}px {"dashed" if s.dash else "solid"} {s.edge}"></span>{html.escape(s.label)}</div>'
+        f'border:{max(s.width / PX, 1):.1f}px {"dashed" if s.dash else "solid"} {s.edge}"></span>{html.escape(s.label)}</div>'
         for s in entries)
-    return (f'<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;padding:8px 10px;max-width:340px;'
+    return ('<style>.leaflet-container{background:#fff}</style>'
+            f'<div style="position:fixed;bottom:28px;right:10px;z-index:1000;background:white;padding:8px 10px;max-width:340px;'
             f'font:12px sans-serif;border:1px solid #888;border-radius:4px"><b>{html.escape(title)}</b>{rows}'
             f'<div style="margin-top:6px;font-size:10px;color:#444">{html.escape(footer)}</div></div>')
 
@@ -104,7 +106,7 @@ def standalone_html(model: Model, name: str, within: str | None = None) -> str:
         for i, code in enumerate(sorted(g.id for g in model.catalogue.groupings)):
             part = groupings.frame[groupings.frame["code"] == code]
             if len(part):
-                sym = category_symbol(i, str(part["nom"].iloc[0]))
+                sym = grouping_symbol(i, str(part["nom"].iloc[0]))
                 _add(fmap, part, sym.label, sym, base)
                 entries.append(sym)
         record = groupings.provenance
@@ -116,7 +118,7 @@ def standalone_html(model: Model, name: str, within: str | None = None) -> str:
     elif name.startswith(SCHEME_PREFIX) and name[len(SCHEME_PREFIX):] in model.catalogue.schemes:
         layer = build_layer(model, name, within)
         _add(fmap, build_layer(model, "departements", within).frame, "Départements", SCALE_SYMBOLS["departement"], base)
-        sym = category_symbol(sorted(model.catalogue.schemes).index(layer.spec.key), f"Membres ({len(layer.frame)})")
+        sym = replace(MEMBER_SYMBOL, label=f"Membres ({len(layer.frame)})")
         _add(fmap, layer.frame, layer.spec.title, sym, base + ["role", "start", "end"])
         title, entries, record = layer.spec.title, [sym, SCALE_SYMBOLS["departement"]], layer.provenance
     else:

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.errors import TerritoiresError
 from geo.exports.provenance import provenance
-from geo.exports.styles import Style, category_style, coverage_style, scale_style
+from geo.exports.styles import (MEMBER_SYMBOL, SCALE_SYMBOLS, Style, coverage_style, grouping_symbol, groupings_style,
+                                single_style)
 from geo.model import Model
 from geo.schemes import Scheme
 
@@ -124,18 +125,22 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
     if spec.kind == "scale":
         frame = model.scales[spec.key]
         schemes = model.catalogue.groupings if spec.key == "grouping" else []
-        style = scale_style(spec.key, spec.id)
+        if spec.key == "grouping":
+            codes, names = zip(*sorted(zip(frame["code"], frame["nom"]))) if len(frame) else ((), ())
+            style = groupings_style(list(codes), list(names), spec.id)
+        else:
+            style = single_style(SCALE_SYMBOLS[spec.key], spec.id)
     elif spec.kind == "grouping":
         frame = model.scales["grouping"][model.scales["grouping"]["code"] == spec.key].reset_index(drop=True)
         schemes = [model.catalogue.schemes[spec.key]]
         ids = sorted(g.id for g in model.catalogue.groupings)
-        style = category_style(ids.index(spec.key), spec.title, spec.id)
+        style = single_style(grouping_symbol(ids.index(spec.key), spec.title), spec.id)
     elif spec.kind == "scheme":
         scheme = model.catalogue.schemes[spec.key]
         frame, notes = _scheme_frame(model, scheme)
         source = _member_source(model, scheme)
         schemes = [scheme] + ([source] if source is not scheme else [])
-        style = category_style(sorted(model.catalogue.schemes).index(spec.key), spec.title, spec.id)
+        style = single_style(replace(MEMBER_SYMBOL, label=spec.title), spec.id)
     else:
         frame = _coverage_frame(model)
         schemes = list(model.catalogue.schemes.values())
@@ -145,6 +150,11 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
 
 
 _CACHE: weakref.WeakKeyDictionary[Model, dict[str, ExportLayer]] = weakref.WeakKeyDictionary()
+
+
+def clear_cache(model: Model) -> None:
+    """Forget the layers built for a model (benchmarks)."""
+    _CACHE.pop(model, None)
 
 
 def build_layer(model: Model, layer_id: str, within: str | None = None) -> ExportLayer:

@@ -19,48 +19,54 @@ class Symbol:
     hatch: str = ""  # matplotlib hatch
     edge: str = "#000000"
     width: float = 0.5
-    dash: bool = False
+    dash: tuple[float, float] | None = None  # on/off lengths in points
 
 
 @dataclass(frozen=True)
 class Style:
-    """A single symbol, or graduated symbols on an integer field (``breaks``: inclusive (lower, upper) per symbol)."""
+    """A single symbol; or, on ``field``, graduated symbols (``breaks``: inclusive (lower, upper) per symbol)
+    or categorized ones (``values``: one per symbol)."""
 
     name: str
     symbols: tuple[Symbol, ...]
     field: str | None = None
     breaks: tuple[tuple[int, int], ...] = ()
+    values: tuple[str, ...] = ()
 
 
-#: The nested scales, from the finest to the widest: thin grey lines up to a thick black one.
+PX = 0.75  # the web map's widths are CSS pixels; these are points
+
+#: The nested scales, as on the web map (service/maps/scales.py): a line weight and colour per scale.
 SCALE_SYMBOLS: dict[str, Symbol] = {
-    "commune": Symbol("Communes", edge="#9a9a9a", width=0.2),
-    "epci": Symbol("EPCI", edge="#404040", width=0.7),
-    "departement": Symbol("Départements", edge="#000000", width=1.3, dash=True),
-    "region": Symbol("Régions", edge="#000000", width=2.2),
-    "grouping": Symbol("Groupements", fill="#1b9e77", alpha=0.35, hatch="//", edge="#0f5c45", width=1.1),
+    "commune": Symbol("Communes", edge="#8c8c8c", width=0.5 * PX),
+    "epci": Symbol("EPCI", edge="#1a9641", width=1.6 * PX),
+    "departement": Symbol("Départements", edge="#6a3d9a", width=3 * PX),
+    "region": Symbol("Régions", edge="#222222", width=4.5 * PX),
 }
+#: Groupings: dashed outlines, one colour and dash pattern each (cycled).
+GROUPING_SYMBOLS = (
+    Symbol("", edge="#d7191c", width=3.5 * PX, dash=(10 * PX, 6 * PX)),
+    Symbol("", edge="#f07c00", width=3 * PX, dash=(6 * PX, 4 * PX)),
+    Symbol("", edge="#0571b0", width=3 * PX, dash=(2 * PX, 5 * PX)),
+)
+#: A scheme's member territories (service/maps/scheme.py), hatched for black-and-white print.
+MEMBER_SYMBOL = Symbol("Membres", fill="#ef8a62", alpha=0.55, hatch="//", edge="#b2182b", width=1.5 * PX)
 
-#: Colour and hatch cycled over schemes, groupings and other categories (colour-blind safe Dark2 + distinct hatches).
-CATEGORY_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
-CATEGORY_HATCHES = ("//", "\\\\", "xx", "..", "||", "--", "++", "oo")
-
-#: Coverage classes: number of schemes covering a commune (the last class is open-ended).
+#: Coverage classes: number of schemes covering a commune (the last class is open-ended), as on the web map
+#: (service/maps/coverage.py); class 1 gets dots in print, where its light green would pass for white.
 COVERAGE_CLASSES = (0, 1, 2, 3, 4)
-COVERAGE_COLOURS = ("#ffffff", "#fee391", "#fe9929", "#cc4c02", "#662506")
-COVERAGE_HATCHES = ("", "..", "//", "xx", "xxxx")
+COVERAGE_COLOURS = ("#ffffff", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8")
+COVERAGE_HATCHES = ("", "..", "//", "\\\\", "--")
+COVERAGE_STRIPE = "#08306b"
 
 #: matplotlib hatch → QGIS brush style and SLD well-known mark.
-_QGIS_BRUSH = {"//": "b_diagonal", "\\\\": "f_diagonal", "xx": "diagonal_x", "xxxx": "diagonal_x", "..": "dense6",
-               "||": "vertical", "--": "horizontal", "++": "cross", "oo": "dense5"}
-_SLD_MARK = {"//": "shape://slash", "\\\\": "shape://backslash", "xx": "shape://times", "xxxx": "shape://times",
-             "..": "shape://dot", "||": "shape://vertline", "--": "shape://horline", "++": "shape://plus", "oo": "circle"}
+_QGIS_BRUSH = {"//": "b_diagonal", "\\\\": "f_diagonal", "..": "dense6", "--": "horizontal"}
+_SLD_MARK = {"//": "shape://slash", "\\\\": "shape://backslash", "..": "shape://dot", "--": "shape://horline"}
 
 
-def category_symbol(index: int, label: str) -> Symbol:
-    """The ``index``-th category symbol: a translucent colour, a hatch in a darker stroke, a solid outline."""
-    colour = CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
-    return Symbol(label, fill=colour, alpha=0.35, hatch=CATEGORY_HATCHES[index % len(CATEGORY_HATCHES)], edge=colour, width=1.0)
+def grouping_symbol(index: int, label: str) -> Symbol:
+    """The ``index``-th grouping's outline."""
+    return replace(GROUPING_SYMBOLS[index % len(GROUPING_SYMBOLS)], label=label)
 
 
 def coverage_style(max_count: int, name: str = "coverage", field: str = "n_schemes") -> Style:
@@ -68,17 +74,18 @@ def coverage_style(max_count: int, name: str = "coverage", field: str = "n_schem
     top = max(max_count, COVERAGE_CLASSES[-1])
     breaks = tuple((c, c) for c in COVERAGE_CLASSES[:-1]) + ((COVERAGE_CLASSES[-1], top),)
     labels = [f"{c} dispositif" + ("s" if c > 1 else "") for c in COVERAGE_CLASSES[:-1]] + [f"{COVERAGE_CLASSES[-1]} et plus"]
-    symbols = tuple(Symbol(lab, fill=col, hatch=h, edge="#7a7a7a", width=0.2)
+    symbols = tuple(Symbol(lab, fill=col, hatch=h, edge=COVERAGE_STRIPE if h else "#7a7a7a", width=0.5 * PX)
                     for lab, col, h in zip(labels, COVERAGE_COLOURS, COVERAGE_HATCHES))
     return Style(name, symbols, field, breaks)
 
 
-def scale_style(level: str, name: str) -> Style:
-    return Style(name, (SCALE_SYMBOLS[level],))
+def single_style(symbol: Symbol, name: str) -> Style:
+    return Style(name, (symbol,))
 
 
-def category_style(index: int, label: str, name: str) -> Style:
-    return Style(name, (category_symbol(index, label),))
+def groupings_style(codes: list[str], labels: list[str], name: str = "groupings") -> Style:
+    """One outline per grouping code (sorted codes get the web map's colours in order)."""
+    return Style(name, tuple(grouping_symbol(i, lab) for i, lab in enumerate(labels)), "code", values=tuple(codes))
 
 
 # --- QGIS QML -------------------------------------------------------------------------------------------------
@@ -94,10 +101,17 @@ def _options(values: dict[str, str]) -> str:
     return f'<Option type="Map">{items}</Option>'
 
 
-def _qml_fill(colour: str, brush: str, outline: str = "no", edge: str = "#000000", width: float = 0.0) -> str:
-    opts = {"color": colour, "style": brush, "outline_color": _rgba(edge), "outline_style": outline,
-            "outline_width": f"{width:g}", "outline_width_unit": "Point", "joinstyle": "round"}
+def _qml_fill(colour: str, brush: str) -> str:
+    opts = {"color": colour, "style": brush, "outline_style": "no", "outline_color": "0,0,0,0", "joinstyle": "round"}
     return f'<layer class="SimpleFill" enabled="1" pass="0" locked="0">{_options(opts)}</layer>'
+
+
+def _qml_line(sym: Symbol) -> str:
+    """The outline as a simple line (a custom dash pattern needs a line layer)."""
+    opts = {"line_color": _rgba(sym.edge), "line_width": f"{sym.width:g}", "line_width_unit": "Point", "line_style": "solid",
+            "joinstyle": "round", "capstyle": "round", "use_custom_dash": "1" if sym.dash else "0",
+            "customdash": ";".join(f"{v:g}" for v in sym.dash or (5, 2)), "customdash_unit": "Point"}
+    return f'<layer class="SimpleLine" enabled="1" pass="0" locked="0">{_options(opts)}</layer>'
 
 
 def _qml_symbol(sym: Symbol, name: str) -> str:
@@ -106,7 +120,7 @@ def _qml_symbol(sym: Symbol, name: str) -> str:
         layers.append(_qml_fill(_rgba(sym.fill, sym.alpha), "solid"))
     if sym.hatch:
         layers.append(_qml_fill(_rgba(sym.edge), _QGIS_BRUSH[sym.hatch]))
-    layers.append(_qml_fill("0,0,0,0", "no", "dash" if sym.dash else "solid", sym.edge, sym.width))
+    layers.append(_qml_line(sym))
     return f'<symbol type="fill" name={quoteattr(name)} alpha="1" clip_to_extent="1" force_rhr="0">{"".join(layers)}</symbol>'
 
 
@@ -115,6 +129,11 @@ def to_qml(style: Style) -> str:
     symbols = "".join(_qml_symbol(s, str(i)) for i, s in enumerate(style.symbols))
     if style.field is None:
         renderer = f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>{symbols}</symbols></renderer-v2>'
+    elif style.values:
+        cats = "".join(f'<category value={quoteattr(v)} symbol="{i}" label={quoteattr(s.label)} render="true"/>'
+                       for i, (v, s) in enumerate(zip(style.values, style.symbols)))
+        renderer = (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(style.field)} symbollevels="0" enableorderby="0" '
+                    f'forceraster="0"><categories>{cats}</categories><symbols>{symbols}</symbols></renderer-v2>')
     else:
         ranges = "".join(f'<range lower="{lo}" upper="{hi}" symbol="{i}" label={quoteattr(s.label)} render="true"/>'
                          for i, ((lo, hi), s) in enumerate(zip(style.breaks, style.symbols)))
@@ -143,15 +162,18 @@ def _sld_symbolizers(sym: Symbol) -> str:
                 f"{_svg('stroke-width', '1')}</se:Stroke></se:Mark>")
         out.append(f"<se:PolygonSymbolizer><se:Fill><se:GraphicFill><se:Graphic>{mark}<se:Size>8</se:Size></se:Graphic>"
                    "</se:GraphicFill></se:Fill></se:PolygonSymbolizer>")
-    dash = _svg("stroke-dasharray", "6 3") if sym.dash else ""
+    dash = _svg("stroke-dasharray", " ".join(f"{v * 4 / 3:.1f}" for v in sym.dash)) if sym.dash else ""
     out.append(f"<se:PolygonSymbolizer><se:Stroke>{_svg('stroke', sym.edge)}{_svg('stroke-width', f'{sym.width * 4 / 3:.2f}')}"
                f"{_svg('stroke-linejoin', 'round')}{dash}</se:Stroke></se:PolygonSymbolizer>")
     return "".join(out)
 
 
-def _sld_filter(field: str, lower: int, upper: int) -> str:
-    def cmp(op: str, value: int) -> str:
-        return f"<ogc:{op}><ogc:PropertyName>{escape(field)}</ogc:PropertyName><ogc:Literal>{value}</ogc:Literal></ogc:{op}>"
+def _sld_filter(style: Style, i: int) -> str:
+    def cmp(op: str, value: object) -> str:
+        return f"<ogc:{op}><ogc:PropertyName>{escape(style.field)}</ogc:PropertyName><ogc:Literal>{escape(str(value))}</ogc:Literal></ogc:{op}>"
+    if style.values:
+        return f"<ogc:Filter>{cmp('PropertyIsEqualTo', style.values[i])}</ogc:Filter>"
+    lower, upper = style.breaks[i]
     return (f"<ogc:Filter><ogc:And>{cmp('PropertyIsGreaterThanOrEqualTo', lower)}"
             f"{cmp('PropertyIsLessThanOrEqualTo', upper)}</ogc:And></ogc:Filter>")
 
@@ -160,7 +182,7 @@ def to_sld(style: Style, layer: str) -> str:
     """The style as an OGC Styled Layer Descriptor 1.1 (Symbology Encoding) document."""
     rules = []
     for i, sym in enumerate(style.symbols):
-        filt = _sld_filter(style.field, *style.breaks[i]) if style.field else ""
+        filt = _sld_filter(style, i) if style.field else ""
         rules.append(f"<se:Rule><se:Name>{escape(sym.label)}</se:Name><se:Description><se:Title>{escape(sym.label)}"
                      f"</se:Title></se:Description>{filt}{_sld_symbolizers(sym)}</se:Rule>")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -171,7 +193,3 @@ def to_sld(style: Style, layer: str) -> str:
             f"<NamedLayer><se:Name>{escape(layer)}</se:Name><UserStyle><se:Name>{escape(style.name)}</se:Name>"
             f"<se:FeatureTypeStyle>{''.join(rules)}</se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>\n")
 
-
-def with_label(style: Style, label: str) -> Style:
-    """A single-symbol style relabelled (legends name the layer, not the scale)."""
-    return replace(style, symbols=tuple(replace(s, label=label) for s in style.symbols))

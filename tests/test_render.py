@@ -1,0 +1,95 @@
+"""Static maps (PNG of the nested scales and of coverage kept in artifacts/), the /static routes, and the
+standalone HTML map opened in Chromium with no server and no network."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from matplotlib.image import imread
+
+from browser import browser_page
+from geo.model import Model
+from geo.render import render_bytes, render_map
+from service.app import create_app
+from service.standalone import standalone_html
+
+
+def legend_texts(fig) -> list[str]:
+    legend = fig.axes[0].get_legend()
+    assert legend is not None, "the map has no legend"
+    return [t.get_text() for t in legend.get_texts()]
+
+
+def check_png(data: bytes, size: tuple[int, int]) -> np.ndarray:
+    """The decoded image: the expected size, and not blank (many distinct grey levels, a fair share of ink)."""
+    image = imread(io.BytesIO(data), format="png")
+    assert image.shape[1::-1] == size
+    grey = image[..., :3].mean(axis=2)
+    assert len(np.unique(np.round(grey, 2))) > 20 and (grey < 0.9).mean() > 0.05
+    return image
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("scales", ["Communes", "EPCI", "Départements", "Régions", "Dialogue métropolitain de Toulouse"]),
+    ("coverage", ["0 dispositif", "1 dispositif", "4 et plus"]),
+])
+def test_rendered_png(model: Model, artifacts: Path, name: str, expected: list[str]) -> None:
+    fig = render_map(model, name)
+    texts = legend_texts(fig)
+    for label in expected:
+        assert any(label in t for t in texts), (label, texts)
+    data = render_bytes(model, name, "png")
+    (artifacts / f"{name}.png").write_bytes(data)
+    check_png(data, (1753, 1240))  # A4 landscape (297 × 210 mm) at 150 dpi
+    footer = " ".join(t.get_text() for t in fig.texts)
+    assert "COG 2018" in footer and "COG 2026" in footer and "Lambert-93" in footer
+
+
+def test_scheme_map_zoomed_at_a_pixel_size(model: Model, artifacts: Path) -> None:
+    data = render_bytes(model, "scheme-dialogue-metropolitain", "png", within="31", size="1200x900")
+    (artifacts / "scheme-dialogue-metropolitain-31.png").write_bytes(data)
+    check_png(data, (1200, 900))
+    assert any("Membres" in t for t in legend_texts(render_map(model, "scheme-dialogue-metropolitain")))
+
+
+@pytest.fixture(scope="module")
+def client(settings) -> TestClient:
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_static_routes(client: TestClient) -> None:
+    r = client.get("/static/coverage.png", params={"within": "09", "size": "800x600"})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    check_png(r.content, (800, 600))
+    assert client.get("/static/scales.svg", params={"within": "31"}).content.lstrip().startswith(b"<?xml")
+    assert client.get("/static/scheme-toulouse-metropole.pdf").content.startswith(b"%PDF")
+    assert client.get("/assets/leaflet/dist/leaflet.js").status_code == 200  # /static does not shadow the assets
+
+
+@pytest.mark.parametrize("url, accepted", [
+    ("/static/nope.png", "scales, coverage or one of scheme-"),
+    ("/static/scales.gif", "png, svg, pdf"),
+    ("/static/scales.png?size=huge", "a4, a4-portrait or WIDTHxHEIGHT"),
+    ("/static/scales.png?within=00000", "00000"),
+])
+def test_static_bad_input(client: TestClient, url: str, accepted: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 422 and accepted in r.json()["detail"]
+
+
+def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: Path) -> None:
+    page = standalone_html(model, "scheme-dialogue-metropolitain")
+    assert "/assets/" not in page and 'src="http' not in page and "<link rel=\"stylesheet\" href" not in page
+    path = tmp_path / "map.html"
+    path.write_text(page, encoding="utf-8")
+    with browser_page() as session:
+        session.page.set_content(page, wait_until="load")
+        session.page.wait_for_selector(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg path")
+        session.page.screenshot(path=str(artifacts / "standalone-map.png"))
+        has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
+    assert has_leaflet and session.blocked == [] and session.page_errors == []
+    assert "Membres" in page and "COG 2026" in page
