@@ -45,10 +45,6 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        if scheme.id in parsed:
-            problems.append(Problem(str(path), None, f"scheme id {scheme.id!r} is also declared in {parsed[scheme.id].file}",
-                                    "give each scheme a unique id"))
-            continue
         parsed[scheme.id] = scheme
     for csv_path in settings.members:
         try:
@@ -63,7 +59,11 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             try:
                 scheme, notes = loader(cog, settings)
             except SourceError as exc:
-                warnings.append(f"programme {scheme_id} not loaded: {exc}")
+                if settings.mirror is not None:  # the mirror must hold every programme file: a broken one is an error
+                    problems.append(Problem(str(settings.mirror), None, f"programme {scheme_id} not loaded: {exc}",
+                                            "restore the file in the mirror"))
+                else:  # programme files are mirror-only: without a mirror they are skipped, and said so
+                    warnings.append(f"programme {scheme_id} not loaded: {exc}")
                 continue
             if scheme_id in parsed:  # a scheme file must not silently replace (or be replaced by) a programme
                 problems.append(Problem(parsed[scheme_id].file, None, f"scheme id {scheme_id!r} is also the id of the programme "
