@@ -170,3 +170,69 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     os.environ["TERRITOIRES_SCOPE"] = settings.scope
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
 
+
+Within = Annotated[Optional[str], typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
+
+
+@app.command()
+def export(layer: Annotated[str, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
+                                                     "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")],
+           fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, geojson, fgb, shp.zip or csv.")] = "gpkg",
+           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
+           within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
+           wkt: Annotated[bool, typer.Option(help="CSV: add the geometry as WKT.")] = False,
+           layers: Annotated[Optional[str], typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
+           list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
+           mirror: Mirror = None, scope: Scope = None) -> None:
+    """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
+    from geo.exports import ExportError, build_layer, check_crs, check_format, layer_specs, write
+
+    try:
+        model = load_model(_settings(mirror, scope))
+        if list_layers:
+            for spec in layer_specs(model).values():
+                console.print(f"{spec.id}\t{spec.title}", highlight=False)
+            return
+        spec, epsg = check_format(fmt), check_crs(crs)
+        if layer == "bundle" and not spec.multi_layer:
+            raise ExportError("a bundle is a GeoPackage: use --format gpkg")
+        ids = ([i.strip() for i in layers.split(",")] if layers else list(layer_specs(model))) if layer == "bundle" else [layer]
+        chosen = [build_layer(model, i, within) for i in dict.fromkeys(ids)]
+        target = output or Path(f"{layer}.{fmt}")
+        write(chosen, fmt, target, epsg, wkt)
+    except TerritoiresError as exc:
+        _fail(exc)
+    counts = ", ".join(f"{x.spec.id} {len(x.frame)}" for x in chosen)
+    console.print(f"wrote {target} ({target.stat().st_size:,} bytes; EPSG:{epsg}; features: {counts})", highlight=False)
+
+
+@app.command()
+def render(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-<id>.")],
+           output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
+           within: Within = None,
+           size: Annotated[str, typer.Option(help="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels.")] = "a4",
+           mirror: Mirror = None, scope: Scope = None) -> None:
+    """Render a static map for reports (title, legend, scale bar, north arrow, sources), printable in black and white."""
+    from geo.render import render_bytes
+
+    try:
+        data = render_bytes(load_model(_settings(mirror, scope)), name, output.suffix.lstrip(".").lower(), within, size)
+    except TerritoiresError as exc:
+        _fail(exc)
+    output.write_bytes(data)
+    console.print(f"wrote {output} ({len(data):,} bytes)", highlight=False)
+
+
+@app.command(name="map")
+def standalone_map(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-<id>.")],
+                   output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+                   within: Within = None, mirror: Mirror = None, scope: Scope = None) -> None:
+    """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
+    from service.standalone import standalone_html
+
+    try:
+        page = standalone_html(load_model(_settings(mirror, scope)), name, within)
+    except TerritoiresError as exc:
+        _fail(exc)
+    output.write_text(page, encoding="utf-8")
+    console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)

@@ -206,3 +206,26 @@ def test_export_bad_input_is_422_naming_accepted_values(client: TestClient, url:
 def test_file_names_take_no_path_pieces() -> None:
     assert file_stem("communes", "region:76") == "communes-region_76"
     assert file_stem("communes", "../../x") == "communes-______x"
+
+
+def test_cli_export_render_and_map(mirror: Path, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    monkeypatch.setenv("TERRITOIRES_CACHE", str(cache_dir))
+    runner = CliRunner()
+    common = ["--mirror", str(mirror), "--scope", "occitanie"]
+    out = runner.invoke(app, ["export", "coverage", "-f", "csv", "-o", str(tmp_path / "c.csv"), "--within", "31555", *common])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "c.csv").read_bytes().startswith(b"\xef\xbb\xbfcode;") and (tmp_path / "c.csv.provenance.json").exists()
+    out = runner.invoke(app, ["export", "bundle", "-f", "gpkg", "-o", str(tmp_path / "b.gpkg"), "--layers", "epci,regions",
+                              "--crs", "2154", *common])
+    assert out.exit_code == 0, out.output
+    assert pyogrio.read_info(tmp_path / "b.gpkg", layer="epci")["crs"] == "EPSG:2154"
+    out = runner.invoke(app, ["export", "nope", *common])
+    assert out.exit_code == 1 and "unknown layer" in out.output
+    out = runner.invoke(app, ["render", "scales", "-o", str(tmp_path / "s.png"), "--within", "31", "--size", "400x300", *common])
+    assert out.exit_code == 0 and (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG"), out.output
+    out = runner.invoke(app, ["map", "scheme-toulouse-metropole", "-o", str(tmp_path / "m.html"), *common])
+    assert out.exit_code == 0 and "leaflet" in (tmp_path / "m.html").read_text(encoding="utf-8"), out.output
