@@ -12,14 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# Debian packages: Chromium for the browser tests, GDAL's command-line client for the OGC API tests.
+# Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark).
 system:
-	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin)
+	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null && command -v wrk >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin wrk)
 
 # Leaflet / Folium JS and CSS served by the service itself (pinned in service/static/package-lock.json).
 assets: service/static/node_modules/.package-lock.json
-service/static/node_modules/.package-lock.json: service/static/package-lock.json
+service/static/node_modules/.package-lock.json: service/static/package-lock.json service/static/package.json
 	npm ci --prefix service/static --no-audit --no-fund
 
 setup: $(STAMP) assets
@@ -31,5 +31,6 @@ test: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/pytest
 
 bench: setup system
-	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python bench/build_and_lookup.py
-	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python bench/map_bytes.py
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.build_and_lookup
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.map_bytes
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.load

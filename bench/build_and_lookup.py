@@ -1,6 +1,6 @@
 """Benchmark the territory model: build time and peak memory (cold and warm), and point lookups.
 
-Run: TERRITOIRES_MIRROR=../shared/data .venv/bin/python bench/build_and_lookup.py [--runs 3] [--points 1000000]
+Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python -m bench.build_and_lookup [--runs 3] [--points 1000000]
 
 Each build runs in a fresh child process so its peak RSS is its own. Baselines, run in the same process
 tree: a naive build (geopandas.read_file + unary dissolve of every scale) and geopandas.sjoin for lookups.

@@ -1,0 +1,57 @@
+"""Run `territoires serve` in a child process on a free loopback port, for benchmarks and fault tests."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent / "territoires"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_service(workers: int, env: dict[str, str], timeout: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start the service with N workers on 127.0.0.1; yield (base URL, master process); stop it after."""
+    port = free_port()
+    proc = subprocess.Popen([str(BIN), "serve", "--workers", str(workers), "--port", str(port)],
+                            env=os.environ | env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"service exited: {proc.stdout.read().decode(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("service did not answer /healthz in time")
+            time.sleep(0.3)
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def worker_pids(master: subprocess.Popen) -> list[int]:
+    """PIDs of the uvicorn worker processes (children of the master)."""
+    out = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
