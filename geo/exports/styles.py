@@ -97,8 +97,10 @@ def _rgba(colour: str, alpha: float = 1.0) -> str:
 
 
 def _options(values: dict[str, str]) -> str:
+    """Symbol layer properties in both encodings: Option map (QGIS ≥ 3.26) and prop elements (earlier versions)."""
     items = "".join(f'<Option name={quoteattr(k)} type="QString" value={quoteattr(v)}/>' for k, v in values.items())
-    return f'<Option type="Map">{items}</Option>'
+    props = "".join(f"<prop k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in values.items())
+    return f'<Option type="Map">{items}</Option>{props}'
 
 
 def _qml_fill(colour: str, brush: str) -> str:
