@@ -43,7 +43,7 @@ CONFORMANCE = [
 ]
 #: Code properties that items can be filtered on (exact match, comma-separated alternatives).
 FILTERABLE = ("code", "epci", "departement", "region", "scheme", "level", "type", "kind")
-PAGING = {"limit", "offset", "bbox", "bbox-crs", "crs", "f"}
+PAGING = {"limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f"}
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "fgb": "application/flatgeobuf", "shp.zip": "application/zip",
@@ -216,6 +216,34 @@ def _bbox(value: str, bbox_crs: str | None) -> shapely.Geometry:
     return box
 
 
+def _date(value: str, whole: str) -> pd.Timestamp | None:
+    if value in ("", ".."):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise HTTPException(422, f"datetime={whole!r} is not an RFC 3339 date, date-time or interval (e.g. 2020-01-01, 2015-01-01/..)")
+    return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+
+
+def _in_period(frame: gpd.GeoDataFrame, value: str) -> np.ndarray:
+    """Features whose period (start, end; open when empty) meets the datetime instant or interval; all when undated."""
+    lower, _, upper = value.partition("/")
+    lo, hi = _date(lower, value), (_date(upper, value) if "/" in value else _date(lower, value))
+    if "start" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    start = pd.to_datetime(frame["start"].astype(object))
+    end = pd.to_datetime(frame["end"].astype(object))
+    ok = np.ones(len(frame), dtype=bool)
+    if hi is not None:
+        ok &= (start.isna() | (start <= hi)).to_numpy(dtype=bool)
+    if lo is not None:
+        ok &= (end.isna() | (end >= lo)).to_numpy(dtype=bool)
+    return ok
+
+
 def _geometries(geoms: np.ndarray, epsg: int, lat_first: bool) -> list[str]:
     if epsg != 4326:
         transformer = Transformer.from_crs(4326, epsg, always_xy=True)
@@ -231,10 +259,11 @@ def items(
     limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Items per page (at most {MAX_LIMIT}: a larger limit gets {MAX_LIMIT}).",
                        json_schema_extra={"maximum": MAX_LIMIT}),
     offset: int = Query(0, ge=0), bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs"),
-    bbox_crs: str | None = Query(None, alias="bbox-crs"), crs: str | None = None, f: str | None = None,
-    model: Model = Depends(get_model),
+    bbox_crs: str | None = Query(None, alias="bbox-crs"),
+    datetime: str | None = Query(None, description="Instant or interval (a/b, ../b, a/..): members active then (scheme layers)."),
+    crs: str | None = None, f: str | None = None, model: Model = Depends(get_model),
 ) -> Response:
-    """Features, filtered by bbox and by code properties (e.g. departement=31), paged by limit and offset."""
+    """Features, filtered by bbox, datetime and code properties (e.g. departement=31), paged by limit and offset."""
     idx = _indexed(model, collection_id)
     frame = idx.layer.frame
     filterable = [c for c in FILTERABLE if c in frame.columns]
@@ -247,6 +276,8 @@ def items(
         hits = np.zeros(len(frame), dtype=bool)
         hits[idx.tree.query(_bbox(bbox, bbox_crs), predicate="intersects")] = True
         mask &= hits
+    if datetime is not None:
+        mask &= _in_period(frame, datetime)
     for col in filterable:
         if col in request.query_params:
             mask &= frame[col].isin(request.query_params[col].split(",")).to_numpy(dtype=bool)

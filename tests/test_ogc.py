@@ -107,6 +107,17 @@ def test_items_filters_bbox_and_crs(client: TestClient, model: Model) -> None:
     assert 43 < latlon["geometry"]["coordinates"][0][0][0] < 44  # EPSG:4326 is latitude first
 
 
+def test_datetime_filters_members_by_period(client: TestClient, model: Model) -> None:
+    url = "/ogc/collections/scheme-contrats-de-ville-2015-2020/items"
+    members = client.get(url, params={"limit": 1000}).json()["numberMatched"]
+    assert members > 0
+    assert client.get(url, params={"datetime": "2018-06-01"}).json()["numberMatched"] == members
+    assert client.get(url, params={"datetime": "2021-01-01/.."}).json()["numberMatched"] == 0
+    assert client.get(url, params={"datetime": "../2015-01-01T00:00:00Z"}).json()["numberMatched"] == members
+    assert client.get("/ogc/collections/communes/items", params={"datetime": "2020-01-01"}).json()["numberMatched"] == len(
+        model.scales["commune"])  # undated features are not filtered out
+
+
 def test_html_views(client: TestClient) -> None:
     for url in ("/ogc", "/ogc/collections", "/ogc/collections/epci", "/ogc/collections/epci/items?limit=3",
                 "/ogc/collections/communes/items/31555"):
@@ -121,6 +132,7 @@ def test_html_views(client: TestClient) -> None:
     ("/ogc/collections/communes/items?crs=EPSG:3857", 422, "EPSG/0/2154"),
     ("/ogc/collections/communes/items?nom=Toulouse", 422, "departement"),
     ("/ogc/collections/communes/items?f=xml", 422, "json or html"),
+    ("/ogc/collections/communes/items?datetime=yesterday", 422, "RFC 3339"),
     ("/ogc/collections/nope/items", 404, "communes"),
     ("/ogc/collections/communes/items/99999", 404, "99999"),
 ])
