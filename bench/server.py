@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +27,16 @@ def free_port() -> int:
 def running_service(workers: int, env: dict[str, str], timeout: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start the service with N workers on 127.0.0.1; yield (base URL, master process); stop it after."""
     port = free_port()
+    log = tempfile.TemporaryFile()  # a file, not a pipe: an undrained pipe would block the workers' logging
     proc = subprocess.Popen([str(BIN), "serve", "--workers", str(workers), "--port", str(port)],
-                            env=os.environ | env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"service exited: {proc.stdout.read().decode(errors='replace')[-3000:]}")
+                log.seek(0)
+                raise RuntimeError(f"service exited: {log.read().decode(errors='replace')[-3000:]}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
@@ -49,9 +52,10 @@ def running_service(workers: int, env: dict[str, str], timeout: float = 180) -> 
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
 
 
 def worker_pids(master: subprocess.Popen) -> list[int]:
     """PIDs of the uvicorn worker processes (children of the master)."""
-    out = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
+    out = subprocess.run(["pgrep", "-P", str(master.pid), "-f", "spawn_main"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]  # multiprocessing's resource tracker, also a child, is not a worker
