@@ -4,6 +4,7 @@ each other; coordinates rounded to 1e-5° (about 1 m). Computed once per (level,
 """
 from __future__ import annotations
 
+import math
 import threading
 
 import geopandas as gpd
@@ -13,6 +14,19 @@ import shapely
 
 METRES_PER_DEGREE = 111_320.0
 DECIMALS = 5
+#: Simplification tolerances offered, in metres (about one screen pixel at zoom 14 … 5); 0 = as built.
+TOLERANCES_M = (0, 7, 14, 28, 55, 111, 222, 443, 887, 1774, 3548)
+
+
+def snap_tolerance(metres: float) -> int:
+    """The largest offered tolerance not above ``metres`` (so a layer is cached per offered value)."""
+    return max(t for t in TOLERANCES_M if t <= metres)
+
+
+def tolerance_for_zoom(zoom: int, pixels: float = 1.0, latitude: float = 43.6) -> int:
+    """A tolerance of about ``pixels`` screen pixels (256-pixel tiles) at a web-map zoom level, snapped."""
+    metres_per_pixel = 156_543.03 * math.cos(math.radians(latitude)) / 2**zoom
+    return snap_tolerance(pixels * metres_per_pixel * 1.02)  # the offered values are rounded
 
 
 def _round(geoms: np.ndarray) -> np.ndarray:

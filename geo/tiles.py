@@ -1,0 +1,231 @@
+"""Mapbox Vector Tiles of the scales, one tile (level, z, x, y) at a time, with a level of detail per zoom band.
+
+A tile is cut from the scale simplified for its zoom (geo.simplify: coverage-preserving, so neighbouring
+communes keep one shared edge) at about one screen pixel, snapped to the offered tolerances:
+
+1. the territories whose box meets the tile (plus a buffer of ``BUFFER_PX`` pixels) are taken from the
+   STRtree of the simplified scale;
+2. their geometries are projected to Web Mercator tile units and clipped to the buffered tile
+   (``shapely.transform`` and ``shapely.clip_by_rect`` on the whole array);
+3. snapped to the tile grid (``shapely.set_precision``, which keeps them valid) and oriented as the MVT
+   specification wants (``shapely.orient_polygons``); a territory too small to survive the grid is kept as
+   a one-unit square at a point inside it, so every territory of the tile is still there to hover;
+4. encoded with ``mapbox-vector-tile``: one layer per level, named after it (a tile may hold several levels),
+   properties per band.
+
+Zoom bands (tiles of 256 pixels, zoom 0 … ``MAX_ZOOM``), the same for every level so that nested outlines
+(commune ⊂ EPCI ⊂ département ⊂ région, groupings) coincide exactly on screen:
+
+==========  ==========================  =======  ==========================================
+zoom        tolerance                   extent   properties
+==========  ==========================  =======  ==========================================
+0 – 6       ~4 px (snapped)             256      code, nom — no commune (empty tile)
+7 – 9       ~4 px                       256      code, nom; communes: code only
+10 – 13     ~1 px                       1024     code, nom; communes: code, nom, epci
+14 – 18     ~1 px (as built from z15)   4096     code, nom; communes: code, nom, epci
+==========  ==========================  =======  ==========================================
+
+Below zoom 7 the commune layer is empty: France's 34,868 communes never travel together; the EPCI,
+départements, régions and groupings carry the view. Zooms 7 – 9 show a whole région's communes at once, so
+their tiles are kept small: a tolerance of about 4 pixels (coverage simplification keeps the junctions of
+three communes, so the shapes stay recognisable), whole-pixel coordinates, and the code only (the name is
+one request away, /api/communes/{code}). Deeper tiles hold few communes and carry names.
+Coordinates are in tile units with the y axis down (MVT 2.1).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import shapely
+
+from geo.simplify import SimplifiedScales, tolerance_for_zoom
+
+LEVELS = ("commune", "epci", "departement", "region", "grouping")
+MAX_ZOOM = 18
+TILE_PIXELS = 256
+#: Pixels of data kept around a tile, so that the edges made by clipping (and the outlines drawn along them,
+#: up to half their width plus the hover highlight) stay out of sight: thin commune lines need less.
+BUFFER_PX = {"commune": 2}
+DEFAULT_BUFFER_PX = 4
+#: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
+TILE_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class Band:
+    """How tiles are cut from ``min_zoom`` on (until the next band): tolerance in screen pixels, extent."""
+
+    min_zoom: int
+    pixels: float
+    extent: int
+
+
+#: Bands by increasing min_zoom, shared by every level.
+BANDS: tuple[Band, ...] = (Band(0, 4.0, 256), Band(10, 1.0, 1024), Band(14, 1.0, 4096))
+#: First zoom at which a level has features (0 when not listed).
+MIN_ZOOM: dict[str, int] = {"commune": 7}
+#: Zoom from which commune tiles carry the name and the EPCI besides the code.
+NAMES_ZOOM = 10
+
+
+def band(z: int) -> Band:
+    """The band of zoom ``z``."""
+    return [b for b in BANDS if z >= b.min_zoom][-1]
+
+
+def min_zoom(level: str) -> int:
+    """The first zoom at which ``level`` has features."""
+    return MIN_ZOOM.get(level, 0)
+
+
+def properties(level: str, z: int) -> tuple[str, ...]:
+    """The properties tiles of ``level`` carry at zoom ``z``."""
+    if level == "commune":
+        return ("code", "nom", "epci") if z >= NAMES_ZOOM else ("code",)
+    return ("code", "nom")
+
+
+def tolerance(z: int) -> int:
+    """Simplification tolerance (metres, one of the offered values) of tiles at zoom ``z``."""
+    return tolerance_for_zoom(z, band(z).pixels)
+
+
+def _lon_to_x(lon: np.ndarray, z: int) -> np.ndarray:
+    return (np.asarray(lon) + 180.0) / 360.0 * 2**z
+
+
+def _lat_to_y(lat: np.ndarray, z: int) -> np.ndarray:
+    lat = np.clip(np.asarray(lat, dtype=float), -85.0511287798, 85.0511287798)
+    return (1.0 - np.arcsinh(np.tan(np.radians(lat))) / math.pi) / 2.0 * 2**z
+
+
+def _x_to_lon(x: float, z: int) -> float:
+    return x / 2**z * 360.0 - 180.0
+
+
+def _y_to_lat(y: float, z: int) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * y / 2**z))))
+
+
+def tile_bounds(z: int, x: int, y: int, buffer: float = 0.0) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees of tile (z, x, y), widened by ``buffer`` tiles on each side."""
+    return (_x_to_lon(x - buffer, z), _y_to_lat(y + 1 + buffer, z), _x_to_lon(x + 1 + buffer, z), _y_to_lat(y - buffer, z))
+
+
+def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int, int]]:
+    """Every tile (z, x, y) that meets ``bounds`` = (west, south, east, north) in degrees."""
+    w, s, e, n = bounds
+    n_tiles = 2**z
+    x0, x1 = (int(np.clip(np.floor(_lon_to_x(v, z)), 0, n_tiles - 1)) for v in (w, e))
+    y0, y1 = (int(np.clip(np.floor(_lat_to_y(v, z)), 0, n_tiles - 1)) for v in (n, s))
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def valid_tile(z: int, x: int, y: int) -> bool:
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One scale at one tolerance, ready to cut: geometries, their STRtree and the property columns."""
+
+    geometries: np.ndarray
+    tree: shapely.STRtree
+    codes: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+class TileSet:
+    """Vector tiles of a model's scales (thread-safe; prepared layers are kept per level and tolerance)."""
+
+    def __init__(self, simplified: SimplifiedScales):
+        self._simplified = simplified
+        self._prepared: dict[tuple[str, int], _Prepared] = {}
+        self._lock = threading.Lock()
+
+    def _prepare(self, level: str, tolerance_m: int) -> _Prepared:
+        key = (level, tolerance_m)
+        with self._lock:
+            if key in self._prepared:
+                return self._prepared[key]
+        # built outside the lock: tiles of layers already prepared keep being served meanwhile
+        gdf: gpd.GeoDataFrame = self._simplified.get(level, tolerance_m)
+        geometries = gdf.geometry.to_numpy()
+        columns = {c: gdf[c].astype(str).to_numpy(dtype=object) for c in ("code", "nom") if c in gdf}
+        if level == "commune":
+            columns["epci"] = gdf["epci"].where(gdf["epci"].notna(), "").astype(str).to_numpy(dtype=object)
+        prepared = _Prepared(geometries, shapely.STRtree(geometries), columns["code"], columns)
+        with self._lock:
+            return self._prepared.setdefault(key, prepared)
+
+    def features(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> tuple[Band, np.ndarray, np.ndarray] | None:
+        """(band, positions, geometries in tile units) of the territories in a tile; None if it has none."""
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}")
+        if not valid_tile(z, x, y):
+            raise ValueError(f"no tile {z}/{x}/{y}")
+        if z < min_zoom(level):
+            return None
+        b = band(z)
+        layer = self._prepare(level, tolerance(z))
+        buffer = BUFFER_PX.get(level, DEFAULT_BUFFER_PX) / TILE_PIXELS
+        idx = np.sort(layer.tree.query(shapely.box(*tile_bounds(z, x, y, buffer))))
+        if codes is not None and len(idx):
+            idx = idx[np.isin(layer.codes[idx], list(codes))]
+        if not len(idx):
+            return None
+
+        extent = b.extent
+
+        def to_tile(coords: np.ndarray) -> np.ndarray:
+            return np.column_stack(((_lon_to_x(coords[:, 0], z) - x) * extent, (_lat_to_y(coords[:, 1], z) - y) * extent))
+
+        edge = buffer * extent
+        clipped = shapely.clip_by_rect(shapely.transform(layer.geometries[idx], to_tile), -edge, -edge, extent + edge, extent + edge)
+        present = ~shapely.is_empty(clipped)
+        idx, clipped = idx[present], clipped[present]
+        if not len(idx):
+            return None
+        snapped = shapely.set_precision(clipped, 1.0)
+        lost = shapely.is_empty(snapped) | (shapely.area(snapped) == 0)
+        if lost.any():  # smaller than the grid: a one-unit square where the territory is
+            xy = np.floor(shapely.get_coordinates(shapely.point_on_surface(clipped[lost])))
+            snapped[lost] = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 1, xy[:, 1] + 1)
+        mixed = np.flatnonzero(shapely.get_type_id(snapped) == 7)  # rare: a collection after clipping; keep its polygons
+        for i in mixed:
+            parts = shapely.get_parts(snapped[i])
+            snapped[i] = shapely.multipolygons(shapely.get_parts(parts[shapely.get_type_id(parts) >= 3]))
+        return b, idx, shapely.orient_polygons(snapped)
+
+    def layer(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> dict | None:
+        """The MVT layer (for mapbox_vector_tile.encode) of ``level`` in one tile, or None if no territory is in it."""
+        found = self.features(level, z, x, y, codes)
+        if found is None:
+            return None
+        _, idx, geometries = found
+        prepared = self._prepare(level, tolerance(z))
+        columns = [(name, prepared.columns[name][idx]) for name in properties(level, z)]
+        return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns}}
+                                            for i, geometry in enumerate(geometries)]}
+
+    def encode_layers(self, levels: tuple[str, ...], z: int, x: int, y: int,
+                      codes: dict[str, frozenset[str]] | None = None) -> bytes:
+        """One tile holding a layer per level (named after it; a level with nothing there is left out),
+        or b"" when none of them has anything in it. ``codes`` keeps, per level, only those territories."""
+        layers = [layer for level in levels if (layer := self.layer(level, z, x, y, (codes or {}).get(level))) is not None]
+        if not layers:
+            return b""
+        return mapbox_vector_tile.encode(layers, default_options={"extents": band(z).extent, "y_coord_down": True,
+                                                                  "check_winding_order": False})
+
+    def encode(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> bytes:
+        """The MVT of one tile (one layer named ``level``), or b"" when no territory of ``level`` is in it.
+
+        ``codes`` keeps only those territories (e.g. the communes inside a focused territory).
+        """
+        return self.encode_layers((level,), z, x, y, None if codes is None else {level: codes})
