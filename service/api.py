@@ -12,9 +12,10 @@ from geo.coverage import UnknownTerritory
 from geo.model import Model
 from geo.schemes import Scheme
 from service import schemas
-from service.deps import get_layers, get_model
+from service.deps import get_layers, get_map_settings, get_model
 from service.errors import BadRequest, NotFound, unknown_scheme, unknown_territory
-from service.geojson import GEOJSON, LayerCache, cached_json, not_modified, parse_bbox, snap_tolerance
+from service.geojson import GEOJSON, LayerCache, bbox_area, cached_json, not_modified, parse_bbox, selection_mask, snap_tolerance
+from service.settings import MapSettings
 
 Level = Literal["commune", "epci", "departement", "region", "grouping"]
 MAX_SCHEMES = 8
@@ -196,23 +197,46 @@ def parse_schemes(model: Model, text: str) -> list[str]:
     return ids
 
 
+LEVEL_PLURALS = {"commune": "communes", "epci": "EPCI", "departement": "départements", "region": "régions", "grouping": "groupements"}
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
 @router.get("/territories/{level}", summary="Les territoires d'une échelle (GeoJSON)",
             responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection (code, nom), coordonnées arrondies à 1e-5°"}})
 def territories(request: Request, model: ModelDep, layers: Annotated[LayerCache, Depends(get_layers)],
+                limits: Annotated[MapSettings, Depends(get_map_settings)],
                 level: Annotated[Level, Path(description="Échelle")], within: Within = None,
                 simplify: Annotated[float, Query(ge=0, le=100_000, description="Tolérance de simplification en mètres "
                                                  "(ramenée à la valeur proposée juste en dessous ; 0 = géométrie complète)")] = 0,
-                bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")] = None) -> Response:
-    """Polygones simplifiés en préservant la topologie (les communes voisines gardent leur limite commune)."""
+                bbox: Annotated[str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat ; pour les communes, "
+                                                  "au plus TERRITOIRES_MAX_BBOX_DEG2 degrés carrés (40 par défaut)")] = None) -> Response:
+    """Polygones simplifiés en préservant la topologie (les communes voisines gardent leur limite commune).
+
+    Une réponse contient au plus TERRITOIRES_MAX_FEATURES territoires (5 000 par défaut) : à l'échelle de la
+    France, les communes se demandent dans un territoire (`within`) ou une emprise (`bbox`), ou en tuiles
+    vectorielles (/tiles/commune/{z}/{x}/{y}.pbf)."""
     if (cached := not_modified(request, model)) is not None:
         return cached
     try:
         box = parse_bbox(bbox) if bbox else None
     except ValueError as exc:
         raise BadRequest(f"Requête invalide : {exc}.") from None
+    if box is not None and level == "commune" and bbox_area(box) > limits.max_bbox_deg2:
+        raise BadRequest(f"Requête invalide : bbox de {bbox_area(box):.4g} degrés carrés, au plus {limits.max_bbox_deg2:g} pour les "
+                         "communes. Resserrez la bbox, ou donnez within= (un département, un EPCI…).")
     tolerance = snap_tolerance(simplify)
     if within:
         resolve(model, within)
     codes = (lambda: codes_within(model, level, within)) if within else None
+    table = model.scales[level]
+    selected = int(selection_mask(table["code"].to_numpy(dtype=object), table.geometry.bounds.to_numpy(),
+                                  codes() if codes else None, box).sum())
+    if selected > limits.max_features:
+        raise BadRequest(f"Requête invalide : {_n(selected)} {LEVEL_PLURALS[level]} dans une seule réponse, au plus "
+                         f"{_n(limits.max_features)}. Restreignez avec within= (un département, un EPCI…) ou "
+                         f"bbox=minlon,minlat,maxlon,maxlat, ou utilisez les tuiles vectorielles /tiles/{level}/{{z}}/{{x}}/{{y}}.pbf.")
     payload = layers.collection(model, level, tolerance, codes, box, key=within or "")
     return payload.response(request, model, headers={"X-Simplify-Tolerance": str(tolerance)})

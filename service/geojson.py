@@ -1,8 +1,8 @@
 """GeoJSON layers for the maps and the API, and HTTP caching by data version.
 
-A layer is a scale simplified at one tolerance (geo.simplify), serialised once into one JSON text per
-feature; a response joins the features inside a territory and/or a bounding box and is kept gzip-
-compressed in a small LRU. Every data response carries an ETag derived from the model version, and a
+A layer is a scale simplified at one tolerance (geo.simplify), serialised into one JSON text per feature
+the first time a response needs that feature; a response joins the features inside a territory and/or a
+bounding box and is kept gzip-compressed in a small LRU (bounded in number and in bytes). Every data response carries an ETag derived from the model version, and a
 request whose If-None-Match matches it gets 304 before any work is done.
 """
 from __future__ import annotations
@@ -22,23 +22,12 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from geo.model import Model
+from geo.simplify import TOLERANCES_M, snap_tolerance, tolerance_for_zoom  # noqa: F401  (re-exported)
 
 API_FORMAT = "1"  # bump when the shape of a response changes, so cached copies are refetched
-#: Simplification tolerances offered, in metres (about one screen pixel at zoom 14 … 5); 0 = as built.
-TOLERANCES_M = (0, 7, 14, 28, 55, 111, 222, 443, 887, 1774, 3548)
 GEOJSON = "application/geo+json"
 MAX_RESPONSES = 256
-
-
-def snap_tolerance(metres: float) -> int:
-    """The largest offered tolerance not above ``metres`` (so a layer is cached per offered value)."""
-    return max(t for t in TOLERANCES_M if t <= metres)
-
-
-def tolerance_for_zoom(zoom: int, pixels: float = 1.0, latitude: float = 43.6) -> int:
-    """A tolerance of about ``pixels`` screen pixels at a web-map zoom level."""
-    metres_per_pixel = 156_543.03 * math.cos(math.radians(latitude)) / 2**zoom
-    return snap_tolerance(pixels * metres_per_pixel * 1.02)  # the offered values are rounded
+MAX_RESPONSE_BYTES = 256 * 2**20
 
 
 def etag(model: Model) -> str:
@@ -91,24 +80,50 @@ class Payload:
         return Response(self.raw, media_type=media_type, headers=out)
 
 
-@dataclass(frozen=True)
 class SerialisedLayer:
-    """One scale at one tolerance: codes, bounds and one GeoJSON Feature text per territory."""
+    """One scale at one tolerance: codes, bounds, and GeoJSON Feature texts made on demand (only for the
+    territories some response asked for, so a national layer is never serialised whole)."""
 
-    codes: np.ndarray
-    bounds: np.ndarray
-    features: list[str]
+    def __init__(self, model: Model, level: str, tolerance_m: int):
+        gdf = model.simplified.get(level, tolerance_m)
+        self._geometries = gdf.geometry.to_numpy()
+        self._names = gdf["nom"].astype(str).to_numpy(dtype=object)
+        self.codes = gdf["code"].astype(str).to_numpy(dtype=object)
+        self.bounds = shapely.bounds(self._geometries)
+        self._texts: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def select(self, codes: frozenset[str] | None = None, bbox: tuple[float, float, float, float] | None = None) -> np.ndarray:
+        """Positions of the territories among ``codes`` whose box meets ``bbox``."""
+        return np.flatnonzero(selection_mask(self.codes, self.bounds, codes, bbox))
+
+    def features(self, positions: np.ndarray) -> list[str]:
+        """The Feature texts of the territories at ``positions`` (serialised on first use, all missing ones at once)."""
+        with self._lock:
+            missing = np.array([i for i in positions if i not in self._texts], dtype=np.int64)
+            if len(missing):
+                geometries = shapely.to_geojson(self._geometries[missing])
+                for i, geometry in zip(missing, geometries):
+                    code, nom = self.codes[i], self._names[i]
+                    self._texts[int(i)] = ('{"type":"Feature","id":%s,"properties":%s,"geometry":%s}' % (
+                        json.dumps(code), json.dumps({"code": code, "nom": nom}, ensure_ascii=False, separators=(",", ":")), geometry))
+            return [self._texts[int(i)] for i in positions]
 
 
-def _serialise(model: Model, level: str, tolerance_m: int) -> SerialisedLayer:
-    gdf = model.simplified.get(level, tolerance_m)
-    geometries = shapely.to_geojson(gdf.geometry.to_numpy())
-    features = [
-        '{"type":"Feature","id":%s,"properties":%s,"geometry":%s}'
-        % (json.dumps(code), json.dumps({"code": code, "nom": nom}, ensure_ascii=False, separators=(",", ":")), geom)
-        for code, nom, geom in zip(gdf["code"].astype(str), gdf["nom"].astype(str), geometries)
-    ]
-    return SerialisedLayer(gdf["code"].astype(str).to_numpy(dtype=object), gdf.geometry.bounds.to_numpy(), features)
+def selection_mask(codes: np.ndarray, bounds: np.ndarray, wanted: frozenset[str] | None,
+                   bbox: tuple[float, float, float, float] | None) -> np.ndarray:
+    """Which territories (by code and bounds) are among ``wanted`` and meet ``bbox``."""
+    mask = np.ones(len(codes), dtype=bool)
+    if wanted is not None:
+        mask &= np.isin(codes, list(wanted))
+    if bbox is not None:
+        mask &= (bounds[:, 0] <= bbox[2]) & (bounds[:, 2] >= bbox[0]) & (bounds[:, 1] <= bbox[3]) & (bounds[:, 3] >= bbox[1])
+    return mask
+
+
+def bbox_area(bbox: tuple[float, float, float, float]) -> float:
+    """Area of a bounding box in square degrees."""
+    return (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -126,19 +141,22 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 class LayerCache:
-    """Serialised layers per model (dropped with the model) and the most recent responses, gzip-compressed."""
+    """Serialised layers per model (dropped with the model) and the most recent responses, gzip-compressed
+    (at most ``max_responses`` of them and ``max_bytes`` in all)."""
 
-    def __init__(self, max_responses: int = MAX_RESPONSES):
+    def __init__(self, max_responses: int = MAX_RESPONSES, max_bytes: int = MAX_RESPONSE_BYTES):
         self._layers: weakref.WeakKeyDictionary[Model, dict[tuple[str, int], SerialisedLayer]] = weakref.WeakKeyDictionary()
         self._responses: OrderedDict[tuple, Payload] = OrderedDict()
         self._max = max_responses
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.RLock()
 
     def layer(self, model: Model, level: str, tolerance_m: int) -> SerialisedLayer:
         with self._lock:
             layers = self._layers.setdefault(model, {})
             if (level, tolerance_m) not in layers:
-                layers[(level, tolerance_m)] = _serialise(model, level, tolerance_m)
+                layers[(level, tolerance_m)] = SerialisedLayer(model, level, tolerance_m)
             return layers[(level, tolerance_m)]
 
     def memo(self, key: tuple, build: Callable[[], bytes]) -> Payload:
@@ -149,9 +167,12 @@ class LayerCache:
                 return self._responses[key]
         payload = Payload.of(build())
         with self._lock:
-            self._responses[key] = payload
-            while len(self._responses) > self._max:
-                self._responses.popitem(last=False)
+            if key not in self._responses:
+                self._responses[key] = payload
+                self._bytes += len(payload.raw) + len(payload.gz)
+            while len(self._responses) > self._max or (self._bytes > self._max_bytes and len(self._responses) > 1):
+                _, old = self._responses.popitem(last=False)
+                self._bytes -= len(old.raw) + len(old.gz)
         return payload
 
     def collection(self, model: Model, level: str, tolerance_m: int, codes: Callable[[], frozenset[str]] | None = None,
@@ -163,12 +184,6 @@ class LayerCache:
         """
         def build() -> bytes:
             layer = self.layer(model, level, tolerance_m)
-            mask = np.ones(len(layer.codes), dtype=bool)
-            if codes is not None:
-                mask &= np.isin(layer.codes, list(codes()))
-            if bbox is not None:
-                b = layer.bounds
-                mask &= (b[:, 0] <= bbox[2]) & (b[:, 2] >= bbox[0]) & (b[:, 1] <= bbox[3]) & (b[:, 3] >= bbox[1])
-            features = ",".join(f for f, keep in zip(layer.features, mask) if keep)
+            features = ",".join(layer.features(layer.select(codes() if codes is not None else None, bbox)))
             return ('{"type":"FeatureCollection","simplify_m":%d,"features":[%s]}' % (tolerance_m, features)).encode()
         return self.memo((model.version, "layer", level, tolerance_m, key, bbox), build)

@@ -1,4 +1,5 @@
-"""Map settings: the base tile layers a map may use (URLs from the environment), "none" by default."""
+"""Map settings: the base tile layers a map may use (URLs from the environment), "none" by default, and the
+bounds on what one GeoJSON layer response may hold (so a national scope never sends every commune at once)."""
 from __future__ import annotations
 
 import os
@@ -38,7 +39,13 @@ def _default_tiles() -> dict[str, TileLayer]:
 
 @dataclass(frozen=True)
 class MapSettings:
-    """Base layers by choice name; "none" draws no tiles, so a map needs no network."""
+    """Base layers by choice name; "none" draws no tiles, so a map needs no network.
+
+    ``max_features``: territories one /api/territories response may hold (TERRITOIRES_MAX_FEATURES);
+    ``max_bbox_deg2``: largest bbox, in square degrees, for communes (TERRITOIRES_MAX_BBOX_DEG2).
+    """
 
     tiles: dict[str, TileLayer] = field(default_factory=_default_tiles)
     default_tiles: str = "none"
+    max_features: int = field(default_factory=lambda: int(os.environ.get("TERRITOIRES_MAX_FEATURES", 5000)))
+    max_bbox_deg2: float = field(default_factory=lambda: float(os.environ.get("TERRITOIRES_MAX_BBOX_DEG2", 40)))
