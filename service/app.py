@@ -16,6 +16,7 @@ from service.geojson import LayerCache
 from service.maps import mount_map_static, router as maps_router
 from service.settings import MapSettings
 from service.state import ModelHolder
+from service.tiles import router as tiles_router
 from service import exports, ogc, static_maps
 
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(maps_router)
+    app.include_router(tiles_router)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:
