@@ -56,6 +56,8 @@ MANIFEST: dict[str, str] = {
     "L.Control.Layers.Tree.min.css": "leaflet.control.layers.tree/L.Control.Layers.Tree.css",
     # folium.plugins.StripePattern / CirclePattern
     "pattern": "leaflet.pattern/dist/leaflet.pattern.js",
+    # The map pages' vector tiles (service/maps/controls.py), with pbf and vector-tile bundled in.
+    "leaflet.vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
 }
 
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)

@@ -1,4 +1,8 @@
-"""The scales map in headless Chromium, served by uvicorn, with every request off this machine refused."""
+"""The scales map in headless Chromium, served by uvicorn, with every request off this machine refused.
+
+The scales are drawn from vector tiles: a territory cut by tile edges is one SVG path per tile, so the
+counts below are of paths (at least one per territory) and of distinct codes.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +30,9 @@ def point(page, lon: float, lat: float) -> tuple[float, float]:
 
 def test_scales_map(base_url: str, artifacts: Path):
     with browser_page() as s:
-        page, dialogs = s.page, []
+        page, dialogs, requests = s.page, [], []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: requests.append(r.url))
         page.goto(base_url + "/maps/scales")
         page.wait_for_selector("html[data-territoires=ready]", timeout=120_000)
 
@@ -35,7 +40,10 @@ def test_scales_map(base_url: str, artifacts: Path):
         communes = page.locator("path.t-commune").count()
         assert communes >= 4000
         assert page.evaluate("territoires.pages[0].featureCount('commune')") == communes
-        assert page.locator("path.t-epci").count() > 150 and page.locator("path.t-departement").count() == 13
+        assert len(page.evaluate("territoires.pages[0].codes('commune')")) == 4446  # every commune of Occitanie in view
+        assert page.locator("path.t-epci").count() > 150 and len(page.evaluate("territoires.pages[0].codes('epci')")) == 164
+        assert len(page.evaluate("territoires.pages[0].codes('departement')")) == 13
+        assert all("/tiles/" in u or "/api/" not in u for u in requests)  # no GeoJSON layer: polygons come as tiles
         tree = page.locator(".leaflet-control-layers").inner_text()
         for label in LABELS:
             assert label in tree, label
@@ -45,7 +53,10 @@ def test_scales_map(base_url: str, artifacts: Path):
         page.mouse.move(x, y)
         tooltip = page.locator(".leaflet-tooltip")
         tooltip.wait_for()
-        assert "Toulouse" in tooltip.inner_text() and "31555" in tooltip.inner_text()
+        assert "31555" in tooltip.inner_text()
+        # the low-zoom commune tiles carry the code only: the name follows from /api/communes/31555
+        page.wait_for_function("document.querySelector('.leaflet-tooltip').innerText.includes('Toulouse')")
+        page.screenshot(path=str(artifacts / "maps-scales-tooltip.png"))
         page.mouse.click(x, y)
         popup = page.locator(".leaflet-popup-content .t-stack")
         popup.wait_for()
@@ -84,7 +95,7 @@ def test_embed_and_other_maps(base_url: str, artifacts: Path):
         page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
         assert page.locator(".t-search").count() == 0
         assert "embed" not in page.locator("a.t-fullmap").get_attribute("href")
-        assert page.locator("path.t-commune").count() == 37
+        assert len(page.evaluate("territoires.pages[0].codes('commune')")) == 37  # only the focus's communes
         page.screenshot(path=str(artifacts / "maps-embed.png"))
 
         page.goto(base_url + "/maps/schemes/dialogue-metropolitain")

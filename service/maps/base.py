@@ -1,13 +1,14 @@
 """What every map page shares: the view parameters, the Folium map with its base layer, and rendering.
 
-A page holds no polygons: it carries a JSON configuration (layers as API URLs, styles, legend) that
-service/maps/static/territoires.js turns into Leaflet layers loaded from the JSON API.
+A page holds no polygons: it carries a JSON configuration (layers as vector tile URLs, styles, legend)
+that service/maps/static/layers.js turns into Leaflet.VectorGrid layers drawing /tiles (SVG paths).
 """
 from __future__ import annotations
 
 import html
 import json
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from typing import Annotated, Literal
 
 import folium
@@ -16,14 +17,12 @@ from fastapi import Query
 
 from geo.model import Model
 from service.assets import render_offline
-from service.geojson import tolerance_for_zoom
+from geo.tiles import min_zoom
 from service.maps.controls import Territoires, add_controls
 from service.settings import MapSettings
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
-#: Pixels per simplification tolerance: the layers of a view are simplified at about this many pixels.
-TOLERANCE_PIXELS = 4.0
 KIND_LABELS = {"epci": "EPCI", "grouping": "groupement", "network": "réseau", "club": "club", "partnership": "partenariat",
                "contract": "contrat", "programme": "programme"}
 
@@ -49,7 +48,12 @@ class View:
 
 
 def scope_bounds(model: Model) -> Bounds:
-    x0, y0, x1, y1 = model.scales["region"].total_bounds if model.territories.scope == "occitanie" else model.scales["commune"].total_bounds
+    """The initial view: the région, or for France the metropolitan départements (the overseas ones are a search away)."""
+    if model.territories.scope == "occitanie":
+        x0, y0, x1, y1 = model.scales["region"].total_bounds
+    else:
+        communes = model.scales["commune"]
+        x0, y0, x1, y1 = communes[~communes["departement"].astype(str).str.startswith("97")].total_bounds
     return (float(y0), float(x0)), (float(y1), float(x1))
 
 
@@ -79,9 +83,22 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     return m
 
 
-def tolerances() -> list[int]:
-    """Simplification tolerance (metres) for each zoom level 0 … MAX_ZOOM."""
-    return [tolerance_for_zoom(z, TOLERANCE_PIXELS) for z in range(MAX_ZOOM + 1)]
+def tile_url(model: Model, levels: str, within: str | None) -> str:
+    """URL template of vector tiles holding ``levels`` ('commune,epci,…'); the data version in it lets browsers
+    keep tiles until it changes."""
+    query = urlencode({"v": model.version, **({"within": within} if within else {})})
+    return f"/tiles/{levels}/{{z}}/{{x}}/{{y}}.pbf?{query}"
+
+
+def layer_bounds(model: Model, level: str, within: str | None, codes: list[str] | None) -> Bounds | None:
+    """Bounds of what a layer draws (its scale, inside ``within``, among ``codes``), so no tile is asked for outside."""
+    from service.api import codes_within
+
+    table = model.scales[level]
+    keep = set(table["code"]) if not within else set(codes_within(model, level, within))
+    if codes:
+        keep &= set(codes)
+    return territory_bounds(model, level, sorted(keep))
 
 
 def script_json(value: object) -> str:
@@ -90,9 +107,23 @@ def script_json(value: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render(m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None) -> str:
-    """Attach the layer tree, the controls and the configuration; render with local assets only."""
-    config = {"api": "/api", "tolerances": tolerances(), "embed": view.embed, "bounds": bounds, **config}
+def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None) -> str:
+    """Attach the layer tree, the controls and the configuration; render with local assets only.
+
+    Every layer of a scale (``level``, no ``url``) is drawn from vector tiles, from its first zoom on; layers with
+    the same focus share one tile URL holding all their scales (one request per tile, each layer drawing its own).
+    """
+    tiled = [layer for layer in config["layers"] if "level" in layer and "url" not in layer]
+    levels: dict[str | None, list[str]] = {}
+    for layer in tiled:
+        levels.setdefault(layer.get("within"), [])
+        if layer["level"] not in levels[layer.get("within")]:
+            levels[layer.get("within")].append(layer["level"])
+    for layer in tiled:
+        within = layer.get("within")
+        layer.update(tiles=tile_url(model, ",".join(levels[within]), within), minZoom=min_zoom(layer["level"]),
+                     tileBounds=layer_bounds(model, layer["level"], within, layer.get("codes")))
+    config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import math
 from urllib.parse import urlencode
 
 import folium
@@ -23,6 +24,18 @@ STRIPE = "#08306b"
 COMMUNE = {"color": "#7a7a7a", "weight": 0.5, "fill": True, "fillColor": "#ffffff", "fillOpacity": 0.75}
 GAP = {"color": "#d7191c", "weight": 2, "fill": True, "fillColor": "#fddbc7", "fillOpacity": 0.6}
 CONTEXT = {"region": {"color": "#333333", "weight": 3, "fill": False}, "departement": {"color": "#6a3d9a", "weight": 1.8, "fill": False}}
+TILE_PIXELS = 256
+
+
+def seamless_period(angle: float, period: float) -> float:
+    """The stripe period nearest ``period`` that repeats exactly across 256-pixel tiles at ``angle`` (0, ±45, 90°).
+
+    Each vector tile is its own SVG, so a pattern restarts at every tile corner; stripes whose period divides
+    the tile's width along their normal meet the next tile's stripes without a seam.
+    """
+    a = math.radians(angle)
+    step = TILE_PIXELS * max(abs(math.cos(a)), abs(math.sin(a)))
+    return step / max(1, round(step / period))
 
 
 def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str, within: str | None) -> str:
@@ -40,8 +53,9 @@ def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str,
     for cls in CLASSES:
         if "hatch" in cls:
             h = cls["hatch"]
-            pattern = StripePattern(angle=h["angle"], weight=h["weight"], space_weight=h["space_weight"], color=STRIPE,
-                                    space_color=cls["fillColor"], opacity=0.9, space_opacity=1.0).add_to(m)
+            period = seamless_period(h["angle"], h["weight"] + h["space_weight"])
+            pattern = StripePattern(angle=h["angle"], weight=h["weight"], space_weight=round(period - h["weight"], 4), color=STRIPE,
+                                    space_color=cls["fillColor"], opacity=0.9, space_opacity=1.0, height=round(period, 4)).add_to(m)
             patterns[str(cls["count"])] = pattern.get_name()
 
     layers: list[dict] = []
@@ -77,4 +91,4 @@ def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str,
     config = {"title": title, "layers": layers, "legend": legend, "coverage": "/api/coverage?" + urlencode(query),
               "classes": [{"count": c["count"], "fillColor": c["fillColor"], "pattern": patterns.get(str(c["count"]))} for c in CLASSES]}
     tree = {"label": "Couverture", "children": children}
-    return render(m, view, bounds, config, tree)
+    return render(model, m, view, bounds, config, tree)

@@ -73,18 +73,19 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
         legend.append({"label": label, **style})
         return fg
 
-    region_name = " / ".join(model.scales["region"]["nom"].astype(str)) if model.territories.scope == "occitanie" else "France"
+    region_label = ("Région " + " / ".join(model.scales["region"]["nom"].astype(str)) if model.territories.scope == "occitanie"
+                    else "Régions")
     # Feature groups are drawn in the order they are added: the innermost doll first, the région on top.
     fg_com = add("commune", "Communes", STYLES["commune"])
     fg_epci = add("epci", "EPCI (intercommunalités)", STYLES["epci"])
     nodes = [(c, n, e, STYLES["grouping"][i % len(STYLES["grouping"])]) for i, (c, n, e) in enumerate(_groupings(model, focus))]
     nodes = [(c, n, e, s, add("grouping", n, s, [c])) for c, n, e, s in reversed(nodes)][::-1]
     fg_dep = add("departement", "Départements", STYLES["departement"])
-    fg_region = add("region", f"Région {region_name}", STYLES["region"])
+    fg_region = add("region", region_label, STYLES["region"])
     legend.reverse()
 
     tree = {"label": "Échelles", "selectAllCheckbox": "Tout afficher ou masquer", "children": [
-        {"label": _swatch(STYLES["region"], f"Région {region_name}"), "layer": fg_region,
+        {"label": _swatch(STYLES["region"], region_label), "layer": fg_region,
          "children": [{"label": _swatch(STYLES["departement"], "Départements"), "layer": fg_dep}]},
         *([{"label": "Groupements d'EPCI", "selectAllCheckbox": True, "children": _grouping_tree(nodes)}] if nodes else []),
         {"label": _swatch(STYLES["epci"], "EPCI (intercommunalités)"), "layer": fg_epci,
@@ -92,4 +93,4 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
     ]}
     config = {"title": title, "layers": layers,
               "legend": {"title": title, "items": legend, "notes": [HINT, "Limites IGN ADMIN EXPRESS COG 2018, codes COG 2026."]}}
-    return render(m, view, bounds, config, tree)
+    return render(model, m, view, bounds, config, tree)

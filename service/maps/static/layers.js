@@ -1,6 +1,6 @@
-/* territoires — map pages: layers loaded from the JSON API and simplified for the zoom shown,
-   tooltips, a commune's whole stack in a popup, and the legend.
-   Every text that comes from data is written through esc() (or textContent), never as raw HTML. */
+/* territoires — map pages: the scales drawn from vector tiles (/tiles, Leaflet.VectorGrid, SVG paths) with a
+   level of detail per zoom, tooltips, a commune's whole stack in a popup, and the legend.
+   Every text that comes from data is written through esc() or as DOM text (textContent), never as raw HTML. */
 var territoires = (function () {
   "use strict";
 
@@ -8,7 +8,6 @@ var territoires = (function () {
   var KINDS = { epci: "EPCI", grouping: "groupement", network: "réseau", club: "club", partnership: "partenariat",
                 contract: "contrat", programme: "programme" };
   var LEVELS = { commune: "Commune", epci: "EPCI", departement: "Département", region: "Région", grouping: "Groupement" };
-  var shared = {};  // whole-layer responses, fetched once per URL (several layers may read one)
 
   function esc(value) {
     return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) { return ENTITIES[c]; });
@@ -21,14 +20,6 @@ var territoires = (function () {
         throw new Error(typeof body.detail === "string" ? body.detail : "HTTP " + r.status);
       });
     });
-  }
-
-  function getShared(url) {
-    if (!shared[url]) {
-      shared[url] = fetchJSON(url);
-      shared[url].catch(function () { delete shared[url]; });
-    }
-    return shared[url];
   }
 
   function number(n) { return Number(n).toLocaleString("fr-FR"); }
@@ -113,140 +104,208 @@ var territoires = (function () {
     }
   });
 
+  /* Vector tiles fetched and decoded once per URL: a page's scales share one tile holding a layer per scale,
+     and each scale's grid draws its own layer only; a bounded number of decoded tiles is kept. */
+  var tiles = new Map(), MAX_TILES = 600;
+  var Grid = L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise: function (coords) {
+      var key = L.Util.template(this._url, { x: coords.x, y: coords.y, z: coords.z }), name = this.options.dataLayer;
+      var load = tiles.get(key);
+      if (load) {
+        tiles.delete(key);
+      } else {
+        load = L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, coords).catch(function (err) {
+          tiles.delete(key);
+          console.warn("territoires: " + key + " : " + err.message);
+          return { layers: {} };
+        });
+      }
+      tiles.set(key, load);
+      if (tiles.size > MAX_TILES) { tiles.delete(tiles.keys().next().value); }
+      return load.then(function (tile) {
+        var own = { layers: {} };
+        if (tile.layers[name]) { own.layers[name] = tile.layers[name]; }
+        return own;
+      });
+    }
+  });
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (className) { node.className = className; }
+    return node;
+  }
+
   /* One map page: its layers (each in a folium FeatureGroup), the coverage counts, the legend. */
   function Page(map, cfg) {
     this.map = map;
     this.cfg = cfg;
     this.coverage = null;
-    this.layers = cfg.layers.map(function (lc) {
-      return { cfg: lc, group: window[lc.group], geo: null, state: null, seq: 0,
+    this.stacks = {};
+    this.tip = L.tooltip({ direction: "top", offset: [0, -8], opacity: 0.95, className: "t-tip" });
+    this.hovered = null;
+    this.layers = cfg.layers.map(function (lc, i) {
+      return { cfg: lc, index: i, group: window[lc.group], grid: null, geo: null,
                members: lc.members ? new Set(lc.members) : null, codes: lc.codes ? new Set(lc.codes) : null };
     });
   }
-
-  Page.prototype.tolerance = function () {
-    var t = this.cfg.tolerances;
-    return t[Math.max(0, Math.min(this.map.getZoom(), t.length - 1))];
-  };
-
-  /* What a layer should hold at the current view: whole at the overview, a padded bounding box deeper in. */
-  Page.prototype.wanted = function () {
-    var z = this.map.getZoom(), tol = this.tolerance();
-    if (z <= this.fullZoom) { return { tol: tol, bbox: null }; }
-    var b = this.map.getBounds().pad(0.5), step = 180 / Math.pow(2, z);
-    var fl = function (v) { return Math.floor(v / step) * step; }, ce = function (v) { return Math.ceil(v / step) * step; };
-    return { tol: tol, bbox: [Math.max(-180, fl(b.getWest())), Math.max(-90, fl(b.getSouth())),
-                              Math.min(180, ce(b.getEast())), Math.min(90, ce(b.getNorth()))].map(function (v) { return +v.toFixed(5); }) };
-  };
-
-  function covers(bbox, bounds) {
-    return !bbox || (bbox[0] <= bounds.getWest() && bbox[1] <= bounds.getSouth() && bbox[2] >= bounds.getEast() && bbox[3] >= bounds.getNorth());
-  }
-
-  Page.prototype.url = function (layer, want) {
-    if (layer.cfg.url) { return layer.cfg.url; }
-    var p = new URLSearchParams({ simplify: String(want.tol) });
-    if (layer.cfg.within) { p.set("within", layer.cfg.within); }
-    if (want.bbox) { p.set("bbox", want.bbox.join(",")); }
-    return this.cfg.api + "/territories/" + layer.cfg.level + "?" + p.toString();
-  };
 
   Page.prototype.count = function (n) {
     return n === 0 ? null : this.cfg.classes.reduce(function (found, c) { return n >= c.count ? c : found; }, null);
   };
 
-  Page.prototype.style = function (layer, feature) {
-    var lc = layer.cfg, code = feature.properties && feature.properties.code;
-    if (layer.members) { return layer.members.has(code) ? lc.memberStyle : lc.style; }
-    if (lc.coverage && this.coverage) {
+  /* The style of a territory in a layer, or [] when the layer does not draw it. */
+  Page.prototype.style = function (layer, props) {
+    var lc = layer.cfg, code = props && props.code, st = lc.style;
+    if (layer.codes && !layer.codes.has(code)) { return []; }
+    if (lc.gaps) {
+      if (!this.coverage || !this.coverage.gapSet.has(code)) { return []; }
+    } else if (layer.members) {
+      st = layer.members.has(code) ? lc.memberStyle : lc.style;
+    } else if (lc.coverage && this.coverage) {
       var cls = this.count((this.coverage.communes[code] || []).length);
-      if (!cls) { return lc.style; }
-      var st = L.extend({}, lc.style, { fillColor: cls.fillColor, fillOpacity: 0.9 });
-      if (cls.pattern && window[cls.pattern]) { st.fillPattern = window[cls.pattern]; }
-      return st;
+      if (cls) {
+        st = L.extend({}, lc.style, { fillColor: cls.fillColor, fillOpacity: 0.9 });
+        if (cls.pattern && window[cls.pattern]) { st.fillPattern = window[cls.pattern]; }
+      }
     }
-    return lc.style;
+    return L.extend({ className: lc.className }, st);
   };
 
-  Page.prototype.keep = function (layer, feature) {
-    var code = feature.properties && feature.properties.code;
-    if (layer.codes) { return layer.codes.has(code); }
-    if (layer.cfg.gaps) { return !!this.coverage && this.coverage.gapSet.has(code); }
-    return true;
+  /* A commune's whole stack, fetched once (the hover tooltip and the popup share it). */
+  Page.prototype.stack = function (code) {
+    var stacks = this.stacks;
+    if (!stacks[code]) {
+      stacks[code] = fetchJSON(this.cfg.api + "/communes/" + encodeURIComponent(code));
+      stacks[code].catch(function () { delete stacks[code]; });
+    }
+    return stacks[code];
   };
 
-  Page.prototype.tooltip = function (layer, feature) {
-    var p = feature.properties || {};
-    if (layer.cfg.url) { return esc(p.from_nom) + " ↔ " + esc(p.to_nom); }
-    var h = "<b>" + esc(p.nom) + "</b> <small>" + esc(LEVELS[layer.cfg.level] || "") + " " + esc(p.code) + "</small>";
-    if (layer.cfg.coverage && this.coverage) {
-      var ids = this.coverage.communes[p.code] || [], names = this.coverage.names;
-      h += "<br>" + (ids.length ? "Couverte par " + ids.length + " : " + ids.map(function (i) { return esc(names[i]); }).join(", ")
-                                : "Couverte par aucun des dispositifs choisis");
+  /* The tooltip of a territory, built as DOM text (never HTML from data). */
+  Page.prototype.tooltip = function (layer, props) {
+    var page = this, lc = layer.cfg, div = el("div"), name = el("b", props.nom || "…");
+    if (lc.url) {
+      div.appendChild(el("span", props.from_nom + " ↔ " + props.to_nom));
+      return div;
     }
-    if (layer.cfg.popup) { h += '<br><small class="t-hint">Cliquez pour tout ce qui la couvre</small>'; }
-    return h;
+    div.appendChild(name);
+    div.appendChild(document.createTextNode(" "));
+    div.appendChild(el("small", (LEVELS[lc.level] || "") + " " + props.code));
+    if (!props.nom && lc.level === "commune") {  // the low-zoom tiles carry the code only
+      page.stack(props.code).then(function (s) { name.textContent = s.commune.nom; }, function () { name.textContent = "?"; });
+    }
+    if (lc.coverage && page.coverage) {
+      var ids = page.coverage.communes[props.code] || [], names = page.coverage.names;
+      div.appendChild(el("br"));
+      div.appendChild(document.createTextNode(ids.length ? "Couverte par " + ids.length + " : " +
+        ids.map(function (i) { return names[i]; }).join(", ") : "Couverte par aucun des dispositifs choisis"));
+    }
+    if (lc.popup) {
+      div.appendChild(el("br"));
+      div.appendChild(el("small", "Cliquez pour tout ce qui la couvre", "t-hint"));
+    }
+    return div;
   };
 
-  Page.prototype.bind = function (layer, feature, leaf) {
-    var page = this;
-    leaf.bindTooltip(function () { return page.tooltip(layer, feature); }, { sticky: true, direction: "top", opacity: 0.95 });
-    leaf.on("mouseover", function () { leaf.setStyle({ weight: (page.style(layer, feature).weight || 1) + 2 }); });
-    leaf.on("mouseout", function () { layer.geo.resetStyle(leaf); });
-    if (layer.cfg.popup) {
-      leaf.bindPopup("Chargement…", { maxWidth: 420, minWidth: 260, className: "t-popup" });
-      leaf.on("popupopen", function (e) {
-        fetchJSON(page.cfg.api + "/communes/" + encodeURIComponent(feature.properties.code)).then(function (stack) {
-          e.popup.setContent(stackHtml(stack));
-        }).catch(function (err) {
-          e.popup.setContent(esc("Erreur : " + err.message));
-        });
-      });
-    }
-  };
-
-  Page.prototype.refresh = function (layer) {
-    var page = this;
-    if (!layer.group || !page.map.hasLayer(layer.group)) { return Promise.resolve(); }
-    var want = page.wanted();
-    if (layer.state && (layer.cfg.url || (layer.state.tol === want.tol && covers(layer.state.bbox, page.map.getBounds())))) {
-      return Promise.resolve();
-    }
-    var url = page.url(layer, want), seq = ++layer.seq;
-    var load = want.bbox ? fetchJSON(url) : getShared(url);
-    return load.then(function (data) {
-      if (seq !== layer.seq) { return; }
-      layer.geo.clearLayers();
-      layer.geo.addData(data);
-      layer.state = want;
-      layer.group.fire("territoires:loaded");
+  Page.prototype.popup = function (latlng, code) {
+    var popup = L.popup({ maxWidth: 420, minWidth: 260, className: "t-popup" }).setLatLng(latlng).setContent("Chargement…");
+    popup.openOn(this.map);
+    this.stack(code).then(function (stack) {
+      popup.setContent(stackHtml(stack));
     }).catch(function (err) {
-      console.warn("territoires: " + url + " : " + err.message);
+      popup.setContent(esc("Erreur : " + err.message));
     });
   };
 
-  Page.prototype.refreshAll = function () {
-    var page = this;
-    return Promise.all(page.layers.map(function (l) { return page.refresh(l); }));
+  /* A layer of a scale drawn from vector tiles: SVG paths, hover tooltip and highlight, popup on communes. */
+  Page.prototype.grid = function (layer) {
+    var page = this, map = page.map, lc = layer.cfg, styles = {};
+    styles[lc.level] = function (props) { return page.style(layer, props); };
+    var grid = new Grid(lc.tiles, {
+      dataLayer: lc.level,
+      bounds: lc.tileBounds ? L.latLngBounds(lc.tileBounds) : undefined,
+      rendererFactory: L.svg.tile,
+      vectorTileLayerStyles: styles,
+      interactive: true,
+      getFeatureId: function (f) { return f.properties.code; },
+      minZoom: lc.minZoom,
+      maxZoom: page.cfg.maxZoom,
+      zIndex: 10 + layer.index,
+      fetchOptions: { credentials: "same-origin" }
+    });
+    grid.on("mouseover", function (e) {
+      var props = e.layer.properties;
+      if (page.hovered) { page.hovered.grid.resetFeatureStyle(page.hovered.code); }
+      page.hovered = { grid: grid, code: props.code };
+      grid.setFeatureStyle(props.code, function (p) {
+        var st = page.style(layer, p);
+        return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + 2 });
+      });
+      page.tip.setLatLng(e.latlng).setContent(page.tooltip(layer, props));
+      if (!map.hasLayer(page.tip)) { page.tip.openOn(map); }
+    });
+    grid.on("mousemove", function (e) { page.tip.setLatLng(e.latlng); });
+    grid.on("mouseout", function (e) {
+      var code = e.layer.properties.code;
+      grid.resetFeatureStyle(code);
+      if (page.hovered && page.hovered.grid === grid && page.hovered.code === code) { page.hovered = null; }
+      map.closeTooltip(page.tip);
+    });
+    if (lc.popup) {
+      grid.on("click", function (e) { page.popup(e.latlng, e.layer.properties.code); });
+    }
+    return grid;
   };
 
+  /* A small GeoJSON layer from the API (the links between a network's members). */
+  Page.prototype.geojson = function (layer) {
+    var page = this, geo = L.geoJSON(null, {
+      className: layer.cfg.className,
+      style: function () { return layer.cfg.style; },
+      onEachFeature: function (f, leaf) {
+        leaf.bindTooltip(function () { return page.tooltip(layer, f.properties || {}); }, { sticky: true, direction: "top", opacity: 0.95 });
+      }
+    });
+    return fetchJSON(layer.cfg.url).then(function (data) { geo.addData(data); }).catch(function (err) {
+      console.warn("territoires: " + layer.cfg.url + " : " + err.message);
+    }).then(function () { return geo; });
+  };
+
+  /* Resolves once the layer's tiles in view are drawn (at once when it is hidden or below its first zoom). */
+  function loaded(page, layer) {
+    var grid = layer.grid, map = page.map;
+    return new Promise(function (resolve) {
+      if (!map.hasLayer(layer.group) || map.getZoom() < (grid.options.minZoom || 0)) { resolve(); return; }
+      grid.once("load", function () { resolve(); });
+    });
+  }
+
+  /* Feature pieces drawn by a layer in the loaded tiles (a territory cut by tile edges counts once per tile). */
   Page.prototype.featureCount = function (id) {
     var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0];
-    return layer ? layer.geo.getLayers().length : 0;
+    if (!layer) { return 0; }
+    if (layer.geo) { return layer.geo.getLayers().length; }
+    var n = 0, vt = layer.grid ? layer.grid._vectorTiles : {};
+    Object.keys(vt).forEach(function (k) { n += Object.keys(vt[k]._features).length; });
+    return n;
+  };
+
+  /* Distinct codes drawn by a layer in the loaded tiles. */
+  Page.prototype.codes = function (id) {
+    var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0], seen = new Set();
+    var vt = layer && layer.grid ? layer.grid._vectorTiles : {};
+    Object.keys(vt).forEach(function (k) { Object.keys(vt[k]._features).forEach(function (c) { seen.add(c); }); });
+    return Array.from(seen).sort();
   };
 
   Page.prototype.start = function () {
     var page = this, map = page.map;
-    page.fullZoom = (page.cfg.bounds ? map.getBoundsZoom(L.latLngBounds(page.cfg.bounds)) : map.getZoom()) + 1;
-    page.layers.forEach(function (layer) {
-      layer.geo = L.geoJSON(null, {
-        className: layer.cfg.className,
-        style: function (f) { return page.style(layer, f); },
-        filter: function (f) { return page.keep(layer, f); },
-        onEachFeature: function (f, leaf) { page.bind(layer, f, leaf); }
-      });
-      layer.group.addLayer(layer.geo);
-    });
+    // The map's own zoom range: otherwise Leaflet derives it from the layers' and, the commune layer (from z7)
+    // being added first, would zoom a national view in to z7.
+    map.setMinZoom(0);
+    map.setMaxZoom(page.cfg.maxZoom);
     L.control.scale({ imperial: false }).addTo(map);
     new Legend(page.cfg.legend, !page.cfg.embed).addTo(map);
     var counts = page.cfg.coverage ? fetchJSON(page.cfg.coverage).then(function (c) {
@@ -255,12 +314,20 @@ var territoires = (function () {
       c.schemes.forEach(function (s) { c.names[s.id] = s.name; });
       page.coverage = c;
     }) : Promise.resolve();
-    page.ready = counts.then(function () { return page.refreshAll(); }).then(function () {
+    page.ready = counts.catch(function (err) {
+      console.warn("territoires: " + page.cfg.coverage + " : " + err.message);
+    }).then(function () {
+      return Promise.all(page.layers.map(function (layer) {
+        if (layer.cfg.url) {
+          return page.geojson(layer).then(function (geo) { layer.geo = geo; layer.group.addLayer(geo); });
+        }
+        layer.grid = page.grid(layer);
+        var done = loaded(page, layer);
+        layer.group.addLayer(layer.grid);
+        return done;
+      }));
+    }).then(function () {
       document.documentElement.setAttribute("data-territoires", "ready");
-    });
-    map.on("moveend", function () { page.refreshAll(); });
-    map.on("layeradd", function (e) {
-      page.layers.forEach(function (l) { if (l.group === e.layer) { page.refresh(l); } });
     });
     return page;
   };
