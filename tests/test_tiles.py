@@ -1,0 +1,246 @@
+"""Vector tiles of the scales on the real data: decode round-trip, level of detail per zoom band, HTTP caching,
+errors in French, and (on the France scope) no tile or layer response that carries a whole nation of communes."""
+from __future__ import annotations
+
+import gzip
+
+import mapbox_vector_tile
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import shape
+
+from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, min_zoom, properties, tile_bounds, tiles_covering
+from service.tiles import MVT, TileCache
+
+TOULOUSE = (1.4442, 43.6047)
+
+
+def at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    return tiles_covering((lon, lat, lon, lat), z)[0]
+
+
+def decode(data: bytes) -> dict:
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def lonlat(geometry: dict, z: int, x: int, y: int, extent: int):
+    """A decoded tile geometry back in degrees."""
+    def back(coords: np.ndarray) -> np.ndarray:
+        n = 2**z
+        lon = (x + coords[:, 0] / extent) / n * 360 - 180
+        lat = np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * (y + coords[:, 1] / extent) / n))))
+        return np.column_stack((lon, lat))
+    return shapely.transform(shape(geometry), back)
+
+
+@pytest.fixture(scope="module")
+def tileset(model) -> TileSet:
+    return TileSet(model.simplified)
+
+
+def test_z7_tile_over_toulouse_round_trips(tileset, model):
+    z, x, y = at(*TOULOUSE, 7)
+    layer = decode(tileset.encode("commune", z, x, y))["commune"]
+    assert layer["extent"] == band(7).extent
+    codes = {f["properties"]["code"] for f in layer["features"]}
+    assert "31555" in codes and len(codes) > 1000
+    assert set(layer["features"][0]["properties"]) == {"code"}  # zooms 7 – 9: the code only (names follow from the API)
+    toulouse = next(f for f in layer["features"] if f["properties"]["code"] == "31555")
+    assert lonlat(toulouse["geometry"], z, x, y, layer["extent"]).contains(shapely.Point(TOULOUSE))
+    epci = decode(tileset.encode("epci", z, x, y))["epci"]
+    metropole = next(f for f in epci["features"] if f["properties"]["code"] == "243100518")
+    assert metropole["properties"]["nom"] == "Toulouse Métropole"
+
+
+def test_deeper_tile_carries_names_and_the_right_geometry(tileset, model):
+    z, x, y = at(*TOULOUSE, 10)
+    layer = decode(tileset.encode("commune", z, x, y))["commune"]
+    toulouse = next(f for f in layer["features"] if f["properties"]["code"] == "31555")
+    assert toulouse["properties"] == {"code": "31555", "nom": "Toulouse", "epci": "243100518"}
+    polygon = lonlat(toulouse["geometry"], z, x, y, layer["extent"])
+    assert polygon.is_valid and polygon.contains(shapely.Point(TOULOUSE))
+    full = model.scales["commune"].set_index("code").geometry["31555"]
+    # within the tile, the decoded commune is the commune (tolerance 1 px at z10, quantised to 1/1024 of a tile)
+    box = shapely.box(*tile_bounds(z, x, y))
+    assert shapely.intersection(polygon, box).symmetric_difference(shapely.intersection(full, box)).area < 0.02 * full.area
+
+
+def test_occitanie_communes_at_z7_are_all_there(tileset, model):
+    bounds = tuple(model.scales["region"].total_bounds)
+    codes: set[str] = set()
+    for z, x, y in tiles_covering(bounds, 7):
+        data = tileset.encode("commune", z, x, y)
+        if data:
+            codes |= {f["properties"]["code"] for f in decode(data)["commune"]["features"]}
+    assert codes == set(model.scales["commune"]["code"]) and len(codes) == 4446
+
+
+def test_level_of_detail(tileset, model):
+    z, x, y = at(*TOULOUSE, 5)
+    assert min_zoom("commune") == 7 and all(min_zoom(level) == 0 for level in LEVELS if level != "commune")
+    assert tileset.encode("commune", 6, *at(*TOULOUSE, 6)[1:]) == b"" and tileset.encode("commune", z, x, y) == b""
+    epci = {f["properties"]["code"] for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
+            for f in decode(tileset.encode("epci", *t) or b"").get("epci", {"features": []})["features"]}
+    assert epci == set(model.scales["epci"]["code"])
+    assert decode(tileset.encode("departement", z, x, y))["departement"]["features"]
+    # one band per zoom, tolerance finer as the zoom grows, names on communes from z10
+    assert [b.min_zoom for b in BANDS] == sorted(b.min_zoom for b in BANDS) and BANDS[0].min_zoom == 0
+    assert properties("commune", 9) == ("code",) and "nom" in properties("commune", 10) and "nom" in properties("epci", 0)
+    nine = len(tileset.encode("commune", *at(*TOULOUSE, 9)))
+    assert nine < 60_000
+    assert tileset.encode("commune", 3, 0, 0) == b""  # outside the data
+
+
+def test_tiles_outside_range_are_refused(tileset):
+    with pytest.raises(ValueError):
+        tileset.encode("commune", MAX_ZOOM + 1, 0, 0)
+    with pytest.raises(ValueError):
+        tileset.encode("commune", 3, 8, 0)
+    with pytest.raises(ValueError):
+        tileset.encode("canton", 3, 0, 0)
+
+
+def test_tile_endpoint_gzip_etag_304(client, model):
+    z, x, y = at(*TOULOUSE, 8)
+    url = f"/tiles/commune/{z}/{x}/{y}.pbf"
+    r = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-type"] == MVT
+    assert r.headers["content-encoding"] == "gzip" and "max-age" in r.headers["cache-control"]
+    assert model.version in r.headers["etag"] and f"commune-{z}-{x}-{y}" in r.headers["etag"]
+    assert "31555" in {f["properties"]["code"] for f in decode(r.content)["commune"]["features"]}
+    again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(url, headers={"If-None-Match": 'W/"old"'}).status_code == 200
+    raw = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw.headers and gzip.compress(raw.content)
+    assert client.get(f"/tiles/epci/{z}/{x}/{y}.pbf", headers={"If-None-Match": r.headers["etag"]}).status_code == 200
+
+
+def test_one_tile_several_scales(client):
+    z, x, y = at(*TOULOUSE, 8)
+    r = client.get(f"/tiles/commune,epci,region/{z}/{x}/{y}.pbf")
+    layers = decode(r.content)
+    assert set(layers) == {"commune", "epci", "region"}
+    assert "31555" in {f["properties"]["code"] for f in layers["commune"]["features"]}
+    assert layers["region"]["features"][0]["properties"] == {"code": "76", "nom": "Occitanie"}
+    low = decode(client.get(f"/tiles/commune,epci/5/{at(*TOULOUSE, 5)[1]}/{at(*TOULOUSE, 5)[2]}.pbf").content)
+    assert set(low) == {"epci"}  # no commune layer below z7
+    for bad in ("commune,commune", "commune,canton", "commune,", ","):
+        r = client.get(f"/tiles/{bad}/{z}/{x}/{y}.pbf")
+        assert r.status_code == 422 and "« level »" in r.json()["detail"], bad
+
+
+def test_tile_endpoint_empty_and_focus(client):
+    assert client.get("/tiles/commune/5/16/11.pbf").status_code == 204  # communes below z7
+    assert client.get("/tiles/commune/8/0/0.pbf").status_code == 204  # outside the data
+    z, x, y = at(*TOULOUSE, 10)
+    focused = decode(client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "243100518"}).content)["commune"]
+    codes = {f["properties"]["code"] for f in focused["features"]}
+    assert "31555" in codes and codes <= set(client.get("/api/schemes/toulouse-metropole").json()["communes"])
+    r = client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "30157"})
+    assert r.status_code == 404 and "30052" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("url, words", [
+    ("/tiles/canton/5/16/11.pbf", "level"),
+    ("/tiles/commune/19/0/0.pbf", "« z »"),
+    ("/tiles/commune/-1/0/0.pbf", "« z »"),
+    ("/tiles/commune/3/8/0.pbf", "de 0 à 7"),
+    ("/tiles/commune/3/0/8.pbf", "de 0 à 7"),
+    ("/tiles/commune/3/x/0.pbf", "« x »"),
+])
+def test_tile_endpoint_bad_input_is_422(client, url, words):
+    r = client.get(url)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("Requête invalide") and words in r.json()["detail"]
+
+
+def test_tile_cache_is_bounded(model):
+    cache = TileCache(max_bytes=40_000)
+    tiles = TileSet(model.simplified)
+    z, x0, y0 = at(*TOULOUSE, 9)
+    for dx in range(4):
+        cache.get(model, ("commune", z, x0 + dx, y0, ""), lambda dx=dx: tiles.encode("commune", z, x0 + dx, y0))
+    assert cache.bytes <= 40_000 and 0 < len(cache) < 4
+    first = cache.get(model, ("x",), lambda: b"abc")
+    assert cache.get(model, ("x",), lambda: b"other") is first
+
+
+def test_openapi_documents_tiles(client):
+    spec = client.get("/openapi.json").json()["paths"]["/tiles/{level}/{z}/{x}/{y}.pbf"]["get"]
+    assert MVT in spec["responses"]["200"]["content"]
+    assert {"204", "304", "422"} <= set(spec["responses"])
+
+
+def test_map_pages_draw_tiles(client, model):
+    from test_maps import config
+
+    cfg = config(client.get("/maps/scales?focus=31").text)
+    communes = next(l for l in cfg["layers"] if l["level"] == "commune")
+    # one tile URL for every scale of the page: one request per tile, each layer drawing its own MVT layer
+    assert {l["tiles"] for l in cfg["layers"]} == {communes["tiles"]}
+    assert communes["tiles"].startswith("/tiles/commune,epci,grouping,departement,region/{z}/{x}/{y}.pbf?")
+    assert "within=31" in communes["tiles"] and model.version in communes["tiles"] and communes["minZoom"] == 7
+    (south, west), (north, east) = communes["tileBounds"]  # no tile asked for outside the focus
+    assert 0.4 < west < 1 and 1.5 < east < 2.1 and 42.6 < south < 43 and 43.8 < north < 44
+    assert "/assets/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" in client.get("/maps/scales").text
+
+
+# --- France: nothing sends the nation's communes in one response -------------------------------------------------
+
+@pytest.fixture(scope="session")
+def france_client(france_settings):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(france_settings)) as test_client:
+        yield test_client
+
+
+MAX_TILE_FEATURES = 5000
+
+
+def test_france_no_tile_holds_a_nation_of_communes(france_client):
+    model = france_client.app.state.holder.model
+    assert len(model.scales["commune"]) > 34_000
+    metro = (-5.3, 41.3, 9.7, 51.2)
+    for z in range(0, 7):  # below z7 the commune layer is empty; the EPCI carry the view
+        for z_, x, y in tiles_covering(metro, z):
+            assert france_client.get(f"/tiles/commune/{z_}/{x}/{y}.pbf").status_code == 204
+    largest, seen = 0, set()
+    for z, x, y in tiles_covering(metro, 7):  # every deeper tile lies inside one of these
+        r = france_client.get(f"/tiles/commune/{z}/{x}/{y}.pbf")
+        if r.status_code == 200:
+            features = decode(r.content)["commune"]["features"]
+            largest = max(largest, len(features))
+            seen |= {f["properties"]["code"] for f in features}
+    assert 1000 < largest <= MAX_TILE_FEATURES
+    assert len(seen) > 34_000
+    epci = france_client.get("/tiles/epci/5/16/11.pbf")
+    assert epci.status_code == 200 and len(decode(epci.content)["epci"]["features"]) > 100
+
+
+def test_france_layer_api_refuses_the_whole_nation(france_client):
+    r = france_client.get("/api/territories/commune", params={"simplify": 887})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "within=" in detail and "bbox=" in detail and "communes" in detail and "/tiles/commune" in detail
+    big = france_client.get("/api/territories/commune", params={"bbox": "-5,41,10,51"})
+    assert big.status_code == 422 and "degrés carrés" in big.json()["detail"]
+    dep = france_client.get("/api/territories/commune", params={"within": "31", "simplify": 887})
+    assert dep.status_code == 200 and len(dep.json()["features"]) == 586
+    box = france_client.get("/api/territories/commune", params={"bbox": "2.2,48.8,2.5,48.9", "simplify": 55})
+    assert box.status_code == 200 and 0 < len(box.json()["features"]) < 500
+    assert france_client.get("/api/territories/epci", params={"simplify": 3548}).status_code == 200
+
+
+def test_france_map_page_sends_no_commune_polygons(france_client):
+    from test_maps import config
+
+    r = france_client.get("/maps/scales")
+    assert r.status_code == 200 and len(r.content) < 200_000
+    assert "coordinates" not in r.text
+    communes = next(l for l in config(r.text)["layers"] if l["level"] == "commune")
+    assert communes["minZoom"] == 7 and "tiles" in communes
