@@ -13,6 +13,7 @@ from geo.model import Model
 from geo.schemes import Scheme
 from service import schemas
 from service.deps import get_layers, get_map_settings, get_model
+from service.limits import LIMITS
 from service.errors import BadRequest, NotFound, unknown_scheme, unknown_territory
 from service.geojson import GEOJSON, LayerCache, bbox_area, cached_json, not_modified, parse_bbox, selection_mask, snap_tolerance
 from service.settings import MapSettings
@@ -102,7 +103,7 @@ def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_len
 
 @router.get("/search", response_model=list[schemas.Hit], summary="Chercher un territoire")
 def search(request: Request, model: ModelDep,
-           q: Annotated[str, Query(min_length=1, max_length=100, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN")],
+           q: Annotated[str, Query(min_length=1, max_length=LIMITS.max_search_length, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN")],
            level: Annotated[Level | None, Query(description="Limiter à une échelle")] = None,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     """Résultats classés : code exact, puis début du nom, puis population."""

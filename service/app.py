@@ -15,6 +15,7 @@ from service.errors import install_error_handlers
 from service.geojson import LayerCache
 from service.maps import mount_map_static, router as maps_router
 from service.settings import MapSettings
+from service.limits import LIMITS, install_limits
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
 from service import exports, ogc, static_maps
@@ -36,15 +37,16 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.state.layers = LayerCache()
     app.state.map_settings = map_settings or MapSettings()
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    install_limits(app, LIMITS)
     mount_assets(app)
-    app.include_router(exports.router)
-    app.include_router(ogc.router)
-    app.include_router(static_maps.router)
     mount_map_static(app)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(maps_router)
     app.include_router(tiles_router)
+    app.include_router(exports.router)
+    app.include_router(ogc.router)
+    app.include_router(static_maps.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:

@@ -14,6 +14,7 @@ from geo.coverage import UnknownTerritory
 from geo.exports import ExportError, UnknownLayer, build_layer, check_crs, check_format, layer_specs, write
 from geo.model import Model
 from service.deps import get_model
+from service.limits import LIMITS
 
 router = APIRouter(prefix="/export", tags=["exports"])
 BUNDLE = "bundle"
@@ -47,6 +48,10 @@ def export(
         if layer == BUNDLE and not spec.multi_layer:
             raise ExportError(f"a bundle is a GeoPackage: ask for {BUNDLE}.gpkg")
         chosen = _layers(model, layer, layers, within)
+        features = sum(len(c.frame) for c in chosen)
+        if features > LIMITS.max_export_features:
+            raise ExportError(f"{features} features exceed the export limit of {LIMITS.max_export_features} "
+                              "(TERRITOIRES_MAX_EXPORT_FEATURES): restrict with within= (a région, a département…)")
         tmp = Path(tempfile.mkdtemp(prefix="territoires-export-"))
         path = tmp / f"export.{fmt}"
         try:

@@ -25,11 +25,12 @@ from geo.exports import ExportLayer, UnknownLayer, build_layer, layer_specs
 from geo.exports.provenance import summary
 from geo.model import Model
 from service.deps import get_model
+from service.limits import LIMITS
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+MAX_LIMIT = LIMITS.max_page  # TERRITOIRES_MAX_PAGE
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 #: Supported CRS URI → (EPSG code, whether coordinates are written latitude first).

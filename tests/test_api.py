@@ -193,3 +193,17 @@ def test_openapi_documents_every_route(client):
                   "/maps/schemes/{scheme_id}", "/maps/coverage"):
         assert route in paths, route
     assert paths["/api/communes/{code}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def test_policy_headers_and_rate_limit(client):
+    """Every response carries the embed policy; a client over its rate gets 429 with Retry-After."""
+    from fastapi.testclient import TestClient
+
+    from service.limits import Limits, PolicyMiddleware
+
+    r = client.get("/healthz")
+    assert r.headers["content-security-policy"].startswith("frame-ancestors") and r.headers["x-content-type-options"] == "nosniff"
+    tight = PolicyMiddleware(client.app, Limits(rate_per_second=0.001, rate_burst=3))
+    with TestClient(tight) as c:
+        codes = [c.get("/healthz").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
