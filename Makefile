@@ -33,4 +33,6 @@ test: setup system
 bench: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.build_and_lookup
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.map_bytes
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.export_bundle
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.startup
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.load

@@ -1,6 +1,6 @@
 """Benchmark the Occitanie bundle GeoPackage: every export layer in one file, with QGIS styles and provenance.
 
-Run: TERRITOIRES_MIRROR=../shared/data .venv/bin/python bench/export_bundle.py [--runs 5] [--crs 4326]
+Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python -m bench.export_bundle [--runs 5] [--crs 4326]
 
 Prints the median time of several runs, split into building the layers (first run: from the model; later
 runs: from the per-model cache, as the service does) and writing the file, and the file's size.
