@@ -52,10 +52,6 @@ class Model:
         return SimplifiedScales(self.scales)
 
     @cached_property
-    def _communes(self) -> pd.DataFrame:
-        return self.scales["commune"].drop(columns="geometry").set_index("code")
-
-    @cached_property
     def _stack_parts(self) -> tuple[dict[str, dict], dict[str, dict[str, str]], dict[str, list[dict]], dict[str, str]]:
         """Per-commune records, territory names, covering schemes per commune and grouping names, built once
         so that a stack is assembled from dictionaries (sub-millisecond) rather than DataFrame queries."""
