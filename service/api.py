@@ -140,6 +140,7 @@ def overlap(request: Request, model: ModelDep, a: Annotated[str, Path(max_length
             within: Within = None) -> Response:
     """Communes couvertes par les deux, par un seul, avec leurs populations."""
     scheme_or_404(model, a), scheme_or_404(model, b)
+    within = within or None  # 'within=' (empty) is no focus, as for every other route
     if within:
         resolve(model, within)
     return cached_json(request, model, lambda: {"a": a, "b": b, "within": within, **model.coverage.overlap(a, b, within)})
@@ -173,6 +174,7 @@ def coverage(request: Request, model: ModelDep,
              within: Within = None) -> Response:
     """Pour chaque commune, les dispositifs choisis qui la couvrent ; les lacunes (aucun) à part."""
     ids = parse_schemes(model, schemes)
+    within = within or None  # 'within=' (empty) is no focus, as for every other route
     if within:
         resolve(model, within)
 

@@ -41,6 +41,7 @@ def seamless_period(angle: float, period: float) -> float:
 def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str, within: str | None) -> str:
     """The coverage choropleth over the communes of ``within`` (the whole scope by default)."""
     ids = parse_schemes(model, schemes)
+    within = within or None  # 'within=' (empty) is the whole scope
     bounds = scope_bounds(model)
     if within:
         level, code = resolve(model, within)
