@@ -20,13 +20,16 @@ from service.settings import MapSettings
 
 Level = Literal["commune", "epci", "departement", "region", "grouping"]
 MAX_SCHEMES = 8
-ERRORS = {404: {"description": "Code ou identifiant inconnu (message en français)"},
-          422: {"description": "Paramètre invalide (message en français)"}}
+ERRORS = {**schemas.NOT_MODIFIED, 404: schemas.json_error("Code ou identifiant inconnu (message en français)"),
+          422: schemas.json_error("Paramètre invalide (message en français)")}
 
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 ModelDep = Annotated[Model, Depends(get_model)]
 Within = Annotated[str | None, Query(max_length=60, description="Code d'un territoire (INSEE, SIREN, département, région) "
-                                                                "ou identifiant de groupement ; 'niveau:code' lève l'ambiguïté")]
+                                                                "ou identifiant de groupement ; 'niveau:code' lève l'ambiguïté",
+                                     openapi_examples=schemas.examples(departement="31", epci="243100518"))]
+SchemeId = Annotated[str, Path(max_length=100, description="Identifiant d'un dispositif (voir /api/schemes)",
+                               openapi_examples=schemas.examples(reseau="dialogue-metropolitain", programme="petites-villes-de-demain"))]
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -88,14 +91,15 @@ def _summary(model: Model, scheme: Scheme) -> dict:
 
 @router.get("/lookup", response_model=schemas.Lookup, summary="Tout ce qui couvre un point")
 def lookup(request: Request, model: ModelDep,
-           lon: Annotated[float, Query(ge=-180, le=180, description="Longitude WGS 84 (degrés)")],
-           lat: Annotated[float, Query(ge=-90, le=90, description="Latitude WGS 84 (degrés)")]) -> Response:
+           lon: Annotated[float, Query(ge=-180, le=180, description="Longitude WGS 84 (degrés)", openapi_examples=schemas.examples(toulouse=1.4442))],
+           lat: Annotated[float, Query(ge=-90, le=90, description="Latitude WGS 84 (degrés)", openapi_examples=schemas.examples(toulouse=43.6047))]
+           ) -> Response:
     """La commune qui contient le point et toute sa pile (comme `territoires lookup --json`)."""
     return cached_json(request, model, lambda: model.lookup(lon, lat))
 
 
 @router.get("/communes/{code}", response_model=schemas.Stack, summary="Tout ce qui couvre une commune")
-def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_length=10, description="Code INSEE 2026")]) -> Response:
+def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_length=10, description="Code INSEE 2026", openapi_examples=schemas.examples(toulouse="31555"))]) -> Response:
     """EPCI, département, région, groupements et chaque dispositif couvrant la commune (comme `territoires coverage --json`)."""
     _, code = resolve(model, f"commune:{code}")
     return cached_json(request, model, lambda: model.stack(code))
@@ -103,7 +107,8 @@ def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_len
 
 @router.get("/search", response_model=list[schemas.Hit], summary="Chercher un territoire")
 def search(request: Request, model: ModelDep,
-           q: Annotated[str, Query(min_length=1, max_length=LIMITS.max_search_length, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN")],
+           q: Annotated[str, Query(min_length=1, max_length=LIMITS.max_search_length, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN",
+                                   openapi_examples=schemas.examples(nom="Labège", code="31555"))],
            level: Annotated[Level | None, Query(description="Limiter à une échelle")] = None,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     """Résultats classés : code exact, puis début du nom, puis population."""
@@ -119,7 +124,7 @@ def schemes(request: Request, model: ModelDep) -> Response:
 
 
 @router.get("/schemes/{scheme_id}", response_model=schemas.SchemeDetail, summary="Un dispositif")
-def scheme(request: Request, model: ModelDep, scheme_id: Annotated[str, Path(max_length=100)]) -> Response:
+def scheme(request: Request, model: ModelDep, scheme_id: SchemeId) -> Response:
     """Membres, communes couvertes, population et surface couvertes, période et source."""
     s = scheme_or_404(model, scheme_id)
 
@@ -136,7 +141,7 @@ def scheme(request: Request, model: ModelDep, scheme_id: Annotated[str, Path(max
 
 
 @router.get("/schemes/{a}/overlap/{b}", response_model=schemas.Overlap, summary="Recouvrement de deux dispositifs")
-def overlap(request: Request, model: ModelDep, a: Annotated[str, Path(max_length=100)], b: Annotated[str, Path(max_length=100)],
+def overlap(request: Request, model: ModelDep, a: SchemeId, b: SchemeId,
             within: Within = None) -> Response:
     """Communes couvertes par les deux, par un seul, avec leurs populations."""
     scheme_or_404(model, a), scheme_or_404(model, b)
@@ -146,9 +151,10 @@ def overlap(request: Request, model: ModelDep, a: Annotated[str, Path(max_length
     return cached_json(request, model, lambda: {"a": a, "b": b, "within": within, **model.coverage.overlap(a, b, within)})
 
 
-@router.get("/schemes/{scheme_id}/links", summary="Liens d'un réseau (GeoJSON)",
-            responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection de LineString"}})
-def links(request: Request, model: ModelDep, scheme_id: Annotated[str, Path(max_length=100)]) -> Response:
+@router.get("/schemes/{scheme_id}/links", summary="Liens d'un réseau (GeoJSON)", response_class=Response,
+            responses={200: {"content": {GEOJSON: {"schema": schemas.inline_schema(schemas.FeatureCollection)}},
+                             "description": "FeatureCollection de LineString (propriétés from, to, from_nom, to_nom)"}})
+def links(request: Request, model: ModelDep, scheme_id: SchemeId) -> Response:
     """Pour un réseau ou un partenariat, une ligne du membre pilote (ou porteur, ou premier) vers chaque autre membre."""
     s = scheme_or_404(model, scheme_id)
 
@@ -165,12 +171,13 @@ def links(request: Request, model: ModelDep, scheme_id: Annotated[str, Path(max_
                      "geometry": {"type": "LineString", "coordinates": [[round(p.x, 5), round(p.y, 5)] for p in (points[hub], points[c])]}}
                     for c, _ in placed if c != hub]
         return {"type": "FeatureCollection", "features": features}
-    return cached_json(request, model, build)
+    return cached_json(request, model, build, media_type=GEOJSON)
 
 
 @router.get("/coverage", response_model=schemas.CoverageCount, summary="Combien de dispositifs couvrent chaque commune")
 def coverage(request: Request, model: ModelDep,
-             schemes: Annotated[str, Query(min_length=1, max_length=800, description="Identifiants séparés par des virgules")],
+             schemes: Annotated[str, Query(min_length=1, max_length=800, description="Identifiants séparés par des virgules",
+                                           openapi_examples=schemas.examples(deux="petites-villes-de-demain,villages-d-avenir"))],
              within: Within = None) -> Response:
     """Pour chaque commune, les dispositifs choisis qui la couvrent ; les lacunes (aucun) à part."""
     ids = parse_schemes(model, schemes)
@@ -207,8 +214,9 @@ def _n(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f")
 
 
-@router.get("/territories/{level}", summary="Les territoires d'une échelle (GeoJSON)",
-            responses={200: {"content": {GEOJSON: {}}, "description": "FeatureCollection (code, nom), coordonnées arrondies à 1e-5°"}})
+@router.get("/territories/{level}", summary="Les territoires d'une échelle (GeoJSON)", response_class=Response,
+            responses={200: {"content": {GEOJSON: {"schema": schemas.inline_schema(schemas.Layer)}},
+                             "description": "FeatureCollection (code, nom), coordonnées arrondies à 1e-5°"}})
 def territories(request: Request, model: ModelDep, layers: Annotated[LayerCache, Depends(get_layers)],
                 limits: Annotated[MapSettings, Depends(get_map_settings)],
                 level: Annotated[Level, Path(description="Échelle")], within: Within = None,

@@ -6,17 +6,24 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from geo.coverage import UnknownTerritory
-from geo.exports import ExportError, UnknownLayer, build_layer, check_crs, check_format, layer_specs, write
+from geo.exports import FORMATS, ExportError, UnknownLayer, build_layer, check_crs, check_format, layer_specs, write
 from geo.model import Model
+from service import schemas
 from service.deps import get_model
 from service.limits import LIMITS
 
-router = APIRouter(prefix="/export", tags=["exports"])
+router = APIRouter(prefix="/export", tags=["exports"], responses={
+    422: schemas.json_error("Unknown layer, format, CRS or territory, or too many features (the message names the accepted values)")})
+#: The 200 of a download: one media type per format, with a link to the layer's provenance.
+DOWNLOAD = {200: {"description": "The layer (or the bundle) as a file, with its provenance linked (rel=describedby)",
+                  "content": {f.media_type.split(";")[0]: {"schema": schemas.inline_schema(schemas.FeatureCollection)
+                                                           if f.name == "geojson" else schemas.BINARY} for f in FORMATS.values()},
+                  "headers": {"Link": {"description": "The layer's provenance (not on bundles)", "schema": {"type": "string"}}}}}
 BUNDLE = "bundle"
 
 
@@ -31,9 +38,12 @@ def _layers(model: Model, name: str, layers: str | None, within: str | None) -> 
     return [build_layer(model, i, within) for i in ids]
 
 
-@router.get("/{name}", summary="Download a layer (or a bundle of layers) in a GIS format")
+@router.get("/{name}", summary="Download a layer (or a bundle of layers) in a GIS format", response_class=Response,
+            responses=DOWNLOAD)
 def export(
-    name: str, request: Request,
+    request: Request,
+    name: str = PathParam(description="<layer>.<format>, or bundle.gpkg",
+                          openapi_examples={"departements": {"value": "departements.geojson"}}),
     within: str | None = Query(None, description="Restrict to a territory: commune, EPCI, grouping, département or région code."),
     crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
     wkt: bool = Query(False, description="CSV only: add the geometry as WKT."),
@@ -75,7 +85,9 @@ def _url_path(request: Request, path: str) -> str:
 
 
 @router.get("/{layer}/provenance", summary="Provenance of a layer: sources, vintages, as-of dates")
-def provenance(layer: str, within: str | None = None, crs: str = "4326", model: Model = Depends(get_model)) -> JSONResponse:
+def provenance(layer: str = PathParam(description="A layer id, as in /export/<layer>.<format>",
+                                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain"}}),
+               within: str | None = None, crs: str = "4326", model: Model = Depends(get_model)) -> JSONResponse:
     try:
         epsg = check_crs(crs)
         record = build_layer(model, layer, within).provenance

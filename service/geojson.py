@@ -47,12 +47,12 @@ def _headers(tag: str) -> dict[str, str]:
     return {"ETag": tag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 
 
-def cached_json(request: Request, model: Model, build: Callable[[], object]) -> Response:
+def cached_json(request: Request, model: Model, build: Callable[[], object], media_type: str = "application/json") -> Response:
     """``build()`` as JSON with the model's ETag, or 304 (without calling it) if the client has it."""
     tag = etag(model)
     if _matches(request, tag):
         return Response(status_code=304, headers=_headers(tag))
-    return JSONResponse(build(), headers=_headers(tag))
+    return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
 
 
 def not_modified(request: Request, model: Model) -> Response | None:

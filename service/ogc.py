@@ -17,17 +17,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pyproj import Transformer
 
 from geo.exports import ExportLayer, UnknownLayer, build_layer, layer_specs
 from geo.exports.provenance import summary
 from geo.model import Model
+from service import schemas
 from service.deps import get_model
 from service.limits import LIMITS
 
-router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
+router = APIRouter(prefix="/ogc", tags=["OGC API Features"], responses={
+    422: schemas.json_error("Invalid parameter (the message names the accepted values)")})
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = LIMITS.max_page  # TERRITOIRES_MAX_PAGE
@@ -142,8 +144,20 @@ def _answer(request: Request, f: str | None, title: str, body: dict, media_type:
     return Response(json.dumps(body, ensure_ascii=False), media_type=media_type, headers=headers)
 
 
-@router.get("", summary="Landing page")
-def landing(request: Request, f: str | None = None) -> Response:
+CRS_HEADER = {"Content-Crs": {"description": "CRS of the coordinates (GeoJSON answers)", "schema": {"type": "string"}}}
+NOT_FOUND = {404: schemas.json_error("Unknown collection or feature (the message names the collections)")}
+
+
+def _ok(model: type, media_type: str = JSON, description: str = "JSON, or HTML with f=html (or Accept: text/html)") -> dict:
+    """The documented 200 of an OGC resource: JSON (or GeoJSON, with its Content-Crs) and its HTML view."""
+    ok = {"description": description, "content": {media_type: {"schema": schemas.inline_schema(model)}, **schemas.HTML}}
+    return {200: {**ok, "headers": CRS_HEADER} if media_type == GEOJSON else ok}
+F = Query(None, description="json or html (default: from the Accept header)")
+COLLECTION = Path(description="A layer id, as listed by /ogc/collections", openapi_examples={"communes": {"value": "communes"}})
+
+
+@router.get("", summary="Landing page", response_class=Response, responses=_ok(schemas.OgcLanding))
+def landing(request: Request, f: str | None = F) -> Response:
     body = {
         "title": "territoires — OGC API Features",
         "description": "Communes, EPCI, départements, régions, groupements, membres de chaque dispositif et couverture.",
@@ -157,8 +171,8 @@ def landing(request: Request, f: str | None = None) -> Response:
     return _answer(request, f, body["title"], body)
 
 
-@router.get("/conformance", summary="Conformance classes")
-def conformance(request: Request, f: str | None = None) -> Response:
+@router.get("/conformance", summary="Conformance classes", response_class=Response, responses=_ok(schemas.OgcConformance))
+def conformance(request: Request, f: str | None = F) -> Response:
     body = {"conformsTo": CONFORMANCE, "links": _self_links(request, "/ogc/conformance")}
     return _answer(request, f, "Conformance", body)
 
@@ -181,15 +195,16 @@ def _collection(request: Request, model: Model, collection: str) -> dict:
     return body
 
 
-@router.get("/collections", summary="Collections")
-def collections(request: Request, f: str | None = None, model: Model = Depends(get_model)) -> Response:
+@router.get("/collections", summary="Collections", response_class=Response, responses=_ok(schemas.OgcCollections))
+def collections(request: Request, f: str | None = F, model: Model = Depends(get_model)) -> Response:
     body = {"links": _self_links(request, "/ogc/collections"),
             "collections": [_collection(request, model, c) for c in layer_specs(model)]}
     return _answer(request, f, "Collections", body)
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
-def collection(collection_id: str, request: Request, f: str | None = None, model: Model = Depends(get_model)) -> Response:
+@router.get("/collections/{collection_id}", summary="One collection", response_class=Response,
+            responses={**_ok(schemas.OgcCollection), **NOT_FOUND})
+def collection(request: Request, collection_id: str = COLLECTION, f: str | None = F, model: Model = Depends(get_model)) -> Response:
     body = _collection(request, model, collection_id)
     return _answer(request, f, body["title"], body)
 
@@ -254,15 +269,16 @@ def _geometries(geoms: np.ndarray, epsg: int, lat_first: bool) -> list[str]:
     return list(shapely.to_geojson(geoms))
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection")
+@router.get("/collections/{collection_id}/items", summary="Features of a collection", response_class=Response,
+            responses={**_ok(schemas.OgcItems, GEOJSON, "GeoJSON FeatureCollection, or HTML with f=html"), **NOT_FOUND})
 def items(
-    collection_id: str, request: Request,
+    request: Request, collection_id: str = COLLECTION,
     limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Items per page (at most {MAX_LIMIT}: a larger limit gets {MAX_LIMIT}).",
                        json_schema_extra={"maximum": MAX_LIMIT}),
     offset: int = Query(0, ge=0), bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs"),
     bbox_crs: str | None = Query(None, alias="bbox-crs"),
     datetime: str | None = Query(None, description="Instant or interval (a/b, ../b, a/..): members active then (scheme layers)."),
-    crs: str | None = None, f: str | None = None, model: Model = Depends(get_model),
+    crs: str | None = None, f: str | None = F, model: Model = Depends(get_model),
 ) -> Response:
     """Features, filtered by bbox, datetime and code properties (e.g. departement=31), paged by limit and offset."""
     idx = _indexed(model, collection_id)
@@ -311,9 +327,11 @@ def items(
     return Response(text, media_type=GEOJSON, headers=headers)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
-def item(collection_id: str, feature_id: str, request: Request, crs: str | None = None, f: str | None = None,
-         model: Model = Depends(get_model)) -> Response:
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
+            responses={**_ok(schemas.OgcItem, GEOJSON, "GeoJSON Feature, or HTML with f=html"), **NOT_FOUND})
+def item(request: Request, collection_id: str = COLLECTION,
+         feature_id: str = Path(description="The feature's code", openapi_examples={"toulouse": {"value": "31555"}}),
+         crs: str | None = None, f: str | None = F, model: Model = Depends(get_model)) -> Response:
     idx = _indexed(model, collection_id)
     frame = idx.layer.frame
     epsg, lat_first, crs_uri = _crs(crs, "crs")

@@ -1,6 +1,8 @@
 """Response models of the JSON API (field names as in the core: nom, population, area_km2, start, end…)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -124,3 +126,108 @@ class CoverageCount(BaseModel):
     communes: dict[str, list[str]] = Field(description="Pour chaque commune couverte, les dispositifs choisis qui la couvrent")
     gaps: list[str] = Field(description="Communes couvertes par aucun des dispositifs choisis")
     counts: dict[str, int] = Field(description="Nombre de communes par nombre de dispositifs")
+
+
+class Error(BaseModel):
+    """Every error answer of the JSON API, the tiles, the exports and the OGC API: one sentence naming the fix."""
+
+    detail: str = Field(description="Le problème et la correction (en français pour l'API, les cartes et les tuiles)")
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"]
+    id: str | int | None = None
+    geometry: dict | None
+    properties: dict | None
+
+
+class FeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+
+
+class Layer(FeatureCollection):
+    """A scale as GeoJSON, simplified at ``simplify_m`` metres."""
+
+    simplify_m: int
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str
+    title: str | None = None
+
+
+class OgcLanding(BaseModel):
+    title: str
+    description: str
+    links: list[Link]
+
+
+class OgcConformance(BaseModel):
+    conformsTo: list[str]
+    links: list[Link] = []
+
+
+class OgcCollection(BaseModel):
+    id: str
+    title: str
+    description: str
+    itemType: str
+    crs: list[str]
+    storageCrs: str
+    links: list[Link]
+    extent: dict | None = None
+
+
+class OgcCollections(BaseModel):
+    links: list[Link]
+    collections: list[OgcCollection]
+
+
+class OgcItems(FeatureCollection):
+    numberMatched: int
+    numberReturned: int
+    links: list[Link]
+
+
+class OgcItem(Feature):
+    links: list[Link]
+
+
+def inline_schema(model: type[BaseModel]) -> dict:
+    """The model's JSON schema with its nested models written in place (no $ref), for a response content that
+    FastAPI does not derive from a response_model (several media types, or not JSON)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: object) -> object:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: resolve(v) for k, v in node.items()}
+        return [resolve(v) for v in node] if isinstance(node, list) else node
+    return resolve(schema)
+
+
+BINARY = {"type": "string", "format": "binary"}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def json_error(description: str) -> dict:
+    """An error response documented as the JSON ``{"detail": "…"}`` it is."""
+    return {"description": description, "content": {"application/json": {"schema": inline_schema(Error)}}}
+
+
+def html_error(description: str) -> dict:
+    """An error response of the map pages: a small HTML page."""
+    return {"description": description, "content": HTML}
+
+
+NOT_MODIFIED = {304: {"description": "Inchangé depuis la version des données de l'ETag envoyé (If-None-Match)"}}
+
+
+def examples(**values: object) -> dict:
+    """OpenAPI examples of a parameter (name → value): shown in /docs and called by the schema tests."""
+    return {name: {"value": value} for name, value in values.items()}

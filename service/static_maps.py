@@ -1,20 +1,24 @@
 """Static maps for reports: GET /static/{map}.{png|svg|pdf} (server-side matplotlib, no browser)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from geo.coverage import UnknownTerritory
 from geo.model import Model
 from geo.render import RENDER_FORMATS, RenderError, render_bytes
+from service import schemas
 from service.deps import get_model
 
-router = APIRouter(prefix="/static", tags=["static maps"])
+router = APIRouter(prefix="/static", tags=["static maps"], responses={
+    422: schemas.json_error("Unknown map, format, size or territory (the message names the accepted values)")})
 
 
-@router.get("/{name}", summary="A map as PNG, SVG or PDF: scales, coverage or scheme-<id>")
+@router.get("/{name}", summary="A map as PNG, SVG or PDF: scales, coverage or scheme-<id>", response_class=Response,
+            responses={200: {"description": "The map", "content": {t: {"schema": schemas.BINARY} for t in RENDER_FORMATS.values()}}})
 def static_map(
-    name: str,
+    name: str = Path(description="<map>.<png|svg|pdf>: scales, coverage or scheme-<id>",
+                     openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     within: str | None = Query(None, description="Zoom on a territory: commune, EPCI, grouping, département or région code."),
     size: str = Query("a4", description="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels."),
     model: Model = Depends(get_model),

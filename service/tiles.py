@@ -28,6 +28,7 @@ from service.api import Within, codes_within, resolve
 from service.deps import get_model
 from service.errors import BadRequest
 from service.geojson import API_FORMAT, Payload, _matches
+from service.schemas import examples, json_error
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_AGE = 3600
@@ -104,8 +105,8 @@ def get_tiles(request: Request) -> TileCache:
 
 router = APIRouter(prefix="/tiles", tags=["tuiles"], responses={
     304: {"description": "La tuile n'a pas changé (If-None-Match)"},
-    404: {"description": "Territoire de « within » inconnu (message en français)"},
-    422: {"description": "Échelle inconnue, zoom hors de 0 … 18, x ou y hors de 0 … 2^z − 1 (message en français)"}})
+    404: json_error("Territoire de « within » inconnu (message en français)"),
+    422: json_error("Échelle inconnue, zoom hors de 0 … 18, x ou y hors de 0 … 2^z − 1 (message en français)")})
 
 
 def tile_etag(model: Model, levels: str, z: int, x: int, y: int, within: str | None) -> str:
@@ -121,11 +122,14 @@ def tile_etag(model: Model, levels: str, z: int, x: int, y: int, within: str | N
                                             "code seul aux zooms 7 – 9, plus nom et epci à partir du zoom 10)"},
                        204: {"description": "Tuile vide : hors des données, ou communes en dessous du zoom 7"}})
 def tile(request: Request, model: Annotated[Model, Depends(get_model)], tiles: Annotated[TileCache, Depends(get_tiles)],
-         level: Annotated[str, Path(max_length=60, description="Échelle (commune, epci, departement, region, grouping), "
+         level: Annotated[str, Path(max_length=60, openapi_examples=examples(communes_epci="commune,epci"),
+                                    description="Échelle (commune, epci, departement, region, grouping), "
                                                                 "ou plusieurs séparées par des virgules")],
-         z: Annotated[int, Path(ge=0, le=MAX_ZOOM, description="Zoom (tuiles de 256 pixels, Web Mercator)")],
-         x: Annotated[int, Path(ge=0, description="Colonne, de 0 à 2^z − 1")],
-         y: Annotated[int, Path(ge=0, description="Ligne, de 0 à 2^z − 1 (depuis le nord)")],
+         z: Annotated[int, Path(ge=0, le=MAX_ZOOM, description="Zoom (tuiles de 256 pixels, Web Mercator)",
+                                openapi_examples=examples(toulouse=8))],
+         x: Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="Colonne, de 0 à 2^z − 1", openapi_examples=examples(toulouse=129))],
+         y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="Ligne, de 0 à 2^z − 1 (depuis le nord)",
+                                openapi_examples=examples(toulouse=93))],
          within: Within = None,
          v: Annotated[str | None, Query(max_length=80, description="Version des données (pour le cache des navigateurs ; "
                                                                     "sans effet sur le contenu)")] = None) -> Response:

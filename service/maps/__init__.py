@@ -19,10 +19,13 @@ from service.maps.controls import mount_map_static
 from service.maps.coverage import coverage_page
 from service.maps.scales import scales_page
 from service.maps.scheme import scheme_page
+from service.api import SchemeId
+from service.schemas import NOT_MODIFIED, examples, html_error
 from service.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLResponse,
-                   responses={404: {"description": "Territoire ou dispositif inconnu"}, 422: {"description": "Paramètre invalide"}})
+                   responses={**NOT_MODIFIED, 404: html_error("Territoire ou dispositif inconnu (page d'erreur en français)"),
+                              422: html_error("Paramètre invalide (page d'erreur en français)")})
 ModelDep = Annotated[Model, Depends(get_model)]
 LayersDep = Annotated[LayerCache, Depends(get_layers)]
 SettingsDep = Annotated[MapSettings, Depends(get_map_settings)]
@@ -38,7 +41,8 @@ def _page(request: Request, model: Model, layers: LayerCache, build: Callable[[]
 
 @router.get("/scales", summary="Carte des échelles imbriquées")
 def scales(request: Request, model: ModelDep, layers: LayersDep, settings: SettingsDep, view: ViewDep,
-           focus: Annotated[str | None, Query(max_length=60, description="Code d'un territoire ou identifiant de groupement")] = None
+           focus: Annotated[str | None, Query(max_length=60, description="Code d'un territoire ou identifiant de groupement",
+                                              openapi_examples=examples(epci="243100518", groupement="dialogue-metropolitain"))] = None
            ) -> Response:
     """Communes, EPCI, départements, groupements et région ; `focus` montre ce qui est dedans et les échelles au-dessus."""
     return _page(request, model, layers, lambda: scales_page(model, view, settings, focus))
@@ -46,15 +50,17 @@ def scales(request: Request, model: ModelDep, layers: LayersDep, settings: Setti
 
 @router.get("/schemes/{scheme_id}", summary="Carte d'un dispositif")
 def scheme(request: Request, model: ModelDep, layers: LayersDep, settings: SettingsDep, view: ViewDep,
-           scheme_id: Annotated[str, Path(max_length=100)]) -> Response:
+           scheme_id: SchemeId) -> Response:
     """Les membres du dispositif sur fond estompé ; période, source et date de mise à jour en légende."""
     return _page(request, model, layers, lambda: scheme_page(model, view, settings, scheme_id))
 
 
 @router.get("/coverage", summary="Carte de couverture")
 def coverage(request: Request, model: ModelDep, layers: LayersDep, settings: SettingsDep, view: ViewDep,
-             schemes: Annotated[str, Query(min_length=1, max_length=800, description="Identifiants séparés par des virgules")],
-             within: Annotated[str | None, Query(max_length=60, description="Code d'un territoire")] = None) -> Response:
+             schemes: Annotated[str, Query(min_length=1, max_length=800, description="Identifiants séparés par des virgules",
+                                           openapi_examples=examples(deux="petites-villes-de-demain,villages-d-avenir"))],
+             within: Annotated[str | None, Query(max_length=60, description="Code d'un territoire",
+                                                 openapi_examples=examples(departement="31"))] = None) -> Response:
     """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
     return _page(request, model, layers, lambda: coverage_page(model, view, settings, schemes, within))
 
