@@ -55,9 +55,10 @@ def inline_assets(page: str, directory: Path = NODE_MODULES) -> str:
 
 
 def _light(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """The tooltip fields, texts HTML-escaped: folium's GeoJsonTooltip writes them into the page as HTML."""
     geoms = shapely.set_precision(shapely.simplify(frame.geometry.values, SIMPLIFY_DEG, preserve_topology=True), PRECISION_DEG)
     props = {c: frame[c].to_numpy() if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-             else frame[c].astype(object).map(lambda v: None if pd.isna(v) else str(v)).to_numpy() for c in columns}
+             else frame[c].astype(object).map(lambda v: None if pd.isna(v) else html.escape(str(v))).to_numpy() for c in columns}
     out = gpd.GeoDataFrame(props, geometry=geoms, crs=frame.crs)
     return out[~out.geometry.is_empty]
 
@@ -77,7 +78,7 @@ def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, sym: Symbol | Non
         field, breaks, symbols = by
         styles = [_style(s) for s in symbols]
         style_function = lambda f: next(st for (lo, hi), st in zip(breaks, styles) if lo <= f["properties"][field] <= hi)  # noqa: E731
-    folium.GeoJson(light, name=name, style_function=style_function,
+    folium.GeoJson(light, name=html.escape(name), style_function=style_function,  # the layer control writes names as HTML
                    tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(fmap)
 
 
@@ -128,5 +129,5 @@ def standalone_html(model: Model, name: str, within: str | None = None) -> str:
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(folium.Element(_legend(title, entries, summary(record))))
-    fmap.get_root().title = title
+    fmap.get_root().title = html.escape(title)  # branca writes it into <title> as is
     return inline_assets(render_offline(fmap))
