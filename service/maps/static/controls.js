@@ -54,7 +54,8 @@
       self.list.innerHTML = "";
       hits.forEach(function (hit) {
         var li = L.DomUtil.create("li", "", self.list);
-        li.innerHTML = esc(hit.nom) + ' <small>' + esc(LEVELS[hit.level] || hit.level) + " " + esc(hit.code) + "</small>";
+        li.appendChild(document.createTextNode(hit.nom + " "));  // names as DOM text, never as HTML
+        L.DomUtil.create("small", "", li).textContent = (LEVELS[hit.level] || hit.level) + " " + hit.code;
         L.DomEvent.on(li, "click", function () { self.choose(hit); });
       });
       if (answered && !hits.length) {
