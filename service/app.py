@@ -32,7 +32,8 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
         yield
 
     app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
-                  description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.")
+                  description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.",
+                  responses={429: {"description": "Trop de requêtes pour ce client (TERRITOIRES_RATE_LIMIT) ; voir Retry-After"}})
     app.state.holder = holder
     app.state.layers = LayerCache()
     app.state.map_settings = map_settings or MapSettings()
