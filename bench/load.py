@@ -4,7 +4,7 @@ Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python
 
 wrk (Debian package, installed by `make test`/`make bench`) sends the requests; it stops by itself after
 the given duration. Only 127.0.0.1 is targeted. The per-client rate limit is turned off for the run
-(it is a backstop against abuse, not what is measured here).
+(it is a backstop against abuse, not what is measured here), and so is the access log (a proxy logs).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def mixed_paths() -> list[str]:
     pages = ["/maps/scales", "/maps/schemes/dialogue-metropolitain", "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir&within=31"]
     layers = ["/api/territories/epci", "/api/territories/departement", "/api/schemes", "/api/schemes/dialogue-metropolitain",
               "/api/communes/31555", "/api/schemes/petites-villes-de-demain/overlap/villages-d-avenir"]
-    exports = ["/export/epci.geojson", "/export/dialogue-metropolitain.csv", "/ogc/collections/epci/items?limit=50"]
+    exports = ["/export/epci.geojson", "/export/grouping-dialogue-metropolitain.csv", "/ogc/collections/epci/items?limit=50"]
     out = []
     lookups = lookup_paths(400)
     for i in range(400):  # weights: lookups 50 %, search 20 %, layer JSON 15 %, pages 10 %, exports 5 %
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     env = {"TERRITOIRES_RATE_LIMIT": "0"}
-    with running_service(args.workers, env) as (base, _):
+    with running_service(args.workers, env, args=("--no-access-log",)) as (base, _):
         run_wrk(base, mixed_paths(), 5, args.connections)  # warm every cache once
         for label, paths in (("mixed traffic", mixed_paths()), ("lookups alone", lookup_paths(2000))):
             r = run_wrk(base, paths, args.seconds, args.connections)

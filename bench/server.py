@@ -24,11 +24,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(workers: int, env: dict[str, str], timeout: float = 180) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_service(workers: int, env: dict[str, str], timeout: float = 180,
+                    args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start the service with N workers on 127.0.0.1; yield (base URL, master process); stop it after."""
     port = free_port()
     log = tempfile.TemporaryFile()  # a file, not a pipe: an undrained pipe would block the workers' logging
-    proc = subprocess.Popen([str(BIN), "serve", "--workers", str(workers), "--port", str(port)],
+    proc = subprocess.Popen([str(BIN), "serve", "--workers", str(workers), "--port", str(port), *args],
                             env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -153,7 +153,8 @@ def refresh(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool,
 
 @app.command()
 def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(help="Number of uvicorn worker processes.")] = 1) -> None:
+          workers: Annotated[int, typer.Option(help="Number of uvicorn worker processes.")] = 1,
+          access_log: Annotated[bool, typer.Option(help="Log every request (off behind a proxy that logs).")] = True) -> None:
     """Run the map service (FastAPI + uvicorn) on the configured data."""
     import os
 
@@ -168,7 +169,7 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     if settings.mirror:
         os.environ["TERRITOIRES_MIRROR"] = str(settings.mirror)
     os.environ["TERRITOIRES_SCOPE"] = settings.scope
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log)
 
 
 Within = Annotated[Optional[str], typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]

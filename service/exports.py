@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Path as PathParam, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse, Response
 
 from geo.coverage import UnknownTerritory
 from geo.exports import FORMATS, ExportError, UnknownLayer, build_layer, check_crs, check_format, layer_specs, write
@@ -49,7 +47,7 @@ def export(
     wkt: bool = Query(False, description="CSV only: add the geometry as WKT."),
     layers: str | None = Query(None, description="bundle.gpkg only: comma-separated layer ids (default: all)."),
     model: Model = Depends(get_model),
-) -> FileResponse:
+) -> Response:
     """`communes.gpkg`, `epci.geojson`, `coverage.csv`, `scheme-<id>.shp.zip`, `bundle.gpkg?layers=communes,epci`…"""
     layer, _, fmt = name.partition(".")
     try:
@@ -62,20 +60,23 @@ def export(
         if features > LIMITS.max_export_features:
             raise ExportError(f"{features} features exceed the export limit of {LIMITS.max_export_features} "
                               "(TERRITOIRES_MAX_EXPORT_FEATURES): restrict with within= (a région, a département…)")
-        tmp = Path(tempfile.mkdtemp(prefix="territoires-export-"))
-        path = tmp / f"export.{fmt}"
-        try:
-            write(chosen, fmt, path, epsg, wkt)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        filename = f"{file_stem(layer if layer == BUNDLE else chosen[0].spec.id, within)}.{fmt}"
+
+        def build() -> bytes:
+            with tempfile.TemporaryDirectory(prefix="territoires-export-") as tmp:
+                path = Path(tmp) / f"export.{fmt}"
+                write(chosen, fmt, path, epsg, wkt)
+                return path.read_bytes()
+
+        # built once per data version and request, then served from the app's bounded response cache
+        payload = request.app.state.layers.memo((model.version, "export", name, request.url.query), build)
     except (ExportError, UnknownLayer, UnknownTerritory) as exc:
         raise HTTPException(422, str(exc)) from None
-    filename = f"{file_stem(layer if layer == BUNDLE else chosen[0].spec.id, within)}.{fmt}"
-    provenance = _url_path(request, f"/export/{chosen[0].spec.id}/provenance") if layer != BUNDLE else None
-    headers = {"Link": f'<{provenance}>; rel="describedby"; type="application/json"'} if provenance else None
-    return FileResponse(path, media_type=spec.media_type, filename=filename, headers=headers,
-                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if layer != BUNDLE:
+        provenance = _url_path(request, f"/export/{chosen[0].spec.id}/provenance")
+        headers["Link"] = f'<{provenance}>; rel="describedby"; type="application/json"'
+    return payload.response(request, model, media_type=spec.media_type, headers=headers)
 
 
 def _url_path(request: Request, path: str) -> str:

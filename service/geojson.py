@@ -47,12 +47,22 @@ def _headers(tag: str) -> dict[str, str]:
     return {"ETag": tag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 
 
-def cached_json(request: Request, model: Model, build: Callable[[], object], media_type: str = "application/json") -> Response:
-    """``build()`` as JSON with the model's ETag, or 304 (without calling it) if the client has it."""
+def cached_json(request: Request, model: Model, build: Callable[[], object], media_type: str = "application/json",
+                memo: bool = True) -> Response:
+    """``build()`` as JSON with the model's ETag, or 304 (without calling it) if the client has it.
+
+    With ``memo``, the body is built once per data version and URL, kept gzip-compressed in the app's
+    bounded response cache; answers that vary with every request (point lookups) pass ``memo=False``.
+    """
     tag = etag(model)
     if _matches(request, tag):
         return Response(status_code=304, headers=_headers(tag))
-    return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
+    if not memo:
+        return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
+    key = (model.version, "json", request.url.path, request.url.query)
+    payload = request.app.state.layers.memo(key, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
+                                                                     separators=(",", ":")).encode())
+    return payload.response(request, model, media_type=media_type)
 
 
 def not_modified(request: Request, model: Model) -> Response | None:
