@@ -64,13 +64,16 @@ class Coverage(BaseModel):
     area_km2: float
 
 
-class SchemeSummary(BaseModel):
+class SchemeBase(BaseModel):
     id: str
     name: str
     kind: str
     member_scale: str
     start: str | None
     end: str | None
+
+
+class SchemeSummary(SchemeBase):
     members: int
     coverage: Coverage
 
@@ -84,13 +87,7 @@ class Member(BaseModel):
     in_scope: bool = Field(description="Le membre est dans le périmètre servi")
 
 
-class SchemeDetail(BaseModel):
-    id: str
-    name: str
-    kind: str
-    member_scale: str
-    start: str | None
-    end: str | None
+class SchemeDetail(SchemeBase):
     owner: str | None
     parent: str | None
     source: dict
