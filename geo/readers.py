@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -71,18 +72,22 @@ def read_boundaries(path: Path, report: ReadReport, columns: tuple[str, ...] = (
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         report.repaired.extend((name, str(c)) for c in gdf.loc[invalid, columns[0]])
-        fixed = shapely.make_valid(gdf.geometry.values[invalid.to_numpy()])
-        # make_valid may return collections; keep their polygonal part
-        gdf.loc[invalid, "geometry"] = gpd.GeoSeries(fixed, index=gdf.index[invalid], crs=gdf.crs).apply(_polygonal)
+        fixed = _polygonal(shapely.make_valid(gdf.geometry.values[invalid.to_numpy()]))
+        gdf.loc[invalid, "geometry"] = gpd.GeoSeries(fixed, index=gdf.index[invalid], crs=gdf.crs)
     return gdf
 
 
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygonal part of a repaired geometry."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts)
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each repaired geometry (make_valid may return collections with lines or points)."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)  # collections and multi-polygons → members
+    polygons, sub = shapely.get_parts(parts, return_index=True)  # multi-polygons inside collections → polygons
+    owner = owner[sub]
+    keep = shapely.get_type_id(polygons) == shapely.GeometryType.POLYGON
+    out = np.full(len(geoms), None, dtype=object)
+    shapely.multipolygons(polygons[keep], indices=owner[keep], out=out)
+    single = shapely.get_num_geometries(out) == 1
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out
 
 
 def read_many(paths: list[Path], report: ReadReport) -> gpd.GeoDataFrame:
