@@ -17,7 +17,7 @@ from geo.errors import TerritoiresError
 from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.territories import load_territories
-from geo.versions import publish, read_pointer
+from geo.versions import current_pointer, publish, read_pointer
 
 app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -162,7 +162,7 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 
     settings = _settings(mirror, scope)
     try:
-        if read_pointer(settings) is None:
+        if current_pointer(settings) is None:
             publish(settings, progress=True)  # one shared build on disk, prepared before any worker starts
     except TerritoiresError as exc:
         _fail(exc)

@@ -19,7 +19,7 @@ from pathlib import Path
 from geo.catalogue import load_catalogue
 from geo.config import Settings
 from geo.model import Model, assemble
-from geo.territories import ensure_build, load_saved
+from geo.territories import build_key, ensure_build, load_saved
 
 
 def pointer_path(settings: Settings) -> Path:
@@ -55,9 +55,18 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
     return pointer
 
 
+def current_pointer(settings: Settings) -> dict | None:
+    """The pointer, if the version it names was built from the declared inputs with this code's build format."""
+    pointer = read_pointer(settings)
+    if pointer is None or not pointer["territories"].startswith(f"{settings.scope}-{build_key(settings)}-"):
+        return None
+    return pointer
+
+
 def load_published(settings: Settings) -> Model:
-    """The model of the version in service (publishing one first if there is none)."""
-    pointer = read_pointer(settings) or publish(settings)
+    """The model of the version in service (publishing one first if there is none, or if the inputs or the
+    build format changed since; edited scheme files go into service with ``territoires refresh``)."""
+    pointer = current_pointer(settings) or publish(settings)
     root = pointer_path(settings).parent
     territories = load_saved(root / pointer["territories"])
     catalogue = pickle.loads((root / pointer["catalogue"]).read_bytes())

@@ -138,3 +138,17 @@ def test_publishing_another_deployment_in_the_same_cache_keeps_this_version(depl
         (other_schemes / "test-fixture-toulouse.yaml").write_text(TEST_SCHEME.replace("role: test", f"role: test-{i}"), encoding="utf-8")
         publish(other)
     _in_service(s, before)
+
+
+def test_a_version_built_from_other_inputs_is_not_served(settings, tmp_path, monkeypatch):
+    """After the inputs or the build format change, the old pointer is not loaded: a new version is published."""
+    import geo.territories
+    from geo.versions import current_pointer, load_published, publish
+
+    s = Settings(mirror=settings.mirror, cache=seeded_cache(settings, tmp_path / "cache"), scope=settings.scope)
+    old = publish(s)
+    assert current_pointer(s) == old
+    monkeypatch.setattr(geo.territories, "BUILD_FORMAT", geo.territories.BUILD_FORMAT + 1)
+    assert current_pointer(s) is None
+    model = load_published(s)
+    assert model.territories.version != old["version"].split("-")[0] and current_pointer(s) is not None
