@@ -25,6 +25,11 @@ zoom        tolerance                   extent   properties
 14 – 18     ~1 px (as built from z15)   4096     code, nom; communes: code, nom, epci
 ==========  ==========================  =======  ==========================================
 
+At zooms 7 – 9 a commune feature carries its code as the MVT feature id (:func:`feature_id`, no property),
+and a page whose communes carry the interaction may ask for the other levels as *outlines*
+(``outlines=``): each level's boundaries as lines, every shared edge once (groupings, which overlap,
+one outline each, with their code). Both halve what a région's worth of tiles weighs.
+
 Below zoom 7 the commune layer is empty: France's 34,868 communes never travel together; the EPCI,
 départements, régions and groupings carry the view. Zooms 7 – 9 show a whole région's communes at once, so
 their tiles are kept small: a tolerance of about 4 pixels (coverage simplification keeps the junctions of
@@ -78,6 +83,24 @@ def band(z: int) -> Band:
     return [b for b in BANDS if z >= b.min_zoom][-1]
 
 
+#: Zooms at which outlines may replace polygons: where commune polygons are drawn and carry the code only.
+OUTLINE_ZOOMS = range(7, 10)
+_CORSICA = {"2A": 1_000_000, "2B": 2_000_000}
+
+
+def feature_id(code: str) -> int:
+    """The MVT feature id of a commune code: the number itself, Corsica (2A, 2B) offset past every other code."""
+    return _CORSICA[code[:2]] + int(code[2:]) if code[:2] in _CORSICA else int(code)
+
+
+def feature_code(fid: int) -> str:
+    """The commune code of an MVT feature id (inverse of :func:`feature_id`)."""
+    for prefix, offset in sorted(_CORSICA.items(), key=lambda kv: -kv[1]):
+        if fid >= offset:
+            return f"{prefix}{fid - offset:03d}"
+    return f"{fid:05d}"
+
+
 def min_zoom(level: str) -> int:
     """The first zoom at which ``level`` has features."""
     return MIN_ZOOM.get(level, 0)
@@ -86,7 +109,7 @@ def min_zoom(level: str) -> int:
 def properties(level: str, z: int) -> tuple[str, ...]:
     """The properties tiles of ``level`` carry at zoom ``z``."""
     if level == "commune":
-        return ("code", "nom", "epci") if z >= NAMES_ZOOM else ("code",)
+        return ("code", "nom", "epci") if z >= NAMES_ZOOM else ()  # below: the code is the feature id
     return ("code", "nom")
 
 
@@ -202,22 +225,36 @@ class TileSet:
             snapped[i] = shapely.multipolygons(shapely.get_parts(parts[shapely.get_type_id(parts) >= 3]))
         return b, idx, shapely.orient_polygons(snapped)
 
-    def layer(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> dict | None:
-        """The MVT layer (for mapbox_vector_tile.encode) of ``level`` in one tile, or None if no territory is in it."""
+    def layer(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None,
+              outline: bool = False) -> dict | None:
+        """The MVT layer (for mapbox_vector_tile.encode) of ``level`` in one tile, or None if no territory is in it.
+
+        With ``outline`` (at :data:`OUTLINE_ZOOMS`), the level's boundaries as lines instead of polygons.
+        """
         found = self.features(level, z, x, y, codes)
         if found is None:
             return None
         _, idx, geometries = found
         prepared = self._prepare(level, tolerance(z))
+        if outline and z in OUTLINE_ZOOMS:
+            if level == "grouping":  # groupings overlap: one outline each, named
+                return {"name": level, "features": [{"geometry": g, "properties": {"code": c}}
+                                                    for g, c in zip(shapely.boundary(geometries), prepared.codes[idx])]}
+            merged = shapely.line_merge(shapely.union_all(shapely.boundary(geometries)))
+            return {"name": level, "features": [{"geometry": merged, "properties": {}}]}
         columns = [(name, prepared.columns[name][idx]) for name in properties(level, z)]
-        return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns}}
+        ids = [feature_id(c) for c in prepared.codes[idx]] if level == "commune" and not columns else None
+        return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns},
+                                             **({"id": ids[i]} if ids else {})}
                                             for i, geometry in enumerate(geometries)]}
 
     def encode_layers(self, levels: tuple[str, ...], z: int, x: int, y: int,
-                      codes: dict[str, frozenset[str]] | None = None) -> bytes:
+                      codes: dict[str, frozenset[str]] | None = None, outlines: frozenset[str] = frozenset()) -> bytes:
         """One tile holding a layer per level (named after it; a level with nothing there is left out),
-        or b"" when none of them has anything in it. ``codes`` keeps, per level, only those territories."""
-        layers = [layer for level in levels if (layer := self.layer(level, z, x, y, (codes or {}).get(level))) is not None]
+        or b"" when none of them has anything in it. ``codes`` keeps, per level, only those territories;
+        ``outlines`` names the levels drawn as outlines at :data:`OUTLINE_ZOOMS`."""
+        layers = [layer for level in levels
+                  if (layer := self.layer(level, z, x, y, (codes or {}).get(level), level in outlines)) is not None]
         if not layers:
             return b""
         return mapbox_vector_tile.encode(layers, default_options={"extents": band(z).extent, "y_coord_down": True,

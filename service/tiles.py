@@ -109,17 +109,17 @@ router = APIRouter(prefix="/tiles", tags=["tuiles"], responses={
     422: json_error("Échelle inconnue, zoom hors de 0 … 18, x ou y hors de 0 … 2^z − 1 (message en français)")})
 
 
-def tile_etag(model: Model, levels: str, z: int, x: int, y: int, within: str | None) -> str:
-    """Weak ETag naming the data version, the formats, the tile and (hashed: any text may come in) the focus."""
+def tile_etag(model: Model, levels: str, z: int, x: int, y: int, within: str | None, outlines: str = "") -> str:
+    """Weak ETag naming the data version, the formats, the tile, (hashed: any text may come in) the focus, the outlines."""
     focus = "-" + hashlib.sha256(within.encode()).hexdigest()[:12] if within else ""
-    return f'W/"{model.version}-{API_FORMAT}.{TILE_FORMAT}-{levels}-{z}-{x}-{y}{focus}"'
+    return f'W/"{model.version}-{API_FORMAT}.{TILE_FORMAT}-{levels}-{z}-{x}-{y}{focus}-o{outlines}"'
 
 
 @router.get("/{level}/{z}/{x}/{y}.pbf", summary="Tuile vectorielle d'une ou plusieurs échelles (Mapbox Vector Tile)",
             response_class=Response,
             responses={200: {"content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
                              "description": "Une couche par échelle, nommée d'après elle ; propriétés code, nom (communes : "
-                                            "code seul aux zooms 7 – 9, plus nom et epci à partir du zoom 10)"},
+                                            "code en identifiant d'entité aux zooms 7 – 9, code, nom et epci à partir du zoom 10)"},
                        204: {"description": "Tuile vide : hors des données, ou communes en dessous du zoom 7"}})
 def tile(request: Request, model: Annotated[Model, Depends(get_model)], tiles: Annotated[TileCache, Depends(get_tiles)],
          level: Annotated[str, Path(max_length=60, openapi_examples=examples(communes_epci="commune,epci"),
@@ -131,6 +131,9 @@ def tile(request: Request, model: Annotated[Model, Depends(get_model)], tiles: A
          y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="Ligne, de 0 à 2^z − 1 (depuis le nord)",
                                 openapi_examples=examples(toulouse=93))],
          within: Within = None,
+         outlines: Annotated[str | None, Query(max_length=60, description="Échelles servies en contours (lignes, chaque limite "
+                                               "commune une seule fois ; groupements : un contour chacun) aux zooms 7 – 9, "
+                                               "où les communes portent l'interaction")] = None,
          v: Annotated[str | None, Query(max_length=80, description="Version des données (pour le cache des navigateurs ; "
                                                                     "sans effet sur le contenu)")] = None) -> Response:
     """Les territoires d'une ou plusieurs échelles dans une tuile (une couche MVT par échelle), simplifiés pour le zoom (environ 4 pixels jusqu'au zoom 9,
@@ -138,17 +141,18 @@ def tile(request: Request, model: Annotated[Model, Depends(get_model)], tiles: A
     avec ce territoire. Les communes ne sont servies qu'à partir du zoom 7 : aux petites échelles, les EPCI,
     départements et régions portent la vue."""
     levels = parse_levels(level)
+    drawn = frozenset(parse_levels(outlines)) if outlines else frozenset()
     if x >= 2**z or y >= 2**z:
         raise BadRequest(f"Requête invalide : au zoom {z}, x et y vont de 0 à {2**z - 1} (reçu x = {x}, y = {y}).")
-    tag = tile_etag(model, ",".join(levels), z, x, y, within)
+    tag = tile_etag(model, ",".join(levels), z, x, y, within, ",".join(sorted(drawn)))
     headers = {"ETag": tag, "Cache-Control": f"public, max-age={MAX_AGE}", "Vary": "Accept-Encoding"}
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
     if within:
         resolve(model, within)
     tileset = tiles.tileset(model)
-    payload = tiles.get(model, (levels, z, x, y, within or ""), lambda: tileset.encode_layers(
-        levels, z, x, y, {lv: codes_within(model, lv, within) for lv in levels} if within else None))
+    payload = tiles.get(model, (levels, z, x, y, within or "", drawn), lambda: tileset.encode_layers(
+        levels, z, x, y, {lv: codes_within(model, lv, within) for lv in levels} if within else None, drawn))
     if not payload.raw:
         return Response(status_code=204, headers=headers)
     return payload.response(request, model, media_type=MVT, headers=headers)

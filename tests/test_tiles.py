@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, min_zoom, properties, tile_bounds, tiles_covering
+from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, feature_code, feature_id, min_zoom, properties, tile_bounds, tiles_covering
 from service.tiles import MVT, TileCache
 
 TOULOUSE = (1.4442, 43.6047)
@@ -34,6 +34,11 @@ def lonlat(geometry: dict, z: int, x: int, y: int, extent: int):
     return shapely.transform(shape(geometry), back)
 
 
+def code_of(feature: dict) -> str:
+    """A feature's code: its property, or (communes at zooms 7 – 9) decoded from the feature id."""
+    return feature["properties"].get("code") or feature_code(feature["id"])
+
+
 @pytest.fixture(scope="module")
 def tileset(model) -> TileSet:
     return TileSet(model.simplified)
@@ -43,20 +48,21 @@ def test_z7_tile_over_toulouse_round_trips(tileset, model):
     z, x, y = at(*TOULOUSE, 7)
     layer = decode(tileset.encode("commune", z, x, y))["commune"]
     assert layer["extent"] == band(7).extent
-    codes = {f["properties"]["code"] for f in layer["features"]}
+    codes = {code_of(f) for f in layer["features"]}
     assert "31555" in codes and len(codes) > 1000
-    assert set(layer["features"][0]["properties"]) == {"code"}  # zooms 7 – 9: the code only (names follow from the API)
-    toulouse = next(f for f in layer["features"] if f["properties"]["code"] == "31555")
+    # zooms 7 – 9: the code only, as the feature id (names follow from the API)
+    assert layer["features"][0]["properties"] == {} and isinstance(layer["features"][0]["id"], int)
+    toulouse = next(f for f in layer["features"] if code_of(f) == "31555")
     assert lonlat(toulouse["geometry"], z, x, y, layer["extent"]).contains(shapely.Point(TOULOUSE))
     epci = decode(tileset.encode("epci", z, x, y))["epci"]
-    metropole = next(f for f in epci["features"] if f["properties"]["code"] == "243100518")
+    metropole = next(f for f in epci["features"] if code_of(f) == "243100518")
     assert metropole["properties"]["nom"] == "Toulouse Métropole"
 
 
 def test_deeper_tile_carries_names_and_the_right_geometry(tileset, model):
     z, x, y = at(*TOULOUSE, 10)
     layer = decode(tileset.encode("commune", z, x, y))["commune"]
-    toulouse = next(f for f in layer["features"] if f["properties"]["code"] == "31555")
+    toulouse = next(f for f in layer["features"] if code_of(f) == "31555")
     assert toulouse["properties"] == {"code": "31555", "nom": "Toulouse", "epci": "243100518"}
     polygon = lonlat(toulouse["geometry"], z, x, y, layer["extent"])
     assert polygon.is_valid and polygon.contains(shapely.Point(TOULOUSE))
@@ -72,7 +78,7 @@ def test_occitanie_communes_at_z7_are_all_there(tileset, model):
     for z, x, y in tiles_covering(bounds, 7):
         data = tileset.encode("commune", z, x, y)
         if data:
-            codes |= {f["properties"]["code"] for f in decode(data)["commune"]["features"]}
+            codes |= {code_of(f) for f in decode(data)["commune"]["features"]}
     assert codes == set(model.scales["commune"]["code"]) and len(codes) == 4446
 
 
@@ -80,13 +86,13 @@ def test_level_of_detail(tileset, model):
     z, x, y = at(*TOULOUSE, 5)
     assert min_zoom("commune") == 7 and all(min_zoom(level) == 0 for level in LEVELS if level != "commune")
     assert tileset.encode("commune", 6, *at(*TOULOUSE, 6)[1:]) == b"" and tileset.encode("commune", z, x, y) == b""
-    epci = {f["properties"]["code"] for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
+    epci = {code_of(f) for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
             for f in decode(tileset.encode("epci", *t) or b"").get("epci", {"features": []})["features"]}
     assert epci == set(model.scales["epci"]["code"])
     assert decode(tileset.encode("departement", z, x, y))["departement"]["features"]
     # one band per zoom, tolerance finer as the zoom grows, names on communes from z10
     assert [b.min_zoom for b in BANDS] == sorted(b.min_zoom for b in BANDS) and BANDS[0].min_zoom == 0
-    assert properties("commune", 9) == ("code",) and "nom" in properties("commune", 10) and "nom" in properties("epci", 0)
+    assert properties("commune", 9) == () and "nom" in properties("commune", 10) and "nom" in properties("epci", 0)  # z ≤ 9: code as id
     nine = len(tileset.encode("commune", *at(*TOULOUSE, 9)))
     assert nine < 60_000
     assert tileset.encode("commune", 3, 0, 0) == b""  # outside the data
@@ -108,7 +114,7 @@ def test_tile_endpoint_gzip_etag_304(client, model):
     assert r.status_code == 200 and r.headers["content-type"] == MVT
     assert r.headers["content-encoding"] == "gzip" and "max-age" in r.headers["cache-control"]
     assert model.version in r.headers["etag"] and f"commune-{z}-{x}-{y}" in r.headers["etag"]
-    assert "31555" in {f["properties"]["code"] for f in decode(r.content)["commune"]["features"]}
+    assert "31555" in {code_of(f) for f in decode(r.content)["commune"]["features"]}
     again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert client.get(url, headers={"If-None-Match": 'W/"old"'}).status_code == 200
@@ -122,7 +128,7 @@ def test_one_tile_several_scales(client):
     r = client.get(f"/tiles/commune,epci,region/{z}/{x}/{y}.pbf")
     layers = decode(r.content)
     assert set(layers) == {"commune", "epci", "region"}
-    assert "31555" in {f["properties"]["code"] for f in layers["commune"]["features"]}
+    assert "31555" in {code_of(f) for f in layers["commune"]["features"]}
     assert layers["region"]["features"][0]["properties"] == {"code": "76", "nom": "Occitanie"}
     low = decode(client.get(f"/tiles/commune,epci/5/{at(*TOULOUSE, 5)[1]}/{at(*TOULOUSE, 5)[2]}.pbf").content)
     assert set(low) == {"epci"}  # no commune layer below z7
@@ -136,7 +142,7 @@ def test_tile_endpoint_empty_and_focus(client):
     assert client.get("/tiles/commune/8/0/0.pbf").status_code == 204  # outside the data
     z, x, y = at(*TOULOUSE, 10)
     focused = decode(client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "243100518"}).content)["commune"]
-    codes = {f["properties"]["code"] for f in focused["features"]}
+    codes = {code_of(f) for f in focused["features"]}
     assert "31555" in codes and codes <= set(client.get("/api/schemes/toulouse-metropole").json()["communes"])
     r = client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "30157"})
     assert r.status_code == 404 and "30052" in r.json()["detail"]
@@ -215,7 +221,7 @@ def test_france_no_tile_holds_a_nation_of_communes(france_client):
         if r.status_code == 200:
             features = decode(r.content)["commune"]["features"]
             largest = max(largest, len(features))
-            seen |= {f["properties"]["code"] for f in features}
+            seen |= {code_of(f) for f in features}
     assert 1000 < largest <= MAX_TILE_FEATURES
     assert len(seen) > 34_000
     epci = france_client.get("/tiles/epci/5/16/11.pbf")
@@ -244,3 +250,27 @@ def test_france_map_page_sends_no_commune_polygons(france_client):
     assert "coordinates" not in r.text
     communes = next(l for l in config(r.text)["layers"] if l["level"] == "commune")
     assert communes["minZoom"] == 7 and "tiles" in communes
+
+
+def test_outlines_carry_each_shared_edge_once_and_cost_less(tileset, model):
+    """At zooms 7 – 9 the other scales may come as outlines: one merged line feature per level (each groupings its own),
+    the same edges as the polygons' boundaries, in fewer bytes; from zoom 10 polygons again."""
+    levels = ("commune", "epci", "departement", "region", "grouping")
+    z, x, y = at(*TOULOUSE, 8)
+    polygons = tileset.encode_layers(levels, z, x, y)
+    outlines = tileset.encode_layers(levels, z, x, y, outlines=frozenset(levels[1:]))
+    layers = decode(outlines)
+    assert len(layers["epci"]["features"]) == 1 and layers["epci"]["features"][0]["geometry"]["type"] == "MultiLineString"
+    assert {code_of(f) for f in layers["grouping"]["features"]} == set(model.scales["grouping"]["code"])
+    assert len(gzip.compress(outlines)) < len(gzip.compress(polygons))
+    epci_polygons = [shape(f["geometry"]) for f in decode(polygons)["epci"]["features"]]
+    merged = shape(layers["epci"]["features"][0]["geometry"])
+    assert shapely.union_all(shapely.boundary(epci_polygons)).symmetric_difference(merged).length < 1e-6
+    deeper = decode(tileset.encode_layers(levels, *at(*TOULOUSE, 10), outlines=frozenset(levels[1:])))
+    assert deeper["epci"]["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_feature_ids_round_trip_every_commune_code(model):
+    codes = model.territories.cog.communes["code"]
+    assert all(feature_code(feature_id(c)) == c for c in codes)
+    assert len({feature_id(c) for c in codes}) == len(codes)

@@ -83,10 +83,11 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     return m
 
 
-def tile_url(model: Model, levels: str, within: str | None) -> str:
-    """URL template of vector tiles holding ``levels`` ('commune,epci,…'); the data version in it lets browsers
-    keep tiles until it changes."""
-    query = urlencode({"v": model.version, **({"within": within} if within else {})})
+def tile_url(model: Model, levels: str, within: str | None, outlines: list[str] | None = None) -> str:
+    """URL template of vector tiles holding ``levels`` ('commune,epci,…'), ``outlines`` of them drawn as lines where
+    communes carry the interaction; the data version in it lets browsers keep tiles until it changes."""
+    query = urlencode({"v": model.version, **({"within": within} if within else {}),
+                       **({"outlines": ",".join(outlines)} if outlines else {})})
     return f"/tiles/{levels}/{{z}}/{{x}}/{{y}}.pbf?{query}"
 
 
@@ -121,7 +122,8 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
             levels[layer.get("within")].append(layer["level"])
     for layer in tiled:
         within = layer.get("within")
-        layer.update(tiles=tile_url(model, ",".join(levels[within]), within), minZoom=min_zoom(layer["level"]),
+        outlines = [lv for lv in config.get("outlines", []) if lv in levels[within]]
+        layer.update(tiles=tile_url(model, ",".join(levels[within]), within, outlines), minZoom=min_zoom(layer["level"]),
                      tileBounds=layer_bounds(model, layer["level"], within, layer.get("codes")))
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, **config}
     add_controls(m, tree, embed=view.embed)

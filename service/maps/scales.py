@@ -91,6 +91,7 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
         {"label": _swatch(STYLES["epci"], "EPCI (intercommunalités)"), "layer": fg_epci,
          "children": [{"label": _swatch(STYLES["commune"], "Communes"), "layer": fg_com}]},
     ]}
-    config = {"title": title, "layers": layers,
+    # at zooms 7 – 9 the communes carry hover and click: the other scales come as outlines (half the bytes)
+    config = {"title": title, "layers": layers, "outlines": ["epci", "departement", "region", "grouping"],
               "legend": {"title": title, "items": legend, "notes": [HINT, "Limites IGN ADMIN EXPRESS COG 2018, codes COG 2026."]}}
     return render(model, m, view, bounds, config, tree)

@@ -124,11 +124,27 @@ var territoires = (function () {
       if (tiles.size > MAX_TILES) { tiles.delete(tiles.keys().next().value); }
       return load.then(function (tile) {
         var own = { layers: {} };
-        if (tile.layers[name]) { own.layers[name] = tile.layers[name]; }
+        if (tile.layers[name]) { own.layers[name] = name === "commune" ? withCodes(tile.layers[name]) : tile.layers[name]; }
         return own;
       });
     }
   });
+
+  /* At zooms 7 – 9 a commune's code comes as the MVT feature id (geo/tiles.py feature_id): give it back as a
+     property, so that styles, tooltips and popups read props.code at every zoom. */
+  function featureCode(id) {
+    if (id >= 2000000) { return "2B" + String(id - 2000000).padStart(3, "0"); }
+    if (id >= 1000000) { return "2A" + String(id - 1000000).padStart(3, "0"); }
+    return String(id).padStart(5, "0");
+  }
+  function withCodes(layer) {
+    (layer.features || []).forEach(function (f) {
+      if (f.properties.code === undefined && f.id !== undefined) {
+        f.properties.code = featureCode(f.id);
+      }
+    });
+    return layer;
+  }
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -158,7 +174,7 @@ var territoires = (function () {
   /* The style of a territory in a layer, or [] when the layer does not draw it. */
   Page.prototype.style = function (layer, props) {
     var lc = layer.cfg, code = props && props.code, st = lc.style;
-    if (layer.codes && !layer.codes.has(code)) { return []; }
+    if (layer.codes && code !== undefined && !layer.codes.has(code)) { return []; }  // (merged outlines have no code)
     if (lc.gaps) {
       if (!this.coverage || !this.coverage.gapSet.has(code)) { return []; }
     } else if (layer.members) {
@@ -237,6 +253,7 @@ var territoires = (function () {
     });
     grid.on("mouseover", function (e) {
       var props = e.layer.properties;
+      if (props.code === undefined) { return; }  // merged outlines (zooms 7 – 9): the communes carry the interaction
       if (page.hovered) { page.hovered.grid.resetFeatureStyle(page.hovered.code); }
       page.hovered = { grid: grid, code: props.code };
       grid.setFeatureStyle(props.code, function (p) {
@@ -249,6 +266,7 @@ var territoires = (function () {
     grid.on("mousemove", function (e) { page.tip.setLatLng(e.latlng); });
     grid.on("mouseout", function (e) {
       var code = e.layer.properties.code;
+      if (code === undefined) { return; }
       grid.resetFeatureStyle(code);
       if (page.hovered && page.hovered.grid === grid && page.hovered.code === code) { page.hovered = null; }
       map.closeTooltip(page.tip);
