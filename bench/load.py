@@ -37,17 +37,19 @@ def lookup_paths(n: int) -> list[str]:
 def mixed_paths() -> list[str]:
     searches = ["/api/search?q=" + q for q in ("toulouse", "labege", "st%20gaudens", "albi", "31555", "243100518", "montpellier")]
     pages = ["/maps/scales", "/maps/schemes/dialogue-metropolitain", "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir&within=31"]
+    levels = "commune,epci,grouping,departement,region"
+    tiles = [f"/tiles/{levels}/8/{x}/{y}.pbf?outlines=epci,grouping,departement,region" for x in (127, 128, 129, 130) for y in (92, 93, 94)]
     layers = ["/api/territories/epci", "/api/territories/departement", "/api/schemes", "/api/schemes/dialogue-metropolitain",
-              "/api/communes/31555", "/api/schemes/petites-villes-de-demain/overlap/villages-d-avenir"]
+              "/api/communes/31555", "/api/schemes/petites-villes-de-demain/overlap/villages-d-avenir", *tiles]
     exports = ["/export/epci.geojson", "/export/grouping-dialogue-metropolitain.csv", "/ogc/collections/epci/items?limit=50"]
     out = []
     lookups = lookup_paths(400)
-    for i in range(400):  # weights: lookups 50 %, search 20 %, layer JSON 15 %, pages 10 %, exports 5 %
+    for i in range(400):  # weights: lookups 50 %, search 20 %, layer data (tiles, GeoJSON, JSON) 15 %, pages 10 %, exports 5 %
         out.append(lookups[i])
         if i % 5 < 2:
             out.append(searches[i % len(searches)])
         if i % 20 < 3:
-            out.append(layers[i % len(layers)])
+            out.append(layers[(i * 7) % len(layers)])
         if i % 10 == 0:
             out.append(pages[i % len(pages)])
         if i % 20 == 7:
