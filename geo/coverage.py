@@ -110,14 +110,6 @@ class Coverage:
             raise UnknownTerritory(self.cog.describe_unknown_commune(code) + " in scope")
         raise UnknownTerritory(f"unknown territory {territory!r}")
 
-    def covering(self, commune: str) -> pd.DataFrame:
-        """Every scheme covering a commune, with role, period and path."""
-        self.resolve(f"commune:{commune}")
-        rows = self.table[self.table["commune"] == commune]
-        names = {s.id: (s.name, s.kind) for s in self.catalogue.schemes.values()}
-        rows = rows.assign(name=rows["scheme"].map(lambda i: names[i][0]), kind=rows["scheme"].map(lambda i: names[i][1]))
-        return rows.sort_values(["kind", "scheme", "via"], ignore_index=True)
-
     def scheme_communes(self, scheme_id: str, within: str | None = None) -> pd.Index:
         """Communes in scope (optionally inside a territory) covered by a scheme."""
         self.catalogue.get(scheme_id)

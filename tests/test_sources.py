@@ -37,23 +37,6 @@ def _copy_mirror(src: Path, dst: Path, dataset_file: str) -> Path:
     return target
 
 
-def test_missing_file_names_dataset_path_checksum_and_fix(tmp_path: Path):
-    ds = catalogue()["communes-31"]
-    with pytest.raises(SourceError) as exc:
-        fetch(ds, Settings(mirror=tmp_path, cache=tmp_path / "cache"))
-    text = str(exc.value)
-    assert "communes-31" in text and str(tmp_path / ds.file) in text and ds.sha256 in text and "TERRITOIRES_MIRROR" in text
-
-
-def test_corrupt_file_is_refused_with_both_checksums(tmp_path: Path, mirror: Path):
-    ds = catalogue()["cog-regions"]
-    target = _copy_mirror(mirror, tmp_path, ds.file)
-    target.write_bytes(target.read_bytes().replace(b"Occitanie", b"Occitania"))
-    with pytest.raises(SourceError) as exc:
-        fetch(ds, Settings(mirror=tmp_path, cache=tmp_path / "cache"))
-    assert ds.sha256 in str(exc.value) and sha256_of(target) in str(exc.value) and "cog-regions" in str(exc.value)
-
-
 def test_mirror_only_dataset_without_mirror_says_how_to_fix(tmp_path: Path):
     ds = catalogue()["acv-2025"]
     with pytest.raises(SourceError, match="TERRITOIRES_MIRROR"):
