@@ -13,7 +13,6 @@ import resource
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 
 def _build(kind: str, scope: str, cache: str, queue: mp.Queue) -> None:

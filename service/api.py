@@ -14,7 +14,7 @@ from geo.schemes import Scheme
 from service import schemas
 from service.deps import get_layers, get_map_settings, get_model
 from service.limits import LIMITS
-from service.errors import BadRequest, NotFound, unknown_scheme, unknown_territory
+from service.errors import BadRequest, unknown_scheme, unknown_territory
 from service.geojson import GEOJSON, LayerCache, bbox_area, cached_json, not_modified, parse_bbox, selection_mask, snap_tolerance
 from service.settings import MapSettings
 
