@@ -13,7 +13,9 @@ from geo.versions import load_published, pointer_path
 
 def _freeze() -> None:
     """Move the loaded model's millions of objects out of the garbage collector's sight: a full collection
-    would otherwise walk them all and pause requests for a tenth of a second."""
+    would otherwise walk them all and pause requests for a tenth of a second. Unfrozen first, so that the
+    cycles of a model just replaced are collected rather than kept forever."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
