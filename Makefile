@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 MIRROR ?= ../shared/data
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system assets serve test bench
+.PHONY: setup system assets serve test lint bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ setup: $(STAMP) assets
 
 serve: setup
 	$(BIN)/territoires serve
+
+lint: setup
+	$(BIN)/ruff check .
 
 test: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/pytest

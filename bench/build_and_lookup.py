@@ -52,7 +52,7 @@ def measure(kind: str, scope: str, cache: str) -> tuple[float, float]:
 
 
 def bench_builds(runs: int) -> None:
-    print("== build every scale (median of %d runs; peak RSS of the building process)" % runs)
+    print(f"== build every scale (median of {runs} runs; peak RSS of the building process)")
     for scope in ("occitanie", "france"):
         cold, warm, naive = [], [], []
         for _ in range(runs):

@@ -144,7 +144,7 @@ def main() -> None:
           f"{our_bytes:,} bytes gzip (+ {assets:,} bytes of JS/CSS assets), {paths:,} commune paths drawn, "
           f"{communes:,} distinct communes")
     by_level: dict[str, list[int]] = {}
-    for u, st, size in tiles:
+    for u, _st, size in tiles:
         by_level.setdefault(TILE.search(u).group(1), []).append(size)
     print(f"  {sum(1 for _ in tiles)} tile requests, {sum(1 for _, st, _ in tiles if st == 204)} of them empty (204)")
     for level, sizes in sorted(by_level.items(), key=lambda kv: -sum(kv[1])):
@@ -152,7 +152,7 @@ def main() -> None:
     if tiles:  # what each scale weighs inside the tiles (each layer alone, gzip)
         weights = layer_weights(settings, [u for u, _, _ in tiles])
         print("  by scale, each layer gzip alone: " + ", ".join(f"{lv} {n:,}" for lv, n in weights.items()))
-    for u, st, size in requests:
+    for u, _st, size in requests:
         if not TILE.search(u):
             print(f"  {size:>9,}  {urlsplit(u).path}{'?' + urlsplit(u).query if urlsplit(u).query else ''}")
     print(f"largest single response: {largest[2]:,} bytes gzip  {urlsplit(largest[0]).path}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,8 +23,8 @@ app = typer.Typer(help="Which French territories are covered by which cooperatio
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-Mirror = Annotated[Optional[Path], typer.Option(help="Mirror directory (else TERRITOIRES_MIRROR; else download).")]
-Scope = Annotated[Optional[str], typer.Option(help="occitanie (default) or france (else TERRITOIRES_SCOPE).")]
+Mirror = Annotated[Path | None, typer.Option(help="Mirror directory (else TERRITOIRES_MIRROR; else download).")]
+Scope = Annotated[str | None, typer.Option(help="occitanie (default) or france (else TERRITOIRES_SCOPE).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -135,7 +135,8 @@ def lookup(lon: float, lat: float, mirror: Mirror = None, scope: Scope = None, a
 
 
 @app.command()
-def refresh(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, typer.Option(help="Rebuild the territories from the sources.")] = False,
+def refresh(mirror: Mirror = None, scope: Scope = None,
+            rebuild: Annotated[bool, typer.Option(help="Rebuild the territories from the sources.")] = False,
             as_json: Json = False) -> None:
     """Build and validate a new data version and put it in service; running workers switch to it.
 
@@ -172,17 +173,17 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log)
 
 
-Within = Annotated[Optional[str], typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
+Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
 
 
 @app.command()
 def export(layer: Annotated[str, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
                                                      "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")],
            fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, geojson, fgb, shp.zip or csv.")] = "gpkg",
-           output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
            within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
            wkt: Annotated[bool, typer.Option(help="CSV: add the geometry as WKT.")] = False,
-           layers: Annotated[Optional[str], typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
+           layers: Annotated[str | None, typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
            mirror: Mirror = None, scope: Scope = None) -> None:
     """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""

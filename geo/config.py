@@ -36,7 +36,7 @@ class Settings:
             raise ValueError(f"unknown scope {self.scope!r}: use one of {', '.join(SCOPES)}")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from TERRITOIRES_MIRROR, TERRITOIRES_CACHE and TERRITOIRES_SCOPE, then overrides."""
         values: dict[str, object] = {}
         if mirror := os.environ.get("TERRITOIRES_MIRROR"):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo.cog import Cog
-from geo.frames import isin
 from geo.config import Settings
+from geo.frames import isin
 from geo.schemes import Member, Scheme
 from geo.sources import Dataset, catalogue, fetch
 

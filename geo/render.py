@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from textwrap import fill
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np

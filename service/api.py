@@ -13,9 +13,9 @@ from geo.model import Model
 from geo.schemes import Scheme
 from service import schemas
 from service.deps import get_layers, get_map_settings, get_model
-from service.limits import LIMITS
 from service.errors import BadRequest, unknown_scheme, unknown_territory
 from service.geojson import GEOJSON, LayerCache, bbox_area, cached_json, not_modified, parse_bbox, selection_mask, snap_tolerance
+from service.limits import LIMITS
 from service.settings import MapSettings
 
 Level = Literal["commune", "epci", "departement", "region", "grouping"]
@@ -100,7 +100,8 @@ async def lookup(request: Request, model: ModelDep,
 
 
 @router.get("/communes/{code}", response_model=schemas.Stack, summary="Tout ce qui couvre une commune")
-def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_length=10, description="Code INSEE 2026", openapi_examples=schemas.examples(toulouse="31555"))]) -> Response:
+def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_length=10, description="Code INSEE 2026",
+                                                                           openapi_examples=schemas.examples(toulouse="31555"))]) -> Response:
     """EPCI, département, région, groupements et chaque dispositif couvrant la commune (comme `territoires coverage --json`)."""
     _, code = resolve(model, f"commune:{code}")
     return cached_json(request, model, lambda: model.stack(code))
@@ -108,7 +109,8 @@ def commune(request: Request, model: ModelDep, code: Annotated[str, Path(max_len
 
 @router.get("/search", response_model=list[schemas.Hit], summary="Chercher un territoire")
 def search(request: Request, model: ModelDep,
-           q: Annotated[str, Query(min_length=1, max_length=LIMITS.max_search_length, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN",
+           q: Annotated[str, Query(min_length=1, max_length=LIMITS.max_search_length,
+                                   description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN",
                                    openapi_examples=schemas.examples(nom="Labège", code="31555"))],
            level: Annotated[Level | None, Query(description="Limiter à une échelle")] = None,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:

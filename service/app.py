@@ -8,17 +8,18 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from geo.config import Settings
 from geo.model import Model
+from service import exports, ogc, static_maps
 from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
 from service.errors import install_error_handlers
 from service.geojson import LayerCache
-from service.maps import mount_map_static, router as maps_router
-from service.settings import MapSettings
 from service.limits import LIMITS, install_limits
+from service.maps import mount_map_static
+from service.maps import router as maps_router
+from service.settings import MapSettings
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
-from service import exports, ogc, static_maps
 
 
 def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None) -> FastAPI:

@@ -16,8 +16,9 @@ elements added afterwards keep their CDN URLs.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from branca.element import Element
 

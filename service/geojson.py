@@ -2,7 +2,8 @@
 
 A layer is a scale simplified at one tolerance (geo.simplify), serialised into one JSON text per feature
 the first time a response needs that feature; a response joins the features inside a territory and/or a
-bounding box and is kept gzip-compressed in a small LRU (bounded in number and in bytes). Every data response carries an ETag derived from the model version, and a
+bounding box and is kept gzip-compressed in a small LRU (bounded in number and in bytes). Every data response carries an
+ETag derived from the model version, and a
 request whose If-None-Match matches it gets 304 before any work is done.
 """
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Payload:
     gz: bytes
 
     @classmethod
-    def of(cls, raw: bytes) -> "Payload":
+    def of(cls, raw: bytes) -> Payload:
         return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0))
 
     def response(self, request: Request, model: Model, media_type: str = GEOJSON, headers: dict | None = None) -> Response:
@@ -115,8 +116,9 @@ class SerialisedLayer:
                 geometries = shapely.to_geojson(self._geometries[missing])
                 for i, geometry in zip(missing, geometries):
                     code, nom = self.codes[i], self._names[i]
-                    self._texts[int(i)] = ('{"type":"Feature","id":%s,"properties":%s,"geometry":%s}' % (
-                        json.dumps(code), json.dumps({"code": code, "nom": nom}, ensure_ascii=False, separators=(",", ":")), geometry))
+                    self._texts[int(i)] = ('{"type":"Feature","id":' + json.dumps(code) + ',"properties":'
+                                          + json.dumps({"code": code, "nom": nom}, ensure_ascii=False, separators=(",", ":"))
+                                          + ',"geometry":' + geometry + "}")
             return [self._texts[int(i)] for i in positions]
 
 
@@ -195,5 +197,5 @@ class LayerCache:
         def build() -> bytes:
             layer = self.layer(model, level, tolerance_m)
             features = ",".join(layer.features(layer.select(codes() if codes is not None else None, bbox)))
-            return ('{"type":"FeatureCollection","simplify_m":%d,"features":[%s]}' % (tolerance_m, features)).encode()
+            return f'{{"type":"FeatureCollection","simplify_m":{tolerance_m:d},"features":[{features}]}}'.encode()
         return self.memo((model.version, "layer", level, tolerance_m, key, bbox), build)

@@ -118,10 +118,10 @@ def _page(request: Request, title: str, body: dict) -> HTMLResponse:
         parts.append(f"<p>{esc(body['description'])}</p>")
     if "numberMatched" in body:
         parts.append(f"<p>{body['numberReturned']} of {body['numberMatched']} features</p>")
-    parts.append("<ul>" + "".join(f'<li><a href="{esc(l["href"])}">{esc(l.get("title") or l["rel"])}</a> ({esc(l["rel"])}, '
-                                  f'{esc(l["type"])})</li>' for l in body.get("links", [])) + "</ul>")
+    parts.append("<ul>" + "".join(f'<li><a href="{esc(lyr["href"])}">{esc(lyr.get("title") or lyr["rel"])}</a> ({esc(lyr["rel"])}, '
+                                  f'{esc(lyr["type"])})</li>' for lyr in body.get("links", [])) + "</ul>")
     for c in body.get("collections", []):
-        href = next(l["href"] for l in c["links"] if l["rel"] == "items" and l["type"] == "text/html")
+        href = next(lyr["href"] for lyr in c["links"] if lyr["rel"] == "items" and lyr["type"] == "text/html")
         parts.append(f'<h2><a href="{esc(href)}">{esc(c["title"])}</a></h2><p><code>{esc(c["id"])}</code></p>')
     for uri in body.get("conformsTo", []):
         parts.append(f"<p><code>{esc(uri)}</code></p>")

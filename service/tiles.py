@@ -136,7 +136,8 @@ def tile(request: Request, model: Annotated[Model, Depends(get_model)], tiles: A
                                                "où les communes portent l'interaction")] = None,
          v: Annotated[str | None, Query(max_length=80, description="Version des données (pour le cache des navigateurs ; "
                                                                     "sans effet sur le contenu)")] = None) -> Response:
-    """Les territoires d'une ou plusieurs échelles dans une tuile (une couche MVT par échelle), simplifiés pour le zoom (environ 4 pixels jusqu'au zoom 9,
+    """Les territoires d'une ou plusieurs échelles dans une tuile (une couche MVT par échelle), simplifiés pour le zoom
+    (environ 4 pixels jusqu'au zoom 9,
     1 pixel au-delà, géométrie complète à partir du zoom 15) ; `within` ne garde que ceux qui partagent une commune
     avec ce territoire. Les communes ne sont servies qu'à partir du zoom 7 : aux petites échelles, les EPCI,
     départements et régions portent la vue."""

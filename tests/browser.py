@@ -21,10 +21,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # playwright is imported lazily at launch
@@ -50,7 +51,7 @@ HEALTH_TIMEOUT_S = 120.0
 class BrowserSession:
     """A page plus what it tried to reach off-machine and what it logged."""
 
-    page: "Page"
+    page: Page
     blocked: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -92,7 +93,7 @@ def browser_page(
             page = context.new_page()
             session = BrowserSession(page=page)
 
-            def guard(route: "Route") -> None:
+            def guard(route: Route) -> None:
                 url = route.request.url
                 if is_local(url):
                     route.continue_()

@@ -14,16 +14,17 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from datamirror import corrupted, partial_mirror, seeded_cache
 from shapely.geometry import Polygon
 
 from boundaries import SCHEMES_DIR
-from datamirror import corrupted, partial_mirror, seeded_cache
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.errors import InputError, SourceError
 from geo.model import Model
 from geo.readers import ReadReport, read_boundaries
-from geo.sources import catalogue as datasets, fetch, sha256_of
+from geo.sources import catalogue as datasets
+from geo.sources import fetch, sha256_of
 from geo.versions import load_published, publish, read_pointer
 
 BIN = Path(sys.executable).parent / "territoires"

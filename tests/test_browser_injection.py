@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from browser import browser_page, serve_app
+from hostile_app import HOSTILE_COMMUNE, LABEGE, ROLE, SCHEME_ID, SCHEME_NAME, SOURCE_TITLE, TOULOUSE, hostile_model, write_schemes
+
 from geo.config import Settings
-from hostile_app import (HOSTILE_COMMUNE, LABEGE, ROLE, SCHEME_ID, SCHEME_NAME, SOURCE_TITLE, TOULOUSE, hostile_model,
-                         write_schemes)
 from service.standalone import standalone_html
 
 TOULOUSE_LONLAT = (1.4442, 43.6047)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from browser import browser_page, serve_app
 
 LABELS = ("Région Occitanie", "Départements", "Agglomération toulousaine", "Dialogue métropolitain de Toulouse",

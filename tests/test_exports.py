@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd

@@ -36,7 +36,7 @@ class Load:
                     ok = False
                 self.outcomes.append((time.monotonic(), ok))
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         for t in self.threads:
             t.start()
         return self

@@ -30,16 +30,16 @@ def test_map_pages_render_offline(client, url):
     assert 'src="/assets/leaflet/dist/leaflet.js"' in html and "/maps/static/layers.js" in html
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", html)
     cfg = config(html)
-    sources = {l["url"] for l in cfg["layers"] if "url" in l}
+    sources = {lyr["url"] for lyr in cfg["layers"] if "url" in lyr}
     # the only absolute URLs are a scheme's own source link in its legend
-    allowed = {l["href"] for l in cfg["legend"].get("links", [])}
+    allowed = {lyr["href"] for lyr in cfg["legend"].get("links", [])}
     assert set(URL.findall(html)) <= allowed | sources, url
     assert "coordinates" not in html  # polygons come from the API, not inlined
 
 
 def test_scales_map_has_every_scale(client, model):
     cfg = config(client.get("/maps/scales").text)
-    levels = [l["level"] for l in cfg["layers"]]
+    levels = [lyr["level"] for lyr in cfg["layers"]]
     assert levels.count("grouping") == len(model.scales["grouping"]) == 3
     assert {"commune", "epci", "departement", "region"} <= set(levels)
     labels = [i["label"] for i in cfg["legend"]["items"]]
@@ -52,14 +52,14 @@ def test_scales_map_has_every_scale(client, model):
 
 def test_focus_shows_inside_and_above(client, model):
     cfg = config(client.get("/maps/scales?focus=243100518").text)
-    assert all(l["within"] == "243100518" for l in cfg["layers"])
+    assert all(lyr["within"] == "243100518" for lyr in cfg["layers"])
     (south, west), (north, east) = cfg["bounds"]
     assert west < 1.44 < east and south < 43.6 < north and east - west < 1
     r = client.get("/api/territories/commune", params={"within": "243100518"})
     assert len(r.json()["features"]) == 37
     small = config(client.get("/maps/scales?focus=31483").text)
     # Saint-Gaudens: only the groupings above it (its EPCI is in the Dialogue métropolitain)
-    assert {l["codes"][0] for l in small["layers"] if l["level"] == "grouping"} == {"dialogue-metropolitain"}
+    assert {lyr["codes"][0] for lyr in small["layers"] if lyr["level"] == "grouping"} == {"dialogue-metropolitain"}
 
 
 def test_unknown_focus_and_scheme_are_404_in_french(client):
@@ -82,10 +82,10 @@ def test_scheme_map_legend(client):
     notes = " ".join(cfg["legend"]["notes"])
     assert "depuis le 08/04/2013" in notes and "Le Journal Toulousain" in notes and "À jour au 08/04/2013" in notes
     assert cfg["legend"]["links"][0]["href"].startswith("http://www.lejournaltoulousain.fr")
-    members = next(l for l in cfg["layers"] if l["id"] == "members")
+    members = next(lyr for lyr in cfg["layers"] if lyr["id"] == "members")
     assert members["level"] == "epci" and "243100518" in members["members"] and len(members["members"]) == 10
-    assert any(l.get("url") == "/api/schemes/dialogue-metropolitain/links" for l in cfg["layers"])
-    assert not any("url" in l for l in config(client.get("/maps/schemes/toulouse-metropole").text)["layers"])
+    assert any(lyr.get("url") == "/api/schemes/dialogue-metropolitain/links" for lyr in cfg["layers"])
+    assert not any("url" in lyr for lyr in config(client.get("/maps/schemes/toulouse-metropole").text)["layers"])
 
 
 def test_coverage_map_hatches_overlaps(client):
@@ -94,7 +94,7 @@ def test_coverage_map_hatches_overlaps(client):
     assert html.count("new L.StripePattern(") == 3
     assert all(c["pattern"] for c in cfg["classes"] if c["count"] >= 2)
     assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31"
-    assert {l["id"] for l in cfg["layers"]} >= {"coverage", "gaps"}
+    assert {lyr["id"] for lyr in cfg["layers"]} >= {"coverage", "gaps"}
     assert any("Aucun (lacune)" in i["label"] for i in cfg["legend"]["items"])
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from browser import serve_app
 from fastapi.testclient import TestClient
 
-from browser import serve_app
 from geo.exports import build_layer, layer_specs
 from geo.model import Model
 from service.app import create_app

@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from datamirror import corrupted, partial_mirror, seeded_cache
 
 from boundaries import SCHEMES_DIR
-from datamirror import corrupted, partial_mirror, seeded_cache
 from geo.config import Settings
 from geo.errors import InputError, SourceError
 from geo.sources import catalogue as datasets

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import browser_page
 from fastapi.testclient import TestClient
 from matplotlib.image import imread
 
-from browser import browser_page
 from geo.model import Model
 from geo.render import render_bytes, render_map
 from service.app import create_app

@@ -59,6 +59,7 @@ def test_all_nesting_checks_pass(model: Model):
 def test_a_grouping_with_a_cut_epci_fails_and_names_it(model: Model):
     scheme = model.catalogue.schemes["agglomeration-toulousaine"]
     from dataclasses import replace
+
     from geo.schemes import Member
     bad = replace(scheme, id="test-cut", members=scheme.members + (Member(code="248400251"),))  # Grand Avignon, cut by the scope
     scales = dict(model.scales, grouping=build_groupings(model.scales["epci"], [bad]))

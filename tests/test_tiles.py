@@ -183,9 +183,9 @@ def test_map_pages_draw_tiles(client, model):
     from test_maps import config
 
     cfg = config(client.get("/maps/scales?focus=31").text)
-    communes = next(l for l in cfg["layers"] if l["level"] == "commune")
+    communes = next(lyr for lyr in cfg["layers"] if lyr["level"] == "commune")
     # one tile URL for every scale of the page: one request per tile, each layer drawing its own MVT layer
-    assert {l["tiles"] for l in cfg["layers"]} == {communes["tiles"]}
+    assert {lyr["tiles"] for lyr in cfg["layers"]} == {communes["tiles"]}
     assert communes["tiles"].startswith("/tiles/commune,epci,grouping,departement,region/{z}/{x}/{y}.pbf?")
     assert "within=31" in communes["tiles"] and model.version in communes["tiles"] and communes["minZoom"] == 7
     (south, west), (north, east) = communes["tileBounds"]  # no tile asked for outside the focus
@@ -248,7 +248,7 @@ def test_france_map_page_sends_no_commune_polygons(france_client):
     r = france_client.get("/maps/scales")
     assert r.status_code == 200 and len(r.content) < 200_000
     assert "coordinates" not in r.text
-    communes = next(l for l in config(r.text)["layers"] if l["level"] == "commune")
+    communes = next(lyr for lyr in config(r.text)["layers"] if lyr["level"] == "commune")
     assert communes["minZoom"] == 7 and "tiles" in communes
 
 

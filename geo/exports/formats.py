@@ -156,7 +156,7 @@ def write_csv(layer: ExportLayer, path: Path, crs: int, wkt: bool = False) -> No
     """';'-separated UTF-8 with BOM, decimal comma, ISO dates, no geometry unless ``wkt``; provenance in a sidecar."""
     frame, record = _projected(layer, crs)
     table = pd.DataFrame(frame.drop(columns="geometry"))
-    for col in table.columns[table.dtypes == bool]:
+    for col in table.select_dtypes(include="bool").columns:
         table[col] = table[col].astype("int8")
     if wkt:
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if crs == 4326 else 2)

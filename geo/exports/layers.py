@@ -14,8 +14,7 @@ import pandas as pd
 
 from geo.errors import TerritoiresError
 from geo.exports.provenance import provenance
-from geo.exports.styles import (MEMBER_SYMBOL, SCALE_SYMBOLS, Style, coverage_style, grouping_symbol, groupings_style,
-                                single_style)
+from geo.exports.styles import MEMBER_SYMBOL, SCALE_SYMBOLS, Style, coverage_style, grouping_symbol, groupings_style, single_style
 from geo.model import Model
 from geo.schemes import Scheme
 
@@ -60,7 +59,8 @@ class ExportLayer:
 def layer_specs(model: Model) -> dict[str, LayerSpec]:
     """Every layer of the model, by id, in a stable order."""
     specs = [LayerSpec(i, _TITLES[i], "scale", level) for i, level in SCALE_LAYERS.items()]
-    specs += [LayerSpec(GROUPING_PREFIX + g.id, f"{g.name} (périmètre)", "grouping", g.id) for g in sorted(model.catalogue.groupings, key=lambda g: g.id)]
+    specs += [LayerSpec(GROUPING_PREFIX + g.id, f"{g.name} (périmètre)", "grouping", g.id)
+              for g in sorted(model.catalogue.groupings, key=lambda g: g.id)]
     specs += [LayerSpec(SCHEME_PREFIX + s, f"{model.catalogue.schemes[s].name} (membres)", "scheme", s) for s in sorted(model.catalogue.schemes)]
     specs.append(LayerSpec(COVERAGE, _TITLES[COVERAGE], "coverage", COVERAGE))
     return {s.id: s for s in specs}

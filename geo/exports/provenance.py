@@ -34,7 +34,7 @@ def provenance(model: Model, layer: str, title: str, schemes: list[Scheme], feat
     """The provenance record of one exported layer."""
     return {
         "layer": layer, "title": title, "producer": PRODUCER,
-        "exported_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "model_version": model.version, "scope": model.territories.scope, "within": within, "crs": crs,
         "features": features, "sources": base_sources() + [scheme_source(s) for s in schemes], "notes": notes or [],
     }

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from geo.model import Model
+from service.api import SchemeId
 from service.deps import get_layers, get_map_settings, get_model
 from service.geojson import LayerCache, not_modified
 from service.maps.base import View
@@ -19,7 +20,6 @@ from service.maps.controls import mount_map_static
 from service.maps.coverage import coverage_page
 from service.maps.scales import scales_page
 from service.maps.scheme import scheme_page
-from service.api import SchemeId
 from service.schemas import NOT_MODIFIED, examples, html_error
 from service.settings import MapSettings
 

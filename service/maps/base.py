@@ -8,16 +8,16 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from urllib.parse import urlencode
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 import folium
 from branca.element import Element
 from fastapi import Query
 
 from geo.model import Model
-from service.assets import render_offline
 from geo.tiles import min_zoom
+from service.assets import render_offline
 from service.maps.controls import Territoires, add_controls
 from service.settings import MapSettings
 
@@ -43,7 +43,7 @@ class View:
               embed: Annotated[bool, Query(description="1 : version sans habillage pour une iframe")] = False,
               lat: Annotated[float | None, Query(ge=-90, le=90, description="Centre de la vue (permalien)")] = None,
               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-              z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None) -> "View":
+              z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None) -> View:
         return cls(tiles, embed, lat, lon, z)
 
 
