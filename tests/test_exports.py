@@ -211,7 +211,7 @@ def test_file_names_take_no_path_pieces() -> None:
 def test_cli_export_render_and_map(mirror: Path, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from geo.cli import app
+    from service.cli import app
 
     monkeypatch.setenv("TERRITOIRES_CACHE", str(cache_dir))
     runner = CliRunner()

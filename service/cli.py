@@ -1,4 +1,4 @@
-"""`territoires` command line: data, check, coverage, lookup, serve."""
+"""`territoires` command line: data, check, coverage, lookup, refresh, serve, export, render, map."""
 from __future__ import annotations
 
 import json
