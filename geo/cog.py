@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from geo.config import Settings
-from geo.sources import catalogue, fetch
+from geo.sources import code_dataset, fetch
+
+CODE_TABLES = ("communes", "epci", "departements", "regions")  # one declared dataset each (`table:` in sources.yaml)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,8 +61,7 @@ def _read(path: Path) -> list[dict]:
 
 def load_cog(settings: Settings) -> Cog:
     """Read the four COG 2026 files (from the mirror or the checked download cache)."""
-    cat = catalogue()
-    raw = {name: _read(fetch(cat[f"cog-{name}"], settings)) for name in ("communes", "epci", "departements", "regions")}
+    raw = {name: _read(fetch(code_dataset(name), settings)) for name in CODE_TABLES}
 
     com = pd.DataFrame(raw["communes"])
     actuelles = com[com["type"] == "commune-actuelle"].drop_duplicates("code")

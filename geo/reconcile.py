@@ -1,4 +1,7 @@
-"""Vintage reconciliation: 2018 commune polygons re-keyed to 2026 commune codes and dissolved."""
+"""Vintage reconciliation: commune polygons of the geometry vintage re-keyed to the codes vintage and dissolved.
+
+The vintages are those declared in boundaries/sources.yaml (today polygons of 2018, codes of 2026).
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -12,16 +15,18 @@ from geo.frames import isin
 
 @dataclass
 class ReconciliationReport:
-    """How every 2018 polygon found its 2026 commune."""
+    """How every polygon of the geometry vintage found its commune of the codes vintage."""
 
+    geometry_vintage: str  # the vintages as declared in boundaries/sources.yaml
+    codes_vintage: str
     polygons_in: int
     direct: int
     rekeyed: dict[str, int]  # rule → count
-    dissolved_into: int  # 2026 communes built from more than one 2018 polygon
+    dissolved_into: int  # communes (codes vintage) built from more than one polygon (geometry vintage)
     communes_out: int
     unplaced: list[str] = field(default_factory=list)
-    rekeyed_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (2018 code, 2026 code, rule)
-    without_polygon: list[str] = field(default_factory=list)  # 2026 communes in scope with no polygon
+    rekeyed_codes: list[tuple[str, str, str]] = field(default_factory=list)  # (old code, new code, rule)
+    without_polygon: list[str] = field(default_factory=list)  # communes (codes vintage) in scope with no polygon
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -29,26 +34,29 @@ class ReconciliationReport:
     def lines(self) -> list[str]:
         """Human-readable report."""
         total = sum(self.rekeyed.values())
-        out = [
-            f"2018 polygons in:          {self.polygons_in:,}",
-            f"matched directly:          {self.direct:,}",
-            f"re-keyed:                  {total:,}",
-            *[f"  by {rule:<22} {n:,}" for rule, n in sorted(self.rekeyed.items())],
-            f"dissolved into:            {self.dissolved_into:,} communes (from several 2018 polygons)",
-            f"2026 communes out:         {self.communes_out:,}",
-            f"unplaced 2018 codes:       {len(self.unplaced):,}" + (f" ({', '.join(self.unplaced)})" if self.unplaced else ""),
+        old, new = self.geometry_vintage, self.codes_vintage
+        rows = [
+            (f"{old} polygons in", f"{self.polygons_in:,}"),
+            ("matched directly", f"{self.direct:,}"),
+            ("re-keyed", f"{total:,}"),
+            *[(f"  by {rule}", f"{n:,}") for rule, n in sorted(self.rekeyed.items())],
+            ("dissolved into", f"{self.dissolved_into:,} communes (from several {old} polygons)"),
+            (f"{new} communes out", f"{self.communes_out:,}"),
+            (f"unplaced {old} codes", f"{len(self.unplaced):,}" + (f" ({', '.join(self.unplaced)})" if self.unplaced else "")),
         ]
+        width = max(len(label) for label, _ in rows) + 2
+        out = [f"{label + ':':<{width}}{value}" for label, value in rows]
         if self.without_polygon:
-            out.append(f"2026 communes with no polygon: {len(self.without_polygon)} ({', '.join(self.without_polygon[:20])})")
+            out.append(f"{new} communes with no polygon: {len(self.without_polygon)} ({', '.join(self.without_polygon[:20])})")
         return out
 
 
-def reconcile(polygons: gpd.GeoDataFrame, cog: Cog) -> tuple[gpd.GeoDataFrame, ReconciliationReport]:
-    """Attach each 2018 polygon to its 2026 commune and dissolve by the 2026 code.
+def reconcile(polygons: gpd.GeoDataFrame, cog: Cog, geometry_vintage: str, codes_vintage: str) -> tuple[gpd.GeoDataFrame, ReconciliationReport]:
+    """Attach each polygon (geometry vintage) to its commune (codes vintage) and dissolve by the new code.
 
-    Rules, in order: the code is a 2026 commune-actuelle; else the chefLieu of its commune déléguée or
+    Rules, in order: the code is a commune-actuelle of the codes vintage; else the chefLieu of its commune déléguée or
     associée record; else the commune-actuelle listing it in anciensCodes. Unplaced polygons are dropped
-    and named in the report. Returns communes with code, nom (2026), departement, region, population.
+    and named in the report. Returns communes with code, nom (codes vintage), departement, region, population.
     """
     actual = cog.communes["code"]
     link = cog.links.set_index("code")
@@ -70,6 +78,8 @@ def reconcile(polygons: gpd.GeoDataFrame, cog: Cog) -> tuple[gpd.GeoDataFrame, R
     deps = set(communes["departement"].dropna())
     in_scope = cog.communes[isin(cog.communes["departement"], deps) & (cog.communes["zone"] != "com")]
     report = ReconciliationReport(
+        geometry_vintage=geometry_vintage,
+        codes_vintage=codes_vintage,
         polygons_in=len(polygons),
         direct=int(is_direct.sum()),
         rekeyed={str(k): int(v) for k, v in rule[rekeyed_mask].value_counts().items()},

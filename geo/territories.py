@@ -20,14 +20,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.cog import Cog, load_cog
+from geo.cog import CODE_TABLES, Cog, load_cog
 from geo.config import Settings
 from geo.readers import ReadReport, read_many
 from geo.reconcile import ReconciliationReport, reconcile
 from geo.scales import build_scales
-from geo.sources import catalogue, commune_datasets, fetch
+from geo.sources import code_dataset, codes_source, commune_datasets, fetch, geometry_source
 
-BUILD_FORMAT = 1  # bump when the content or layout of a build changes
+BUILD_FORMAT = 2  # bump when the content or layout of a build changes
 BASE_LEVELS = ("commune", "epci", "departement", "region")
 COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions")
 
@@ -46,8 +46,8 @@ class Territories:
 
 def build_key(settings: Settings) -> str:
     """Identity of a build: scope, build format and the declared checksums of every input."""
-    inputs = [d.sha256 for d in commune_datasets(settings.departements)]
-    inputs += [catalogue()[f"cog-{n}"].sha256 for n in ("communes", "epci", "departements", "regions")]
+    inputs = [[d.sha256, d.columns] for d in commune_datasets(settings.departements)]
+    inputs += [code_dataset(n).sha256 for n in CODE_TABLES]
     text = json.dumps({"format": BUILD_FORMAT, "scope": settings.scope, "inputs": inputs})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -56,8 +56,8 @@ def build_territories(settings: Settings, progress: bool = False) -> Territories
     """Build from the sources (mirror or downloads): read, reconcile, dissolve every scale."""
     cog = load_cog(settings)
     read_report = ReadReport()
-    paths = [fetch(d, settings, progress=progress) for d in commune_datasets(settings.departements)]
-    communes, report = reconcile(read_many(paths, read_report), cog)
+    files = [(fetch(d, settings, progress=progress), d.columns) for d in commune_datasets(settings.departements)]
+    communes, report = reconcile(read_many(files, read_report), cog, geometry_source().vintage, codes_source().vintage)
     scales = build_scales(communes, cog, groupings=[])
     return Territories({k: scales[k] for k in BASE_LEVELS}, cog, report, read_report, build_key(settings), settings.scope)
 

@@ -8,6 +8,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from geo.config import Settings
 from geo.model import Model
+from geo.sources import codes_source, geometry_source
 from service import exports, ogc, static_maps
 from service.api import router as api_router
 from service.assets import mount_assets
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
             "status": "ok",
             "version": model.version,
             "scope": model.territories.scope,
-            "vintages": {"geometrie": "IGN ADMIN EXPRESS COG 2018", "codes": "COG 2026"},
+            "vintages": {"geometrie": geometry_source().label, "codes": codes_source().label},
             "schemes": len(model.catalogue.schemes),
             "last_refresh_error": h.last_error,
         }

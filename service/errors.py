@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from geo.model import Model
+from geo.sources import codes_source
 
 LEVEL_NAMES = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "grouping": "groupement"}
 
@@ -39,10 +40,10 @@ def unknown_territory(model: Model, territory: str) -> NotFound:
         parent = cog.successor(code)
         if parent is not None:
             nom = cog.communes.set_index("code")["nom"].get(parent, "?")
-            return NotFound(f"La commune {code} n'existe plus : elle a fusionné dans la commune {parent} ({nom}) au COG 2026.")
+            return NotFound(f"La commune {code} n'existe plus : elle a fusionné dans la commune {parent} ({nom}) au {codes_source().label}.")
         if code in cog.commune_codes:
             return NotFound(f"La commune {code} est hors du périmètre servi ({model.territories.scope}).")
-        return NotFound(f"{code} n'est pas un code de commune du COG 2026.")
+        return NotFound(f"{code} n'est pas un code de commune du {codes_source().label}.")
     return NotFound(f"Territoire inconnu : « {territory} ». Donnez un code INSEE de commune, un SIREN d'EPCI, "
                     "un code de département ou de région, ou l'identifiant d'un groupement.")
 

@@ -5,20 +5,18 @@ import datetime as dt
 
 from geo.model import Model
 from geo.schemes import Scheme
-from geo.sources import Dataset, catalogue
+from geo.sources import Group, codes_source, geometry_source
 
 PRODUCER = "territoires"
 
 
-def _dataset(ds: Dataset, role: str) -> dict:
-    return {"role": role, "title": ds.title, "vintage": ds.vintage, "licence": ds.licence, "url": ds.provenance}
+def _group(group: Group) -> dict:
+    return {"role": group.role, "title": group.title, "vintage": group.vintage, "licence": group.licence, "url": group.provenance}
 
 
 def base_sources() -> list[dict]:
-    """The geometry and code datasets every layer is built from."""
-    cat = catalogue()
-    communes = next(d for d in cat.values() if d.group == "communes")
-    return [_dataset(communes, "geometry"), _dataset(cat["cog-communes"], "codes")]
+    """The geometry and code vintages every layer is built from, as declared in boundaries/sources.yaml."""
+    return [_group(geometry_source()), _group(codes_source())]
 
 
 def scheme_source(scheme: Scheme) -> dict:

@@ -6,6 +6,7 @@ import html
 import folium
 
 from geo.model import Model
+from geo.sources import vintage_note
 from service.api import codes_within, resolve
 from service.maps.base import Bounds, View, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
@@ -93,5 +94,5 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
     ]}
     # at zooms 7 – 9 the communes carry hover and click: the other scales come as outlines (half the bytes)
     config = {"title": title, "layers": layers, "outlines": ["epci", "departement", "region", "grouping"],
-              "legend": {"title": title, "items": legend, "notes": [HINT, "Limites IGN ADMIN EXPRESS COG 2018, codes COG 2026."]}}
+              "legend": {"title": title, "items": legend, "notes": [HINT, vintage_note()]}}
     return render(model, m, view, bounds, config, tree)
