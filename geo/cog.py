@@ -59,9 +59,9 @@ def _read(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_cog(settings: Settings) -> Cog:
+def load_cog(settings: Settings, progress: bool = False) -> Cog:
     """Read the four COG 2026 files (from the mirror or the checked download cache)."""
-    raw = {name: _read(fetch(code_dataset(name), settings)) for name in CODE_TABLES}
+    raw = {name: _read(fetch(code_dataset(name), settings, progress)) for name in CODE_TABLES}
 
     com = pd.DataFrame(raw["communes"])
     actuelles = com[com["type"] == "commune-actuelle"].drop_duplicates("code")

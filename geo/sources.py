@@ -1,16 +1,15 @@
 """The dataset catalogue (boundaries/sources.yaml) and the loader: mirror directory or checked download."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
-import pooch
 import yaml
 
 from boundaries import SOURCES
 from geo.config import Settings
+from geo.download import download, sha256_of
 from geo.errors import SourceError
 
 MODEL_COLUMNS = {"code": "code", "nom": "nom"}  # the model's column → the file's column, unless declared
@@ -131,20 +130,11 @@ def vintage_note() -> str:
     return f"Limites {geometry_source().label}, codes {codes_source().label}."
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(dataset: Dataset, settings: Settings, progress: bool = False) -> Path:
     """Local path of a dataset, checked against its sha256.
 
     With a mirror, the file is read from ``mirror/<file>`` and the network is never touched.
-    Without one, the file is downloaded once into the cache (pooch: progress bar, checksum).
+    Without one, the file is downloaded once into the cache and checked (geo/download.py).
     """
     if settings.mirror is not None:
         path = settings.mirror / dataset.file
@@ -169,20 +159,4 @@ def fetch(dataset: Dataset, settings: Settings, progress: bool = False) -> Path:
             f"from a mirror (expected sha256 {dataset.sha256}). Fix: set TERRITOIRES_MIRROR to a mirror "
             f"directory holding {dataset.file}."
         )
-    target = settings.cache / "downloads"
-    try:
-        return Path(
-            pooch.retrieve(
-                dataset.url,
-                known_hash=f"sha256:{dataset.sha256}",
-                fname=dataset.file.replace("/", "__"),
-                path=target,
-                progressbar=progress,
-            )
-        )
-    except Exception as exc:  # network errors, checksum errors: one message with the fix
-        raise SourceError(
-            f"dataset {dataset.id}: download from {dataset.url} into {target} failed ({exc}); "
-            f"expected sha256 {dataset.sha256}. Fix: check the network, or set TERRITOIRES_MIRROR to a "
-            f"mirror directory holding {dataset.file}."
-        ) from exc
+    return download(dataset, settings.cache / "downloads", progress)

@@ -54,7 +54,7 @@ def build_key(settings: Settings) -> str:
 
 def build_territories(settings: Settings, progress: bool = False) -> Territories:
     """Build from the sources (mirror or downloads): read, reconcile, dissolve every scale."""
-    cog = load_cog(settings)
+    cog = load_cog(settings, progress)
     read_report = ReadReport()
     files = [(fetch(d, settings, progress=progress), d.columns) for d in commune_datasets(settings.departements)]
     communes, report = reconcile(read_many(files, read_report), cog, geometry_source().vintage, codes_source().vintage)
