@@ -3,14 +3,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 MIRROR ?= ../shared/data
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: setup system assets serve test lint bench
+.PHONY: setup system assets serve test lint bench lock
 
-$(STAMP): pyproject.toml
+# Python packages at the versions and hashes of the lock (with the test extras), then the project itself;
+# pip check fails when pyproject.toml asks for something the lock does not hold.
+$(STAMP): pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
+	@$(BIN)/pip check || (echo "$(LOCK) does not satisfy pyproject.toml: run make lock" >&2; exit 1)
 	touch $@
+
+# Refresh the lock after a dependency change in pyproject.toml (uv, from PyPI; every platform, Python >= 3.11).
+lock:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes -q -o $(LOCK)
 
 # Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark).
 system:
