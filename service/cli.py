@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -19,26 +21,77 @@ from geo.nesting import check_all
 from geo.territories import load_territories
 from geo.versions import current_pointer, publish, read_pointer
 
-app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True)
+app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+SCOPE_FIX = "add --scope france (or set TERRITOIRES_SCOPE=france)"
 
 Mirror = Annotated[Path | None, typer.Option(help="Mirror directory (else TERRITOIRES_MIRROR; else download).")]
 Scope = Annotated[str | None, typer.Option(help="occitanie (default) or france (else TERRITOIRES_SCOPE).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+def _error(message: str) -> None:
+    """One error line on stderr (no traceback)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+
+
+def _fail(exc: Exception | str) -> None:
+    for line in str(exc).splitlines():  # one line per problem (a bad file may hold several)
+        _error(line)
+    raise typer.Exit(1)
+
+
 def _settings(mirror: Path | None, scope: str | None) -> Settings:
-    return Settings.from_env(mirror=mirror, scope=scope)
+    try:
+        return Settings.from_env(mirror=mirror, scope=scope)
+    except ValueError as exc:  # an unknown scope, from --scope or TERRITOIRES_SCOPE
+        _fail(f"{exc} (--scope or TERRITOIRES_SCOPE)")
 
 
 def _emit(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
-    raise typer.Exit(1)
+def _written(path: Path, **fields: object) -> dict:
+    """What a command that writes a file prints with --json."""
+    return {"path": str(path.resolve()), "bytes": path.stat().st_size, **fields}
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"territoires {package_version('territoires')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def options(version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                                  help="Print the version and exit.")] = False) -> None:
+    """Which French territories are covered by which cooperation schemes."""
+
+
+def main() -> None:
+    """The `territoires` entry point: every error is one line on stderr with the fix, never a traceback."""
+    args = sys.argv[1:] or ["--help"]
+    try:
+        code = app(args, prog_name="territoires", standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors: unknown option, missing or invalid argument
+        ctx = getattr(exc, "ctx", None)
+        _error(f"{exc.format_message().rstrip('.')}. Fix: see `{ctx.command_path if ctx else 'territoires'} --help`.")
+        code = getattr(exc, "exit_code", 2)
+    except typer.Abort:
+        code = 130
+    except OSError as exc:  # a file that cannot be written or read
+        what = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        _error(f"{what.rstrip('.')}. Fix: check the path, its directory and its permissions.")
+        code = 1
+    except Exception as exc:
+        if os.environ.get("TERRITOIRES_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc}. Fix: run again with TERRITOIRES_DEBUG=1 and report the traceback.")
+        code = 1
+    sys.exit(code or 0)
 
 
 @app.command()
@@ -109,28 +162,39 @@ def _print_stack(stack: dict) -> None:
 @app.command()
 def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """What covers a commune (INSEE code)."""
+    settings = _settings(mirror, scope)
     try:
-        model = load_model(_settings(mirror, scope))
+        model = load_model(settings)
+        cog = model.territories.cog
+        if code in cog.commune_codes and code not in model.scales["commune"]["code"].to_numpy():
+            nom = cog.communes.set_index("code")["nom"].get(code)
+            _fail(f"commune {code} ({nom}) is outside the {settings.scope} scope. Fix: {SCOPE_FIX}.")
         stack = model.stack(model.coverage.resolve(f"commune:{code}")[1])
     except (TerritoiresError, KeyError) as exc:
         _fail(exc)
     _emit(stack) if as_json else _print_stack(stack)
 
 
-@app.command()
-def lookup(lon: float, lat: float, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
-    """The whole stack at a point (longitude, latitude in WGS 84)."""
+@app.command(context_settings={"ignore_unknown_options": True})  # so that -0.046 is a longitude, not an option
+def lookup(lon: Annotated[float, typer.Argument(help="Longitude in degrees (WGS 84), e.g. -0.046.")],
+           lat: Annotated[float, typer.Argument(help="Latitude in degrees (WGS 84), e.g. 43.095.")],
+           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """The whole stack at a point (longitude, latitude in WGS 84); exit 1 when no commune in scope holds it."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        _fail(ValueError(f"({lon}, {lat}) is not a longitude/latitude: give LON LAT in degrees, longitude first"))
+        _fail(f"({lon}, {lat}) is not a longitude/latitude. Fix: give LON LAT in degrees, longitude first.")
+    settings = _settings(mirror, scope)
     try:
-        result = load_model(_settings(mirror, scope)).lookup(lon, lat)
+        result = load_model(settings).lookup(lon, lat)
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
         _emit(result)
-    elif result["commune"] is None:
-        console.print(f"({lon}, {lat}): {result['message']}")
-    else:
+    if result["commune"] is None:
+        if settings.scope == "france":
+            _fail(f"({lon}, {lat}) is in no French commune (at sea or abroad). Fix: check the coordinates: longitude first, "
+                  "in degrees (WGS 84).")
+        _fail(f"({lon}, {lat}) is in no commune of the {settings.scope} scope. Fix: for a point elsewhere in France, {SCOPE_FIX}.")
+    if not as_json:
         _print_stack(result)
 
 
@@ -155,46 +219,61 @@ def refresh(mirror: Mirror = None, scope: Scope = None,
 @app.command()
 def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", port: int = 8000,
           workers: Annotated[int, typer.Option(help="Number of uvicorn worker processes.")] = 1,
-          access_log: Annotated[bool, typer.Option(help="Log every request (off behind a proxy that logs).")] = True) -> None:
+          access_log: Annotated[bool, typer.Option(help="Log every request (off behind a proxy that logs).")] = True,
+          as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line (url, version, scope, workers, pid) "
+                                                               "before the workers start; every log goes to stderr.")] = False) -> None:
     """Run the map service (FastAPI + uvicorn) on the configured data."""
-    import os
+    import copy
 
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     settings = _settings(mirror, scope)
     try:
-        if current_pointer(settings) is None:
-            publish(settings, progress=True)  # one shared build on disk, prepared before any worker starts
+        # one shared build on disk, prepared before any worker starts
+        pointer = current_pointer(settings) or publish(settings, progress=not as_json)
     except TerritoiresError as exc:
         _fail(exc)
     if settings.mirror:
         os.environ["TERRITOIRES_MIRROR"] = str(settings.mirror)
     os.environ["TERRITOIRES_SCOPE"] = settings.scope
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log)
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    if as_json:  # stdout carries the JSON line only
+        log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+        print(json.dumps({"url": f"http://{host}:{port}", "version": pointer["version"], "scope": settings.scope,
+                          "workers": workers, "pid": os.getpid()}, ensure_ascii=False), flush=True)
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log,
+                log_config=log_config)
 
 
 Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
 
 
 @app.command()
-def export(layer: Annotated[str, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
-                                                     "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")],
+def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
+                                                            "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")] = None,
            fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, geojson, fgb, shp.zip or csv.")] = "gpkg",
            output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
            within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
            wkt: Annotated[bool, typer.Option(help="CSV: add the geometry as WKT.")] = False,
            layers: Annotated[str | None, typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
-           mirror: Mirror = None, scope: Scope = None) -> None:
+           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
     from geo.exports import ExportError, build_layer, check_crs, check_format, layer_specs, write
 
     try:
         model = load_model(_settings(mirror, scope))
         if list_layers:
-            for spec in layer_specs(model).values():
-                console.print(f"{spec.id}\t{spec.title}", highlight=False)
+            specs = list(layer_specs(model).values())
+            if as_json:
+                _emit([{"id": spec.id, "title": spec.title} for spec in specs])
+            else:
+                for spec in specs:
+                    console.print(f"{spec.id}\t{spec.title}", highlight=False)
             return
+        if layer is None:
+            _fail("no LAYER given. Fix: name a layer (territoires export --list lists them), or bundle.")
         spec, epsg = check_format(fmt), check_crs(crs)
         if layer == "bundle" and not spec.multi_layer:
             raise ExportError("a bundle is a GeoPackage: use --format gpkg")
@@ -204,6 +283,10 @@ def export(layer: Annotated[str, typer.Argument(help="communes, epci, departemen
         write(chosen, fmt, target, epsg, wkt)
     except TerritoiresError as exc:
         _fail(exc)
+    if as_json:
+        _emit(_written(target, format=fmt, crs=f"EPSG:{epsg}", within=within,
+                       layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen]))
+        return
     counts = ", ".join(f"{x.spec.id} {len(x.frame)}" for x in chosen)
     console.print(f"wrote {target} ({target.stat().st_size:,} bytes; EPSG:{epsg}; features: {counts})", highlight=False)
 
@@ -213,7 +296,7 @@ def render(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-
            output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
            within: Within = None,
            size: Annotated[str, typer.Option(help="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels.")] = "a4",
-           mirror: Mirror = None, scope: Scope = None) -> None:
+           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Render a static map for reports (title, legend, scale bar, north arrow, sources), printable in black and white."""
     from geo.render import render_bytes
 
@@ -222,13 +305,16 @@ def render(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(data)
-    console.print(f"wrote {output} ({len(data):,} bytes)", highlight=False)
+    if as_json:
+        _emit(_written(output, map=name, format=output.suffix.lstrip(".").lower(), within=within, size=size))
+    else:
+        console.print(f"wrote {output} ({len(data):,} bytes)", highlight=False)
 
 
 @app.command(name="map")
 def standalone_map(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-<id>.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
-                   within: Within = None, mirror: Mirror = None, scope: Scope = None) -> None:
+                   within: Within = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
     from service.standalone import standalone_html
 
@@ -237,4 +323,7 @@ def standalone_map(name: Annotated[str, typer.Argument(help="scales, coverage or
     except TerritoiresError as exc:
         _fail(exc)
     output.write_text(page, encoding="utf-8")
-    console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
+    if as_json:
+        _emit(_written(output, map=name, within=within))
+    else:
+        console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
