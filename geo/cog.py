@@ -1,4 +1,4 @@
-"""Official codes (COG 2026): communes, merged-commune links, EPCI with members, départements, régions."""
+"""Official codes (the codes vintage of sources.yaml): communes, merged-commune links, EPCI with members, départements, régions."""
 from __future__ import annotations
 
 import json
@@ -60,7 +60,7 @@ def _read(path: Path) -> list[dict]:
 
 
 def load_cog(settings: Settings, progress: bool = False) -> Cog:
-    """Read the four COG 2026 files (from the mirror or the checked download cache)."""
+    """Read the four code tables (from the mirror or the checked download cache)."""
     raw = {name: _read(fetch(code_dataset(name), settings, progress)) for name in CODE_TABLES}
 
     com = pd.DataFrame(raw["communes"])

@@ -37,7 +37,7 @@ def _joined(values: pd.Series) -> str:
 
 
 def build_scales(communes: gpd.GeoDataFrame, cog: Cog, groupings: list[Scheme]) -> dict[str, gpd.GeoDataFrame]:
-    """Every scale from the reconciled communes, the COG 2026 tables and the grouping schemes."""
+    """Every scale from the reconciled communes, the official code tables and the grouping schemes."""
     epci_of = cog.epci_members.drop_duplicates("commune").set_index("commune")["epci"]
     com = communes.copy()
     com["level"] = "commune"
