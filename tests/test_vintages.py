@@ -97,14 +97,18 @@ def vintage_2025(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     return geometry.label, real.role("codes").label
 
 
-def test_legend_healthz_provenance_and_report_read_the_declared_vintages(vintage_2025: tuple[str, str], client):
+def test_legend_healthz_provenance_and_report_read_the_declared_vintages(vintage_2025: tuple[str, str], settings: Settings):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
     geometry, codes = vintage_2025
     assert geometry_source().label == geometry and codes_source().label == codes
     assert vintage_note() == f"Limites {geometry}, codes {codes}."
-    assert client.get("/healthz").json()["vintages"] == {"geometrie": geometry, "codes": codes}
     assert [(s["role"], s["vintage"]) for s in base_sources()] == [("geometry", "COG 2025"), ("codes", codes_source().vintage)]
-    page = client.get("/maps/scales").text
-    assert geometry in page  # the legend's note
+    with TestClient(create_app(settings)) as client:  # its own app: pages are cached per data version
+        assert client.get("/healthz").json()["vintages"] == {"geometrie": geometry, "codes": codes}
+        assert f"Limites {geometry}, codes {codes}." in client.get("/maps/scales").text  # the legend's note
     report = ReconciliationReport("COG 2025", "COG 2027", polygons_in=3, direct=2, rekeyed={"anciensCodes": 1}, dissolved_into=1,
                                   communes_out=2, unplaced=[], without_polygon=["09999"])
     lines = report.lines()
