@@ -42,13 +42,15 @@ def upstream_url(url: str) -> str:
 
 
 class RichBar:
-    """The progress object pooch's downloader drives (``total``, ``update``, ``reset``, ``close``), drawn by rich on stderr."""
+    """The progress object pooch's downloader drives (``total``, ``update``, ``reset``, ``close``), drawn by rich on stderr.
+
+    It appears once the server has answered (pooch sets ``total``), so a refused connection shows no empty bar.
+    """
 
     def __init__(self, label: str):
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                                   console=Console(stderr=True), transient=False)
         self._task = self._progress.add_task(label, total=None)
-        self._progress.start()
 
     @property
     def total(self) -> float | None:
@@ -57,6 +59,7 @@ class RichBar:
     @total.setter
     def total(self, value: int) -> None:
         self._progress.update(self._task, total=value or None)  # 0: the server sent no Content-Length
+        self._progress.start()
 
     def update(self, n: int) -> None:
         self._progress.advance(self._task, n)
@@ -65,7 +68,8 @@ class RichBar:
         self._progress.reset(self._task, total=self.total)
 
     def close(self) -> None:
-        self._progress.stop()
+        if self._progress.live.is_started:  # a bar that never appeared leaves no line
+            self._progress.stop()
 
 
 def download(dataset: Dataset, target_dir: Path, progress: bool = False) -> Path:
