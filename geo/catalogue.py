@@ -72,6 +72,11 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             parsed[scheme_id] = scheme
             warnings.extend(notes)
 
+    if not cog.quartier_codes:  # the quartier scale is mirror-only: without it, its schemes are left out, and said so
+        for scheme_id in [i for i, s in parsed.items() if s.member_scale == "quartier"]:
+            warnings.append(f"scheme {scheme_id} not loaded: its members are quartiers and the quartier scale is not "
+                            "available (it is read from a mirror only)")
+            del parsed[scheme_id]
     groupings = {s.id for s in parsed.values() if s.scale}
     bad: set[str] = set()
     for scheme in parsed.values():

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -18,12 +18,16 @@ CODE_TABLES = ("communes", "epci", "departements", "regions")  # one declared da
 class Cog:
     """The code tables, as DataFrames with string codes.
 
-    communes: code, nom, departement, region, population, zone (communes-actuelles: metro, drom, com).
+    communes: code, nom, departement, region, population, zone (communes-actuelles: metro, drom, com), siren.
     links: old code → 2026 commune: code, nom, parent, rule ("chefLieu-deleguee", "chefLieu-associee",
         "anciensCodes"); one row per code that is not a commune-actuelle.
     epci: code, nom, type, population (municipale).
     epci_members: epci, commune.
     departements: code, nom, region.  regions: code, nom.
+    quartier_communes: quartier (QPV code of the 2015 generation), commune, share (of the quartier's area):
+        the communes each quartier lies in (geo/quartiers.py), computed on the build's polygons.
+    zone_shares: zone (dataset id), commune, share (of the commune's area inside the zone), for zonings
+        published as one dissolved polygon (geo/zonings.py).
     """
 
     communes: pd.DataFrame
@@ -32,6 +36,8 @@ class Cog:
     epci_members: pd.DataFrame
     departements: pd.DataFrame
     regions: pd.DataFrame
+    quartier_communes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["quartier", "commune", "share"]))
+    zone_shares: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["zone", "commune", "share"]))
 
     @cached_property
     def commune_codes(self) -> frozenset[str]:
@@ -40,6 +46,15 @@ class Cog:
     @cached_property
     def epci_codes(self) -> frozenset[str]:
         return frozenset(self.epci["code"])
+
+    @cached_property
+    def quartier_codes(self) -> frozenset[str]:
+        return frozenset(self.quartier_communes["quartier"])
+
+    @cached_property
+    def commune_of_siren(self) -> dict[str, str]:
+        """INSEE code of each commune-actuelle by its SIREN (programme files sometimes list communes by SIREN)."""
+        return dict(zip(self.communes["siren"], self.communes["code"]))
 
     def successor(self, code: str) -> str | None:
         """The 2026 commune a former commune code now belongs to, or None."""
@@ -65,7 +80,7 @@ def load_cog(settings: Settings, progress: bool = False) -> Cog:
 
     com = pd.DataFrame(raw["communes"])
     actuelles = com[com["type"] == "commune-actuelle"].drop_duplicates("code")
-    communes = actuelles[["code", "nom", "departement", "region", "population", "zone"]].reset_index(drop=True)
+    communes = actuelles[["code", "nom", "departement", "region", "population", "zone", "siren"]].reset_index(drop=True)
     communes["population"] = communes["population"].fillna(0).astype("int64")
 
     actual_codes = set(communes["code"])

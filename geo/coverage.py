@@ -13,8 +13,9 @@ import pandas as pd
 from geo.catalogue import Catalogue
 from geo.cog import Cog
 from geo.errors import TerritoiresError
+from geo.schemes import Member
 
-COLUMNS = ["commune", "scheme", "role", "start", "end", "via"]
+COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "via"]
 LEVEL_PREFIXES = ("commune", "epci", "departement", "region", "grouping")
 
 
@@ -26,30 +27,40 @@ class UnknownTerritory(TerritoiresError, KeyError):
 
 
 def _members_table(catalogue: Catalogue) -> pd.DataFrame:
-    rows = [(s.id, s.member_scale, m.code, m.role, m.start or s.start, m.end or s.end)
-            for s in catalogue.schemes.values() for m in s.members]
-    return pd.DataFrame(rows, columns=["scheme", "scale", "code", "role", "start", "end"])
+    """One row per membership, with its period and the basis of each bound (geo/periods.py)."""
+    rows = [(s.id, s.member_scale, m.code, m.role, p.start, p.end, str(p.start_basis), str(p.end_basis))
+            for s in catalogue.schemes.values() for m in s.members for p in (s.period_of(m),)]
+    return pd.DataFrame(rows, columns=["scheme", "scale", "code", "role", "start", "end", "start_basis", "end_basis"])
 
 
 def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
-    """Rows (commune, scheme, role, start, end, via) for every scheme, whatever its member scale."""
+    """Rows (commune, scheme, role, start, end, start_basis, end_basis, via) for every scheme, whatever its member scale.
+
+    start/end are the membership's period (the member's own dates, else its scheme's); *_basis says which
+    (membre, dispositif, non daté). A quartier member covers the communes holding part of it (geo/quartiers.py).
+    """
     members = _members_table(catalogue)
     epci_members = cog.epci_members.rename(columns={"epci": "code"})
 
     direct = members[members["scale"] == "commune"].rename(columns={"code": "commune"}).assign(via="direct")
+    by_quartier = members[members["scale"] == "quartier"].merge(
+        cog.quartier_communes[["quartier", "commune"]], left_on="code", right_on="quartier")
+    by_quartier["via"] = "via quartier " + by_quartier["code"]
     by_epci = members[members["scale"] == "epci"].merge(epci_members, on="code")
     by_epci["via"] = "via EPCI " + by_epci["code"]
     groupings = members[members["scale"] == "epci"].rename(columns={"scheme": "grouping", "code": "epci"})[["grouping", "epci"]]
     by_grp = members[members["scale"] == "grouping"].merge(groupings, left_on="code", right_on="grouping")
     by_grp = by_grp.merge(epci_members, left_on="epci", right_on="code", suffixes=("", "_e"))
     by_grp["via"] = "via EPCI " + by_grp["epci"] + " ∈ " + by_grp["grouping"]
-    table = pd.concat([t[COLUMNS] for t in (direct, by_epci, by_grp)], ignore_index=True)
+    table = pd.concat([t[COLUMNS] for t in (direct, by_quartier, by_epci, by_grp)], ignore_index=True)
 
     for scheme in catalogue.schemes.values():  # clubs covering all the members of their network
         if scheme.all_parent_members and scheme.parent in catalogue.schemes:
             parent = table[table["scheme"] == scheme.parent].copy()
             parent["via"] = parent["via"] + f" ∈ {scheme.parent} (all network members)"
-            table = pd.concat([table, parent.assign(scheme=scheme.id, role=None, start=scheme.start, end=scheme.end)],
+            period = scheme.period_of(Member(code=""))
+            table = pd.concat([table, parent.assign(scheme=scheme.id, role=None, start=period.start, end=period.end,
+                                                    start_basis=str(period.start_basis), end_basis=str(period.end_basis))],
                               ignore_index=True)
     return table
 

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import quartiers
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
@@ -68,7 +69,7 @@ class Model:
         for r in table.itertuples(index=False):
             rows.setdefault(r.commune, []).append(
                 {"id": r.scheme, "name": r.name, "kind": r.kind, "via": r.via, "role": None if pd.isna(r.role) else r.role,
-                 "start": _iso(r.start), "end": _iso(r.end)})
+                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis})
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
 
@@ -102,19 +103,26 @@ class Model:
     def _codes(self) -> np.ndarray:
         return self.scales["commune"]["code"].to_numpy(dtype=object)
 
+    def quartiers_at(self, lon: float, lat: float) -> list[dict]:
+        """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period."""
+        scale = self.scales["quartier"]
+        return [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
+                 "start": _iso(r["start"]), "end": _iso(r["end"])}
+                for r in scale.iloc[quartiers.locate(scale, lon, lat)].drop(columns="geometry").to_dict("records")]
+
     def lookup(self, lon: float, lat: float) -> dict:
-        """The stack at a point, or an explicit 'not in any commune' answer."""
+        """The stack at a point (with the quartiers holding it), or an explicit 'not in any commune' answer."""
         idx = self.locator.locate(np.array([lon]), np.array([lat]))[0]
         code = self._codes[idx] if idx >= 0 else None
         if code is None:
             return {"lon": lon, "lat": lat, "commune": None, "epci": None, "departement": None, "region": None,
-                    "groupings": [], "schemes": [], "message": NOT_IN_COMMUNE}
-        return {"lon": lon, "lat": lat, **self.stack(code)}
+                    "groupings": [], "schemes": [], "quartiers": [], "message": NOT_IN_COMMUNE}
+        return {"lon": lon, "lat": lat, **self.stack(code), "quartiers": self.quartiers_at(lon, lat)}
 
 
 def catalogue_digest(catalogue: Catalogue) -> str:
     """A short digest of every scheme's content."""
-    payload = [(s.id, s.name, s.start, s.end, [(m.code, m.role, m.start, m.end) for m in s.members])
+    payload = [(s.id, s.name, s.start, s.end, s.generation, s.succeeds, [(m.code, m.role, m.start, m.end) for m in s.members])
                for s in sorted(catalogue.schemes.values(), key=lambda s: s.id)]
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:12]
 

@@ -23,6 +23,7 @@ class ReadReport:
 
     repaired: list[tuple[str, str]] = field(default_factory=list)  # (file, code)
     reprojected: list[tuple[str, str]] = field(default_factory=list)  # (file, from CRS)
+    unavailable: list[tuple[str, str]] = field(default_factory=list)  # (dataset, why): mirror-only data with no mirror
 
 
 def read_boundaries(path: Path, report: ReadReport, columns: Mapping[str, str] = MODEL_COLUMNS) -> gpd.GeoDataFrame:

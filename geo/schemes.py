@@ -16,9 +16,10 @@ from yaml.constructor import SafeConstructor
 
 from geo.cog import Cog
 from geo.errors import InputError, Problem
+from geo.periods import Period, membership_period
 
 KINDS = ("epci", "grouping", "network", "club", "partnership", "contract", "programme")
-MEMBER_SCALES = ("commune", "epci", "grouping")
+MEMBER_SCALES = ("commune", "epci", "grouping", "quartier")
 ALL_PARENT_MEMBERS = "all-parent-members"
 CSV_COLUMNS = ("code", "scheme", "role", "start", "end")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -35,6 +36,7 @@ class Member:
     end: dt.date | None = None
     note: str | None = None
     line: int | None = None  # where it is declared, for error messages
+    period_source: str | None = None  # where the member's own start/end come from (None: the scheme's source)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,13 @@ class Scheme:
     source: dict = field(default_factory=dict)
     as_of: dt.date | None = None
     notes: str | None = None
+    period_source: str | None = None  # where the scheme's period comes from (a text, an article, a decree)
+    generation: str | None = None  # label of the generation this scheme is, e.g. "2018" or "2015-2020"
+    succeeds: tuple[str, ...] = ()  # ids of the schemes (earlier generations) this one replaced
+
+    def period_of(self, member: Member) -> Period:
+        """The period of one membership, with the basis of each bound (see geo/periods.py)."""
+        return membership_period(member.start, member.end, self.start, self.end)
 
     @property
     def codes(self) -> list[str]:
@@ -157,6 +166,13 @@ def parse_scheme_file(path: Path) -> Scheme:
             problems.append(Problem(name, line_of("id"), f"id {data['id']!r} differs from the file name",
                                     f"name the file {data['id']}.yaml or set id: {path.stem}"))
     period = data.get("period") or {}
+    succeeds = data.get("succeeds") or ()
+    if isinstance(succeeds, str):
+        succeeds = (succeeds,)
+    if not isinstance(succeeds, (list, tuple)) or not all(isinstance(i, str) for i in succeeds):
+        problems.append(Problem(name, line_of("succeeds"), f"succeeds must be a scheme id or a list of ids, not {succeeds!r}",
+                                "write succeeds: <scheme id> or succeeds: [<id>, <id>]"))
+        succeeds = ()
     start = _date(period.get("start"), name, line_of("period"), "period start")
     end = _date(period.get("end"), name, line_of("period"), "period end")
 
@@ -189,6 +205,8 @@ def parse_scheme_file(path: Path) -> Scheme:
         owner=_code(data["owner"]) if data.get("owner") else None, scale=bool(data.get("scale", False)),
         parent=_code(data["parent"]) if data.get("parent") else None, all_parent_members=all_parent, source=dict(data["source"] or {}),
         as_of=_date(data.get("as_of"), name, line_of("as_of"), "as_of"), notes=data.get("notes"),
+        period_source=period.get("source"), generation=str(data["generation"]) if data.get("generation") else None,
+        succeeds=tuple(succeeds),
     )
 
 
@@ -249,7 +267,10 @@ def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> 
         problems.append(Problem(f, None, f"period ends ({scheme.end}) before it starts ({scheme.start})", "swap or correct the dates"))
     if scheme.parent and scheme.parent not in known:
         problems.append(Problem(f, None, f"parent scheme {scheme.parent!r} is not declared", "declare it or fix the id"))
-    communes, epci = cog.commune_codes, cog.epci_codes
+    for earlier in scheme.succeeds:
+        if earlier not in known:
+            problems.append(Problem(f, None, f"succeeds {earlier!r}, which is not a declared scheme", "declare it or fix the id"))
+    communes, epci, quartiers = cog.commune_codes, cog.epci_codes, cog.quartier_codes
     seen: dict[str, int | None] = {}
     for m in scheme.members:
         if m.code in seen:
@@ -258,10 +279,11 @@ def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> 
         seen[m.code] = m.line
         if m.start and m.end and m.end < m.start:
             problems.append(Problem(f, m.line, f"member {m.code} ends ({m.end}) before it starts ({m.start})", "swap or correct the dates", m.code))
-        wanted = {"commune": communes, "epci": epci, "grouping": groupings}[scheme.member_scale]
+        wanted = {"commune": communes, "epci": epci, "grouping": groupings, "quartier": quartiers}[scheme.member_scale]
         if m.code in wanted:
             continue
-        actual = "commune" if m.code in communes else "EPCI" if m.code in epci else "grouping" if m.code in groupings else None
+        actual = "commune" if m.code in communes else "EPCI" if m.code in epci else "grouping" if m.code in groupings \
+            else "quartier" if m.code in quartiers else None
         if actual:
             problems.append(Problem(f, m.line, f"{m.code} is a {actual} but this scheme's members are {scheme.member_scale} codes",
                                     f"use {scheme.member_scale} codes, or change member_scale", m.code))
@@ -270,6 +292,7 @@ def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> 
             parent = cog.successor(m.code)
             problems.append(Problem(f, m.line, reason, f"use the 2026 code {parent}" if parent else "use a 2026 INSEE commune code", m.code))
         else:
+            fix = {"epci": "use a 2026 EPCI SIREN (9 digits)", "quartier": "use a QPV code of the 2015 generation (QP0ddnnn)"}
             problems.append(Problem(f, m.line, f"unknown {scheme.member_scale} code {m.code}",
-                                    "use a 2026 EPCI SIREN (9 digits)" if scheme.member_scale == "epci" else "use a declared grouping id", m.code))
+                                    fix.get(scheme.member_scale, "use a declared grouping id"), m.code))
     return problems

@@ -14,27 +14,35 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
+from geo import quartiers, zonings
 from geo.cog import CODE_TABLES, Cog, load_cog
 from geo.config import Settings
+from geo.errors import SourceError
 from geo.readers import ReadReport, read_many
 from geo.reconcile import ReconciliationReport, reconcile
 from geo.scales import build_scales
-from geo.sources import code_dataset, codes_source, commune_datasets, fetch, geometry_source
+from geo.sources import catalogue, code_dataset, codes_source, commune_datasets, fetch, geometry_source
 
-BUILD_FORMAT = 2  # bump when the content or layout of a build changes
+BUILD_FORMAT = 3  # bump when the content or layout of a build changes
 BASE_LEVELS = ("commune", "epci", "departement", "region")
-COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions")
+LEVELS = (*BASE_LEVELS, "quartier")  # every scale a build holds (groupings come from the catalogue)
+COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions", "quartier_communes", "zone_shares")
+T = TypeVar("T")
+#: Datasets read in the build beside the communes and the COG (mirror-only: skipped, and said so, without a mirror).
+EXTRA_DATASETS = (quartiers.DATASET, *zonings.ZONINGS)
 
 
 @dataclass(frozen=True)
 class Territories:
-    """Administrative scales (commune, epci, departement, region) plus the code tables and build reports."""
+    """Administrative scales (commune, epci, departement, region), the quartier scale, the code tables and build reports."""
 
     scales: dict[str, gpd.GeoDataFrame]
     cog: Cog
@@ -48,6 +56,7 @@ def build_key(settings: Settings) -> str:
     """Identity of a build: scope, build format and the declared checksums of every input."""
     inputs = [[d.sha256, d.columns] for d in commune_datasets(settings.departements)]
     inputs += [code_dataset(n).sha256 for n in CODE_TABLES]
+    inputs += [[catalogue()[d].sha256, catalogue()[d].columns] for d in EXTRA_DATASETS]
     text = json.dumps({"format": BUILD_FORMAT, "scope": settings.scope, "inputs": inputs})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -59,7 +68,25 @@ def build_territories(settings: Settings, progress: bool = False) -> Territories
     files = [(fetch(d, settings, progress=progress), d.columns) for d in commune_datasets(settings.departements)]
     communes, report = reconcile(read_many(files, read_report), cog, geometry_source().vintage, codes_source().vintage)
     scales = build_scales(communes, cog, groupings=[])
-    return Territories({k: scales[k] for k in BASE_LEVELS}, cog, report, read_report, build_key(settings), settings.scope)
+    out = {k: scales[k] for k in BASE_LEVELS}
+    out["quartier"], links = _optional(settings, read_report, quartiers.DATASET,
+                                       lambda: quartiers.load_quartiers(settings, read_report, scales["commune"]),
+                                       (quartiers.empty_scale(), quartiers.empty_links()))
+    shares = _optional(settings, read_report, ",".join(zonings.ZONINGS),
+                       lambda: zonings.zone_shares(settings, read_report, scales["commune"]), zonings.empty_shares())
+    cog = replace(cog, quartier_communes=links, zone_shares=shares)
+    return Territories(out, cog, report, read_report, build_key(settings), settings.scope)
+
+
+def _optional(settings: Settings, report: ReadReport, dataset: str, build: Callable[[], T], empty: T) -> T:
+    """What ``build`` returns; without a mirror, a mirror-only dataset gives ``empty`` and is listed in the report."""
+    try:
+        return build()
+    except SourceError as exc:
+        if settings.mirror is not None:  # the mirror must hold it: a missing or altered file is an error
+            raise
+        report.unavailable.append((dataset, str(exc)))
+        return empty
 
 
 def save(territories: Territories, settings: Settings) -> Path:
@@ -85,13 +112,13 @@ def save(territories: Territories, settings: Settings) -> Path:
 def load_saved(path: Path) -> Territories:
     """Read a saved build."""
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    scales = {level: gpd.read_parquet(path / f"{level}.parquet") for level in BASE_LEVELS}
+    scales = {level: gpd.read_parquet(path / f"{level}.parquet") for level in LEVELS}
     cog = Cog(**{name: pd.read_parquet(path / f"cog-{name}.parquet") for name in COG_TABLES})
     rec = meta["reconciliation"]
     rec["rekeyed_codes"] = [tuple(x) for x in rec["rekeyed_codes"]]
     rr = meta["read_report"]
     return Territories(scales, cog, ReconciliationReport(**rec),
-                       ReadReport([tuple(x) for x in rr["repaired"]], [tuple(x) for x in rr["reprojected"]]),
+                       ReadReport(*([tuple(x) for x in rr[k]] for k in ("repaired", "reprojected", "unavailable"))),
                        meta["version"], meta["scope"])
 
 

@@ -31,6 +31,17 @@ class Covering(BaseModel):
     role: str | None
     start: str | None
     end: str | None
+    start_basis: str | None = Field(None, description="Source de la date de début : membre, dispositif ou non daté")
+    end_basis: str | None = Field(None, description="Source de la date de fin : membre, dispositif ou non daté")
+
+
+class Quartier(BaseModel):
+    code: str = Field(description="Code du quartier prioritaire (génération 2015)")
+    nom: str
+    commune: str = Field(description="Code INSEE de la commune principale du quartier")
+    generation: str
+    start: str | None
+    end: str | None
 
 
 class Stack(BaseModel):
@@ -47,6 +58,7 @@ class Stack(BaseModel):
 class Lookup(Stack):
     lon: float
     lat: float
+    quartiers: list[Quartier] = Field([], description="Quartiers prioritaires (génération 2015) qui contiennent le point")
     message: str | None = Field(None, description="Présent quand le point n'est dans aucune commune")
 
 

@@ -172,7 +172,7 @@ def build_layer(model: Model, layer_id: str, within: str | None = None) -> Expor
 
 
 def feature_level(model: Model, spec: LayerSpec) -> str:
-    """The scale of a layer's features: commune, epci, departement, region or grouping."""
+    """The scale of a layer's features: commune, quartier, epci, departement, region or grouping."""
     if spec.kind == "scale":
         return spec.key
     if spec.kind == "scheme":
@@ -186,6 +186,9 @@ def restrict(model: Model, layer: ExportLayer, within: str) -> gpd.GeoDataFrame:
     level = feature_level(model, layer.spec)
     if level == "commune":
         codes = communes
+    elif level == "quartier":
+        links = model.territories.cog.quartier_communes
+        codes = links.loc[links["commune"].isin(communes), "quartier"].unique()
     elif level == "grouping":
         epci = set(model.scales["commune"].set_index("code").loc[communes, "epci"].dropna())
         groups = model.scales["grouping"]
