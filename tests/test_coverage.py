@@ -22,7 +22,7 @@ def test_toulouse_stack(model: Model):
     assert by_id["dialogue-metropolitain"]["role"] == "pilote"
     for club in ("club-developpement-equilibre", "club-revitalisation", "club-transition-ecologique"):
         assert "dialogue-metropolitain (all network members)" in by_id[club]["via"]
-    assert by_id["conseils-citoyens-contrat-de-ville"]["via"] == "direct"
+    assert by_id["conseils-citoyens-contrat-de-ville"]["via"].startswith("via quartier QP0310")  # members are quartiers
 
 
 def test_commune_covered_through_a_grouping_member_other_than_toulouse(model: Model):
@@ -90,6 +90,6 @@ def test_vectorised_lookup_agrees_with_brute_force(model: Model):
 
 def test_lookup_json_shape_for_the_cli_and_api(model: Model):
     data = json.loads(json.dumps(model.lookup(1.4442, 43.6047)))
-    for key in ("commune", "epci", "departement", "region", "groupings", "schemes"):
+    for key in ("commune", "epci", "departement", "region", "groupings", "schemes", "quartiers"):
         assert key in data
-    assert set(data["schemes"][0]) == {"id", "name", "kind", "via", "role", "start", "end"}
+    assert set(data["schemes"][0]) == {"id", "name", "kind", "via", "role", "start", "end", "start_basis", "end_basis"}

@@ -23,7 +23,7 @@ def test_every_declared_dataset_is_in_the_mirror_with_its_checksum(settings: Set
 def test_every_downloadable_dataset_has_an_official_address():
     for ds in catalogue().values():
         if ds.mirror_only:
-            assert ds.provenance and ds.provenance.startswith("https://github.com/anct-carto/"), ds.id
+            assert ds.provenance and ds.provenance.startswith(("https://github.com/anct-carto/", "https://github.com/ToulouseDataViz/")), ds.id
         else:
             assert ds.url and ds.url.startswith("https://"), ds.id
             assert ds.file.rsplit("/", 1)[-1].split("-")[0] in ds.url or ds.group == "communes", ds.id
