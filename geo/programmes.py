@@ -163,7 +163,8 @@ PROGRAMMES = (
     Programme("zrr-2019", "zones-de-revitalisation-rurale-2019", "Zones de revitalisation rurale (classement 2017-2019)",
               "commune", "share", placement="zone", period=("2017-07-01", None), period_source=ZRR, generation="2017",
               notes="La source est un seul polygone, sans code commune : une commune est classée quand au moins la moitié "
-                    "de sa surface est dans la zone (la note de chaque membre donne sa part)."),
+                    "de sa surface est dans la zone (la note de chaque membre donne sa part). Les DROM de la couche sont des "
+                    "encarts aux coordonnées fictives : leurs communes ne sont pas placées."),
     Programme("contrats-ruralite-2019", "contrats-de-ruralite", "Contrats de ruralité (2016-2020)", "epci", "lib",
               placement="names", role="id", start="info1", start_parser=_signature_dates, period=("2016-05-20", "2020-12-31"),
               period_source=CR, generation="2016-2020",
