@@ -78,6 +78,8 @@ def codes_within(model: Model, level: str, within: str) -> frozenset[str]:
 def _names(model: Model, scale: str) -> pd.Series:
     if scale == "grouping":
         return pd.Series({s.id: s.name for s in model.catalogue.schemes.values()})
+    if scale == "quartier":
+        return model.scales["quartier"].set_index("code")["nom"]
     table = model.territories.cog.communes if scale == "commune" else model.territories.cog.epci
     return table.set_index("code")["nom"]
 
