@@ -212,3 +212,24 @@ def test_quartier_scheme_with_an_unknown_code_is_refused(model: Model, settings:
                        programmes=False)
     problem = exc.value.problems[0]
     assert "unknown quartier code QP999999" in problem.message and problem.row == 6 and "QP0ddnnn" in problem.fix
+
+
+def test_montagne_grid_agrees_with_the_massif_polygons(model: Model, settings: Settings):
+    """The grid gives each commune its massif; the massif polygons hold those communes (by most of their area)."""
+    import geopandas as gpd
+
+    from geo.sources import catalogue, fetch
+    from geo.zonings import commune_shares
+
+    massifs = gpd.read_file(fetch(catalogue()["montagne-massifs"], settings))
+    communes = model.scales["commune"]
+    members = {m.code: m.role for m in model.catalogue.schemes["zone-de-montagne"].members}
+    agree = extra = 0
+    in_grid = int(communes["code"].isin(members).sum())
+    for name, geom in zip(massifs["niveau_montagne"], massifs.geometry):
+        shares = commune_shares(geom, communes)
+        inside = set(shares.index[shares >= 0.5])
+        agree += sum(1 for c in inside if members.get(c) == name)
+        extra += len(inside - members.keys())
+    assert agree / in_grid >= 0.99, f"{agree} of {in_grid} grid communes lie in their massif's polygon"
+    assert extra <= 0.01 * in_grid, f"{extra} communes lie in a massif polygon but not in the grid"
