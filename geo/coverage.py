@@ -16,7 +16,7 @@ from geo.errors import TerritoiresError
 from geo.schemes import Member
 
 COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "via"]
-LEVEL_PREFIXES = ("commune", "epci", "departement", "region", "grouping")
+LEVEL_PREFIXES = ("commune", "quartier", "epci", "departement", "region", "grouping")
 
 
 class UnknownTerritory(TerritoiresError, KeyError):
@@ -82,6 +82,7 @@ class Coverage:
     def _known(self) -> dict[str, frozenset[str]]:
         return {
             "commune": frozenset(self._communes.index),
+            "quartier": frozenset(self.scales["quartier"]["code"]) if "quartier" in self.scales else frozenset(),
             "epci": frozenset(self.scales["epci"]["code"]),
             "grouping": frozenset(g.id for g in self.catalogue.groupings),
             "departement": frozenset(self.scales["departement"]["code"]),
@@ -94,6 +95,9 @@ class Coverage:
         com = self._communes
         if level == "commune":
             return pd.Index([code])
+        if level == "quartier":
+            links = self.cog.quartier_communes
+            return com.index.intersection(links.loc[links["quartier"] == code, "commune"])
         if level in ("epci", "departement", "region"):
             return com.index[com[level] == code]
         members = self.catalogue.schemes[code].codes
@@ -102,8 +106,8 @@ class Coverage:
     def resolve(self, territory: str) -> tuple[str, str]:
         """(level, code) of a territory given as 'level:code' or a bare code.
 
-        Bare codes: 5 characters → commune, 9 digits → EPCI, a grouping id, then département, then région
-        (write 'region:76' for a région whose code is also a département's).
+        Bare codes: 5 characters → commune, a quartier code (QP…), 9 digits → EPCI, a grouping id, then département,
+        then région (write 'region:76' for a région whose code is also a département's).
         """
         level, _, code = territory.partition(":") if ":" in territory else ("", "", territory)
         code = code.strip()
@@ -114,7 +118,7 @@ class Coverage:
             if code in known[level]:
                 return level, code
         else:
-            for lvl in ("commune", "epci", "grouping", "departement", "region"):
+            for lvl in ("commune", "quartier", "epci", "grouping", "departement", "region"):
                 if code in known[lvl]:
                     return lvl, code
         if len(code) == 5 and code not in known["commune"]:

@@ -233,3 +233,8 @@ def test_montagne_grid_agrees_with_the_massif_polygons(model: Model, settings: S
         extra += len(inside - members.keys())
     assert agree / in_grid >= 0.99, f"{agree} of {in_grid} grid communes lie in their massif's polygon"
     assert extra <= 0.01 * in_grid, f"{extra} communes lie in a massif polygon but not in the grid"
+
+
+def test_a_quartier_is_a_territory(model: Model):
+    assert model.coverage.resolve("QP065003") == ("quartier", "QP065003")
+    assert set(model.coverage.communes_within("quartier:QP065003")) == {"65440", "65417"}  # Tarbes and Séméac
