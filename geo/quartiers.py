@@ -68,10 +68,8 @@ def build_quartiers(raw: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> tuple[
 
 def load_quartiers(settings: Settings, report: ReadReport, communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read the QPV 2015 polygons (mirror or download) into the quartier scale and its commune links."""
-    dataset = catalogue()[DATASET]
-    columns = dataset.columns or {}
-    raw = read_boundaries(fetch(dataset, settings), report, columns=tuple(columns.values()))
-    return build_quartiers(raw.rename(columns={v: k for k, v in columns.items()}), communes)
+    dataset = catalogue()[DATASET]  # its `columns` map the model's code, nom, commune to the file's
+    return build_quartiers(read_boundaries(fetch(dataset, settings), report, columns=dataset.columns), communes)
 
 
 def locate(scale: gpd.GeoDataFrame, lon: float, lat: float) -> np.ndarray:

@@ -37,7 +37,7 @@ def zone_shares(settings: Settings, report: ReadReport, communes: gpd.GeoDataFra
     """(zone, commune, share) for every declared zoning and every commune with a part inside."""
     frames = []
     for dataset in ZONINGS:
-        gdf = read_boundaries(fetch(catalogue()[dataset], settings), report, columns=("lib",))
+        gdf = read_boundaries(fetch(catalogue()[dataset], settings), report, columns={"code": "id", "nom": "lib"})
         zone = shapely.union_all(gdf.geometry.values)
         share = commune_shares(zone, communes)
         share = share[share > 0]
