@@ -39,6 +39,9 @@ def scheme_page(model: Model, view: View, settings: MapSettings, scheme_id: str)
     s = scheme_or_404(model, scheme_id)
     scale, members = member_codes(model, s)
     codes = [c for c, *_ in members]
+    label = f"{SCALE_LABELS.get(scale, '')} membres"
+    if scale == "quartier":  # quartiers are not in the map tiles yet: draw the communes that hold them
+        scale, codes, label = "commune", list(model.coverage.scheme_communes(s.id)), "Communes des quartiers membres"
     in_scope = sorted(set(codes) & set(model.scales[scale]["code"]))
     bounds = territory_bounds(model, scale, in_scope) or scope_bounds(model)
     m = new_map(view, settings, bounds, s.name)
@@ -52,11 +55,11 @@ def scheme_page(model: Model, view: View, settings: MapSettings, scheme_id: str)
         tree_children.append({"label": html.escape(label), "layer": fg})
 
     add({"id": "members", "level": scale, "style": OTHER, "members": in_scope, "memberStyle": MEMBER,
-         "popup": scale == "commune", "className": f"t-{scale}"}, f"{SCALE_LABELS[scale]} membres")
+         "popup": scale == "commune", "className": f"t-{scale}"}, label)
     add({"id": "region", "level": "region", "style": CONTEXT["region"], "className": "t-region"}, "Région (contexte)")
     add({"id": "departement", "level": "departement", "style": CONTEXT["departement"], "className": "t-departement"},
         "Départements (contexte)")
-    items = [{"label": f"{SCALE_LABELS[scale]} membres ({len(in_scope)} dans le périmètre)", **MEMBER},
+    items = [{"label": f"{label} ({len(in_scope)} dans le périmètre)", **MEMBER},
              {"label": OTHER_LABELS[scale], **OTHER}]
     if s.kind in ("network", "partnership"):
         add({"id": "links", "url": f"/api/schemes/{s.id}/links", "style": LINK, "className": "t-link"}, "Liens entre membres")
