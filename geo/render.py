@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from textwrap import fill
 
 import geopandas as gpd
@@ -19,19 +20,22 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from geo import mapspec
 from geo.errors import TerritoiresError
-from geo.exports.layers import COUNT_FIELD, SCHEME_PREFIX, build_layer
+from geo.exports.layers import COUNT_FIELD, SCALE_LAYERS, SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
-from geo.exports.styles import MEMBER_SYMBOL, SCALE_SYMBOLS, Symbol, coverage_style, grouping_symbol
+from geo.mapspec import MapKind, Pattern, Symbol
 from geo.model import Model
 
 MAP_CRS = 2154  # Lambert-93
-MAPS = ("scales", "coverage", SCHEME_PREFIX + "<id>")
 RENDER_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_INCHES = (297 / 25.4, 210 / 25.4)
 PNG_DPI = 150
 MAX_PIXELS = 6000
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+_LEVEL_LAYERS = {level: layer for layer, level in SCALE_LAYERS.items()}
+#: Pattern angle → matplotlib hatch; the character is repeated for denser lines (one per ~16 px at 1).
+_HATCH = {45: "/", -45: "\\", 0: "-", 90: "|"}
 
 
 class RenderError(TerritoiresError, ValueError):
@@ -65,31 +69,39 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
+def _hatch(pattern: Pattern) -> str:
+    return _HATCH[pattern.angle] * max(1, round(16 / pattern.period))
+
+
 def _draw(ax: Axes, frame: gpd.GeoDataFrame, sym: Symbol, zorder: int) -> None:
-    """A symbol in three passes, as in the QGIS styles: translucent fill, hatch, outline."""
+    """A symbol in three passes, as in the QGIS styles: translucent fill, pattern, outline."""
     if frame.empty:
         return
     if sym.fill:
-        frame.plot(ax=ax, facecolor=sym.fill, alpha=sym.alpha, edgecolor="none", linewidth=0, zorder=zorder)
-    if sym.hatch:  # one dissolved shape: hatching thousands of small paths is slow
+        frame.plot(ax=ax, facecolor=sym.fill, alpha=sym.fill_opacity, edgecolor="none", linewidth=0, zorder=zorder)
+    if sym.pattern:  # one dissolved shape: hatching thousands of small paths is slow
         merged = gpd.GeoSeries([shapely.coverage_union_all(frame.geometry.values)], crs=frame.crs)
-        merged.plot(ax=ax, facecolor="none", edgecolor=sym.edge, hatch=sym.hatch, linewidth=0, zorder=zorder)
-    frame.boundary.plot(ax=ax, color=sym.edge, linewidth=sym.width, linestyle=_linestyle(sym), zorder=zorder + 1)
+        merged.plot(ax=ax, facecolor="none", edgecolor="none", hatch=_hatch(sym.pattern), hatchcolor=sym.pattern.colour,
+                    hatch_linewidth=mapspec.px_to_pt(sym.pattern.weight), linewidth=0, zorder=zorder)
+    frame.boundary.plot(ax=ax, color=sym.edge, alpha=sym.opacity, linewidth=mapspec.px_to_pt(sym.weight), linestyle=_linestyle(sym),
+                        zorder=zorder + 1)
 
 
 def _linestyle(sym: Symbol) -> str | tuple:
-    """matplotlib scales dash lengths by the line width: divide to keep them in points."""
-    return (0, tuple(v / sym.width for v in sym.dash)) if sym.dash else "-"
+    """matplotlib scales dash lengths by the line width: both are in pixels in the specification."""
+    return (0, tuple(v / sym.weight for v in sym.dash)) if sym.dash else "-"
 
 
-def _patch(sym: Symbol, label: str | None = None) -> Patch:
-    face = sym.fill or "none"
-    return Patch(facecolor=face, edgecolor=sym.edge, hatch=sym.hatch, linewidth=sym.width, label=fill(label or sym.label, 36),
-                 alpha=None if not sym.fill else max(sym.alpha, 0.6))
+def _patch(sym: Symbol, label: str) -> Patch:
+    pattern = sym.pattern
+    return Patch(facecolor=sym.fill or "none", edgecolor=sym.edge, linewidth=mapspec.px_to_pt(sym.weight), label=fill(label, 36),
+                 hatch=_hatch(pattern) if pattern else None, hatchcolor=pattern.colour if pattern else None,
+                 hatch_linewidth=mapspec.px_to_pt(pattern.weight) if pattern else None,
+                 alpha=None if not sym.fill else max(sym.fill_opacity, 0.6))
 
 
-def _line(sym: Symbol) -> Line2D:
-    return Line2D([], [], color=sym.edge, linewidth=sym.width, linestyle=_linestyle(sym), label=fill(sym.label, 36))
+def _line(sym: Symbol, label: str) -> Line2D:
+    return Line2D([], [], color=sym.edge, linewidth=mapspec.px_to_pt(sym.weight), linestyle=_linestyle(sym), label=fill(label, 36))
 
 
 def _nice(length: float) -> float:
@@ -120,50 +132,107 @@ def _frame(model: Model, layer: str, within: str | None) -> gpd.GeoDataFrame:
     return build_layer(model, layer, within).frame.to_crs(MAP_CRS)
 
 
-def _scales(model: Model, ax: Axes, within: str | None) -> tuple[str, list, dict]:
-    handles: list = []
-    groupings = [g.id for g in sorted(model.catalogue.groupings, key=lambda g: g.id)]
-    grp = _frame(model, "groupings", within)
-    for i, code in enumerate(groupings):
-        part = grp[grp["code"] == code]
-        if len(part):
-            sym = grouping_symbol(i, str(part["nom"].iloc[0]))
-            _draw(ax, part, sym, 12)
-            handles.append(_line(sym))
-    for z, (layer, level) in enumerate((("communes", "commune"), ("epci", "epci"), ("departements", "departement"),
-                                        ("regions", "region"))):
-        _draw(ax, _frame(model, layer, within), SCALE_SYMBOLS[level], 4 + 2 * z)
-        handles.insert(z, _line(SCALE_SYMBOLS[level]))
-    return "Échelles emboîtées : communes, EPCI, départements, régions et groupements", handles, build_layer(model, "groupings").provenance
+@dataclass(frozen=True)
+class Caption:
+    """What a map kind's static renderer gives back: title, legend handles (outermost first) and provenance."""
+
+    title: str
+    handles: list
+    record: dict
 
 
-def _scheme(model: Model, ax: Axes, within: str | None, layer: str) -> tuple[str, list, dict]:
-    exported = build_layer(model, layer, within)
-    scheme = model.catalogue.schemes[exported.spec.key]
-    members = exported.frame.to_crs(MAP_CRS)
-    _draw(ax, _frame(model, "communes", within), SCALE_SYMBOLS["commune"], 1)
-    sym = replace(MEMBER_SYMBOL, label=f"Membres ({len(members)})")
-    _draw(ax, members, sym, 3)
-    _draw(ax, _frame(model, "departements", within), SCALE_SYMBOLS["departement"], 6)
-    period = " – ".join(d.isoformat() if d else "…" for d in (scheme.start, scheme.end))
-    title = f"{scheme.name} ({period})" if scheme.start or scheme.end else scheme.name
-    return title, [_patch(sym), _line(SCALE_SYMBOLS["commune"]), _line(SCALE_SYMBOLS["departement"])], exported.provenance
+def _scale(model: Model, ax: Axes, kind: MapKind, level: str, within: str | None, zorder: int) -> list:
+    frame = _frame(model, _LEVEL_LAYERS[level], within)
+    sym = kind.symbols[level]
+    _draw(ax, frame, sym, zorder)
+    context = kind.name == mapspec.SCHEME.name
+    label = mapspec.region_label(list(frame["nom"])) if level == "region" and not context else mapspec.layer_label(level, kind.name)
+    return [_line(sym, label) if not sym.fill else _patch(sym, label)]
 
 
-def _coverage(model: Model, ax: Axes, within: str | None) -> tuple[str, list, dict]:
-    exported = build_layer(model, "coverage", within)
-    com = exported.frame.to_crs(MAP_CRS)
-    style = coverage_style(int(com[COUNT_FIELD].max()) if len(com) else 0)
+def _groupings(model: Model, ax: Axes, within: str | None, zorder: int) -> list:
+    """Every grouping in view, the innermost doll first (each above those it contains), in its own style."""
+    frame = _frame(model, "groupings", within)
+    symbols = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
+    sizes = {c: (len(str(e).split(";")), p) for c, e, p in zip(frame["code"], frame["epci"], frame["population"])}
     handles = []
-    for (lo, hi), sym in zip(style.breaks, style.symbols):
-        part = com[com[COUNT_FIELD].between(lo, hi)]
-        _draw(ax, part, sym, 1)
-        handles.append(_patch(sym, f"{sym.label} ({len(part)} communes)"))
-    for z, (layer, level) in enumerate((("departements", "departement"), ("regions", "region"))):
-        _draw(ax, _frame(model, layer, within), SCALE_SYMBOLS[level], 4 + 2 * z)
-        handles.append(_line(SCALE_SYMBOLS[level]))
-    n = len(model.catalogue.schemes)
-    return f"Nombre de dispositifs couvrant chaque commune (sur {n})", handles, exported.provenance
+    for i, code in enumerate(mapspec.doll_order(sizes)):
+        part = frame[frame["code"] == code]
+        _draw(ax, part, symbols[code], zorder + i * 2)
+        handles.append(_line(symbols[code], str(part["nom"].iloc[0])))
+    return handles[::-1]
+
+
+def _coverage(frame: gpd.GeoDataFrame, ax: Axes, gaps: bool, zorder: int) -> list:
+    """Communes by number of covering schemes: the gaps, or each class (the last one open-ended)."""
+    classes = frame[COUNT_FIELD].map(mapspec.count_class).to_numpy()
+    top = mapspec.COVERAGE_CLASSES[-1].count
+    handles = []
+    for cls in sorted(set(classes)):
+        if (cls == 0) != gaps:
+            continue
+        part, sym = frame[classes == cls], mapspec.count_symbol(cls)
+        _draw(ax, part, sym, zorder)
+        handles.append(_patch(sym, mapspec.count_legend(cls, len(part), open_ended=cls == top)))
+    return handles
+
+
+def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, scheme_id: str, zorder: int) -> list:
+    scheme = model.catalogue.schemes[scheme_id]
+    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within)
+    scale = str(exported.frame["level"].iloc[0]) if len(exported.frame) else scheme.member_scale
+    if layer == "others":
+        frame, sym = _frame(model, _LEVEL_LAYERS[scale], within), mapspec.SCHEME.symbols["others"]
+        label = mapspec.layer_label("others", mapspec.SCHEME.name, scale)
+    else:
+        frame = exported.frame.to_crs(MAP_CRS)
+        sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
+        label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
+    _draw(ax, frame, sym, zorder)
+    return [_patch(sym, label)]
+
+
+def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: str | None, scheme_id: str | None = None) -> list:
+    """Every layer of a map kind in the specification's order (the outermost on top); the legend's handles,
+    outermost first."""
+    handles: list = []
+    for z, layer in enumerate(kind.layers):
+        zorder = 2 + 4 * z
+        if layer in _LEVEL_LAYERS and layer != "grouping":
+            drawn = _scale(model, ax, kind, layer, within, zorder)
+        elif layer == "grouping":
+            drawn = _groupings(model, ax, within, zorder)
+        elif layer in ("coverage", "gaps"):
+            drawn = _coverage(_frame(model, "coverage", within), ax, layer == "gaps", zorder)
+        elif layer in ("others", "members"):
+            drawn = _scheme_layers(model, ax, layer, within, scheme_id, zorder)
+        else:  # 'links' are drawn on the web map only (from /api/schemes/{id}/links)
+            drawn = []
+        handles = drawn + handles
+    return handles
+
+
+def draw_scales(model: Model, ax: Axes, within: str | None, _arg: str | None = None) -> Caption:
+    """The nested scales: communes, EPCI, groupings, départements, région."""
+    return Caption(mapspec.SCALES.title, _draw_layers(model, ax, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
+
+
+def draw_coverage(model: Model, ax: Axes, within: str | None, _arg: str | None = None) -> Caption:
+    """How many of the catalogue's schemes cover each commune."""
+    handles = _draw_layers(model, ax, mapspec.COVERAGE, within)
+    names = [s.name for s in model.catalogue.schemes.values()]
+    return Caption(mapspec.coverage_title(names), handles, build_layer(model, "coverage", within).provenance)
+
+
+def draw_scheme(model: Model, ax: Axes, within: str | None, scheme_id: str | None = None) -> Caption:
+    """A scheme's members over the other territories of their scale."""
+    scheme = model.catalogue.schemes[scheme_id]
+    handles = _draw_layers(model, ax, mapspec.SCHEME, within, scheme_id)
+    title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
+    return Caption(title, handles, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
+
+
+StaticRenderer = Callable[[Model, Axes, str | None, str | None], Caption]
 
 
 def _place(model: Model, within: str) -> str:
@@ -172,22 +241,14 @@ def _place(model: Model, within: str) -> str:
     return f"{names.get(code, code)} ({code})"
 
 
-def render_map(model: Model, name: str, within: str | None = None, size: str = "a4") -> Figure:
-    """The figure of map ``name`` ('scales', 'coverage' or 'scheme-<id>'), optionally zoomed on a territory."""
+def render_map(model: Model, draw: StaticRenderer, within: str | None = None, size: str = "a4", arg: str | None = None) -> Figure:
+    """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), optionally
+    zoomed on a territory, with title, legend, scale bar, north arrow and sources."""
     dims = parse_size(size)
-    if name == "scales":
-        draw = lambda ax: _scales(model, ax, within)  # noqa: E731
-    elif name == "coverage":
-        draw = lambda ax: _coverage(model, ax, within)  # noqa: E731
-    elif name.startswith(SCHEME_PREFIX) and name[len(SCHEME_PREFIX):] in model.catalogue.schemes:
-        draw = lambda ax: _scheme(model, ax, within, name)  # noqa: E731
-    else:
-        ids = ", ".join(SCHEME_PREFIX + s for s in sorted(model.catalogue.schemes))
-        raise RenderError(f"unknown map {name!r}: use scales, coverage or one of {ids}")
     fig = Figure(figsize=dims.inches, dpi=dims.dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.08, 0.70, 0.82))
-    title, handles, record = draw(ax)
+    caption = draw(model, ax, within, arg)
     extent = _frame(model, "communes", within).total_bounds
     if np.all(np.isfinite(extent)):
         pad = 0.03 * max(extent[2] - extent[0], extent[3] - extent[1])
@@ -199,17 +260,18 @@ def render_map(model: Model, name: str, within: str | None = None, size: str = "
     _scale_bar(ax)
     _north_arrow(ax)
     where = f" — {_place(model, within)}" if within else ""
-    fig.text(0.02, 0.955, title + where, fontsize=14, fontweight="bold", va="center", wrap=True)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=True, title="Légende",
-              title_fontsize=9, handlelength=2.5, handleheight=1.6, borderaxespad=0)
-    fig.text(0.02, 0.035, summary(record) + " Projection : Lambert-93 (EPSG:2154).", fontsize=6.5, va="center", wrap=True)
+    fig.text(0.02, 0.955, caption.title + where, fontsize=14, fontweight="bold", va="center", wrap=True)
+    ax.legend(handles=caption.handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=True,
+              title=mapspec.LEGEND["legend"], title_fontsize=9, handlelength=2.5, handleheight=1.6, borderaxespad=0)
+    fig.text(0.02, 0.035, summary(caption.record) + " Projection : Lambert-93 (EPSG:2154).", fontsize=6.5, va="center", wrap=True)
     return fig
 
 
-def render_bytes(model: Model, name: str, fmt: str, within: str | None = None, size: str = "a4") -> bytes:
+def render_bytes(model: Model, draw: StaticRenderer, fmt: str, within: str | None = None, size: str = "a4",
+                 arg: str | None = None, title: str = "") -> bytes:
     """The map encoded as PNG, SVG or PDF."""
     check_format(fmt)
-    fig = render_map(model, name, within, size)
+    fig = render_map(model, draw, within, size, arg)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata={"Title": name} if fmt in ("svg", "pdf") else None)
+    fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata={"Title": title} if fmt in ("svg", "pdf") else None)
     return buffer.getvalue()

@@ -16,6 +16,7 @@ from rich.table import Table
 from geo.catalogue import load_catalogue
 from geo.config import Settings
 from geo.errors import TerritoiresError
+from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.territories import load_territories
@@ -292,16 +293,16 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
 
 
 @app.command()
-def render(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-<id>.")],
+def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
            output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
            within: Within = None,
            size: Annotated[str, typer.Option(help="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels.")] = "a4",
            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Render a static map for reports (title, legend, scale bar, north arrow, sources), printable in black and white."""
-    from geo.render import render_bytes
+    from service.maps.kinds import static_bytes
 
     try:
-        data = render_bytes(load_model(_settings(mirror, scope)), name, output.suffix.lstrip(".").lower(), within, size)
+        data = static_bytes(load_model(_settings(mirror, scope)), name, output.suffix.lstrip(".").lower(), within, size)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(data)
@@ -312,14 +313,14 @@ def render(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-
 
 
 @app.command(name="map")
-def standalone_map(name: Annotated[str, typer.Argument(help="scales, coverage or scheme-<id>.")],
+def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
                    within: Within = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
-    from service.standalone import standalone_html
+    from service.maps.kinds import standalone_page
 
     try:
-        page = standalone_html(load_model(_settings(mirror, scope)), name, within)
+        page = standalone_page(load_model(_settings(mirror, scope)), name, within)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_text(page, encoding="utf-8")

@@ -8,7 +8,8 @@ import base64
 import html
 import mimetypes
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import folium
@@ -16,12 +17,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo.exports.layers import SCHEME_PREFIX, build_layer
+from geo import mapspec
+from geo.exports.layers import COUNT_FIELD, SCALE_LAYERS, SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
-from geo.exports.styles import MEMBER_SYMBOL, PX, SCALE_SYMBOLS, Symbol, coverage_style, grouping_symbol
+from geo.mapspec import MapKind, Symbol
 from geo.model import Model
-from geo.render import RenderError
 from service.assets import NODE_MODULES, URL_PREFIX, render_offline
+from service.maps.base import leaflet_style
+from service.maps.controls import STATIC_DIR
 
 SIMPLIFY_DEG = 0.0004  # ~40 m: plenty for a screen map, a fraction of the file size
 PRECISION_DEG = 1e-5
@@ -29,6 +32,8 @@ _SCRIPT = re.compile(rf'<script src="{URL_PREFIX}/([^"]+)"></script>')
 _STYLESHEET = re.compile(rf'<link rel="stylesheet" href="{URL_PREFIX}/([^"]+)"/>')
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
 _INLINED = {".woff2", ".png", ".svg", ".gif", ".jpg"}
+_LEVEL_LAYERS = {level: layer for layer, level in SCALE_LAYERS.items()}
+_BASE = ["code", "nom"]
 
 
 def _data_uri(path: Path) -> str:
@@ -64,70 +69,143 @@ def _light(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
 
 
 def _style(sym: Symbol) -> dict:
-    return {"fillColor": sym.fill or "#000000", "fillOpacity": sym.alpha if sym.fill else 0.0, "color": sym.edge,
-            "weight": round(sym.width / PX, 2), "dashArray": " ".join(f"{v / PX:g}" for v in sym.dash) if sym.dash else None}
+    """Leaflet path options of a symbol (a pattern is not drawn here: GeoJSON styles cannot hold one)."""
+    return {k: v for k, v in leaflet_style(sym).items() if k != "hatch"}
 
 
-def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, sym: Symbol | None, fields: list[str],
-         by: tuple[str, list[tuple[int, int]], list[Symbol]] | None = None) -> None:
+def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, style: Callable[[dict], dict], fields: list[str]) -> None:
+    """A GeoJSON layer with a tooltip of ``fields``; ``style`` gives each feature's Leaflet options."""
     light = _light(frame, fields)
-    if by is None:
-        style = _style(sym)
-        style_function = lambda _feature: style  # noqa: E731
-    else:
-        field, breaks, symbols = by
-        styles = [_style(s) for s in symbols]
-        style_function = lambda f: next(st for (lo, hi), st in zip(breaks, styles) if lo <= f["properties"][field] <= hi)  # noqa: E731
-    folium.GeoJson(light, name=html.escape(name), style_function=style_function,  # the layer control writes names as HTML
+    folium.GeoJson(light, name=html.escape(name), style_function=style,  # the layer control writes names as HTML
                    tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(fmap)
 
 
-def _legend(title: str, entries: list[Symbol], footer: str) -> str:
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:22px;height:12px;margin-right:6px;vertical-align:middle;'
-        f'background:{s.fill or "transparent"};opacity:{max(s.alpha, 0.6) if s.fill else 1};'
-        f'border:{max(s.width / PX, 1):.1f}px {"dashed" if s.dash else "solid"} {s.edge}"></span>{html.escape(s.label)}</div>'
-        for s in entries)
-    return ('<style>.leaflet-container{background:#fff}</style>'
-            f'<div style="position:fixed;bottom:28px;right:10px;z-index:1000;background:white;padding:8px 10px;max-width:340px;'
-            f'font:12px sans-serif;border:1px solid #888;border-radius:4px"><b>{html.escape(title)}</b>{rows}'
-            f'<div style="margin-top:6px;font-size:10px;color:#444">{html.escape(footer)}</div></div>')
+def _one(sym: Symbol) -> Callable[[dict], dict]:
+    style = _style(sym)
+    return lambda _feature: style
 
 
-def standalone_html(model: Model, name: str, within: str | None = None) -> str:
-    """The map ``name`` ('scales', 'coverage' or 'scheme-<id>') as one self-contained HTML page."""
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    base = ["code", "nom"]
-    if name == "scales":
-        title, entries = "Échelles emboîtées", []
-        for layer, level in (("regions", "region"), ("departements", "departement"), ("epci", "epci"), ("communes", "commune")):
-            _add(fmap, build_layer(model, layer, within).frame, SCALE_SYMBOLS[level].label, SCALE_SYMBOLS[level], base)
-            entries.append(SCALE_SYMBOLS[level])
-        groupings = build_layer(model, "groupings", within)
-        for i, code in enumerate(sorted(g.id for g in model.catalogue.groupings)):
-            part = groupings.frame[groupings.frame["code"] == code]
-            if len(part):
-                sym = grouping_symbol(i, str(part["nom"].iloc[0]))
-                _add(fmap, part, sym.label, sym, base)
-                entries.append(sym)
-        record = groupings.provenance
-    elif name == "coverage":
-        layer = build_layer(model, "coverage", within)
-        style = coverage_style(int(layer.frame["n_schemes"].max()) if len(layer.frame) else 0)
-        _add(fmap, layer.frame, layer.spec.title, None, base + ["n_schemes"], ("n_schemes", list(style.breaks), list(style.symbols)))
-        title, entries, record = layer.spec.title, list(style.symbols), layer.provenance
-    elif name.startswith(SCHEME_PREFIX) and name[len(SCHEME_PREFIX):] in model.catalogue.schemes:
-        layer = build_layer(model, name, within)
-        _add(fmap, build_layer(model, "departements", within).frame, "Départements", SCALE_SYMBOLS["departement"], base)
-        sym = replace(MEMBER_SYMBOL, label=f"Membres ({len(layer.frame)})")
-        _add(fmap, layer.frame, layer.spec.title, sym, base + ["role", "start", "end"])
-        title, entries, record = layer.spec.title, [sym, SCALE_SYMBOLS["departement"]], layer.provenance
+@dataclass(frozen=True)
+class Caption:
+    """What a map kind's standalone renderer gives back: title, legend entries (outermost first), provenance."""
+
+    title: str
+    entries: list[tuple[str, Symbol]]
+    record: dict
+
+
+def _scale(model: Model, fmap: folium.Map, kind: MapKind, level: str, within: str | None) -> list[tuple[str, Symbol]]:
+    frame = build_layer(model, _LEVEL_LAYERS[level], within).frame
+    context = kind.name == mapspec.SCHEME.name
+    label = mapspec.region_label(list(frame["nom"])) if level == "region" and not context else mapspec.layer_label(level, kind.name)
+    _add(fmap, frame, label, _one(kind.symbols[level]), _BASE)
+    return [(label, kind.symbols[level])]
+
+
+def _groupings(model: Model, fmap: folium.Map, within: str | None) -> list[tuple[str, Symbol]]:
+    frame = build_layer(model, "groupings", within).frame
+    symbols = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
+    sizes = {c: (len(str(e).split(";")), p) for c, e, p in zip(frame["code"], frame["epci"], frame["population"])}
+    entries = []
+    for code in mapspec.doll_order(sizes):
+        part = frame[frame["code"] == code]
+        label = str(part["nom"].iloc[0])
+        _add(fmap, part, label, _one(symbols[code]), _BASE)
+        entries.insert(0, (label, symbols[code]))
+    return entries
+
+
+def _coverage(model: Model, fmap: folium.Map, within: str | None, gaps: bool) -> list[tuple[str, Symbol]]:
+    frame = build_layer(model, "coverage", within).frame
+    classes = frame[COUNT_FIELD].map(mapspec.count_class)
+    part = frame[(classes == 0) == gaps]
+    styles = {c: _style(mapspec.count_symbol(c)) for c in set(classes)}
+    _add(fmap, part, mapspec.layer_label("coverage" if not gaps else "gaps", mapspec.COVERAGE.name),
+         lambda f: styles[mapspec.count_class(f["properties"][COUNT_FIELD])], _BASE + [COUNT_FIELD])
+    top = mapspec.COVERAGE_CLASSES[-1].count
+    return [(mapspec.count_legend(c, int((classes == c).sum()), open_ended=c == top), mapspec.count_symbol(c))
+            for c in sorted(set(classes)) if (c == 0) == gaps]
+
+
+def _scheme(model: Model, fmap: folium.Map, layer: str, within: str | None, scheme_id: str) -> list[tuple[str, Symbol]]:
+    scheme = model.catalogue.schemes[scheme_id]
+    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within)
+    scale = str(exported.frame["level"].iloc[0]) if len(exported.frame) else scheme.member_scale
+    if layer == "others":
+        frame, sym, fields = build_layer(model, _LEVEL_LAYERS[scale], within).frame, mapspec.SCHEME.symbols["others"], _BASE
+        label = mapspec.layer_label("others", mapspec.SCHEME.name, scale)
     else:
-        ids = ", ".join(SCHEME_PREFIX + s for s in sorted(model.catalogue.schemes))
-        raise RenderError(f"unknown map {name!r}: use scales, coverage or one of {ids}")
+        frame, fields = exported.frame, _BASE + ["role", "start", "end"]
+        sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
+        label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
+    _add(fmap, frame, label, _one(sym), fields)
+    return [(label, sym)]
+
+
+def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: str | None, scheme_id: str | None = None) -> list:
+    """Every layer of a map kind in the specification's order (the outermost on top); legend entries, outermost first."""
+    entries: list = []
+    for layer in kind.layers:
+        if layer in _LEVEL_LAYERS and layer != "grouping":
+            drawn = _scale(model, fmap, kind, layer, within)
+        elif layer == "grouping":
+            drawn = _groupings(model, fmap, within)
+        elif layer in ("coverage", "gaps"):
+            drawn = _coverage(model, fmap, within, layer == "gaps")
+        elif layer in ("others", "members"):
+            drawn = _scheme(model, fmap, layer, within, scheme_id)
+        else:  # 'links' are drawn on the web map only (from /api/schemes/{id}/links)
+            drawn = []
+        entries = drawn + entries
+    return entries
+
+
+def scales_map(model: Model, fmap: folium.Map, within: str | None, _arg: str | None = None) -> Caption:
+    """The nested scales."""
+    return Caption(mapspec.SCALES.title, _layers(model, fmap, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
+
+
+def coverage_map(model: Model, fmap: folium.Map, within: str | None, _arg: str | None = None) -> Caption:
+    """How many of the catalogue's schemes cover each commune."""
+    entries = _layers(model, fmap, mapspec.COVERAGE, within)
+    names = [s.name for s in model.catalogue.schemes.values()]
+    return Caption(mapspec.coverage_title(names), entries, build_layer(model, "coverage", within).provenance)
+
+
+def scheme_map(model: Model, fmap: folium.Map, within: str | None, scheme_id: str | None = None) -> Caption:
+    """A scheme's members over the other territories of their scale."""
+    scheme = model.catalogue.schemes[scheme_id]
+    entries = _layers(model, fmap, mapspec.SCHEME, within, scheme_id)
+    title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
+    return Caption(title, entries, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
+
+
+StandaloneRenderer = Callable[[Model, folium.Map, str | None, str | None], Caption]
+
+
+def _key(sym: Symbol) -> str:
+    """A legend key: the symbol's outline, dash and fill."""
+    css = f"border:{max(1.0, min(sym.weight, 5)):g}px {'dashed' if sym.dash else 'solid'} {sym.edge};"
+    if sym.fill:
+        css += f"background:{sym.fill};opacity:{max(0.35, sym.fill_opacity):g};"
+    return f'<span class="t-key{" t-key-fill" if sym.fill else ""}" style="{css}"></span>'
+
+
+def _legend(title: str, entries: list[tuple[str, Symbol]], footer: str) -> str:
+    """The legend, styled like the web map's (its style sheet inlined)."""
+    rows = "".join(f"<li>{_key(sym)}{html.escape(label)}</li>" for label, sym in entries)
+    css = (STATIC_DIR / "territoires.css").read_text(encoding="utf-8")
+    return (f"<style>{css}</style><div class=\"t-legend t-fixed\"><details open><summary>{html.escape(title)}</summary>"
+            f"<ul>{rows}</ul><p class=\"t-note\">{html.escape(footer)}</p></details></div>")
+
+
+def standalone_html(model: Model, draw: StandaloneRenderer, within: str | None = None, arg: str | None = None) -> str:
+    """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) as one self-contained HTML page."""
+    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    caption = draw(model, fmap, within, arg)
     extent = build_layer(model, "communes", within).frame.total_bounds
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(title, entries, summary(record))))
-    fmap.get_root().title = html.escape(title)  # branca writes it into <title> as is
+    fmap.get_root().html.add_child(folium.Element(_legend(caption.title, caption.entries, summary(caption.record))))
+    fmap.get_root().title = html.escape(caption.title)  # branca writes it into <title> as is
     return inline_assets(render_offline(fmap))

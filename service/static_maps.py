@@ -6,18 +6,19 @@ from fastapi.responses import Response
 
 from geo.coverage import UnknownTerritory
 from geo.model import Model
-from geo.render import RENDER_FORMATS, RenderError, render_bytes
+from geo.render import RENDER_FORMATS, RenderError
 from service import schemas
 from service.deps import get_model
+from service.maps.kinds import MAP_HELP, MAP_NAMES, static_bytes
 
 router = APIRouter(prefix="/static", tags=["static maps"], responses={
     422: schemas.json_error("Unknown map, format, size or territory (the message names the accepted values)")})
 
 
-@router.get("/{name}", summary="A map as PNG, SVG or PDF: scales, coverage or scheme-<id>", response_class=Response,
+@router.get("/{name}", summary=f"A map as PNG, SVG or PDF: {MAP_NAMES}", response_class=Response,
             responses={200: {"description": "The map", "content": {t: {"schema": schemas.BINARY} for t in RENDER_FORMATS.values()}}})
 def static_map(
-    name: str = Path(description="<map>.<png|svg|pdf>: scales, coverage or scheme-<id>",
+    name: str = Path(description=f"<map>.<{'|'.join(RENDER_FORMATS)}>: {MAP_HELP}",
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     within: str | None = Query(None, description="Zoom on a territory: commune, EPCI, grouping, département or région code."),
     size: str = Query("a4", description="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels."),
@@ -26,7 +27,7 @@ def static_map(
     """`scales.png`, `coverage.pdf?within=31`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
     map_name, _, fmt = name.rpartition(".")
     try:
-        body = render_bytes(model, map_name, fmt, within, size)
+        body = static_bytes(model, map_name, fmt, within, size)
     except (RenderError, UnknownTerritory) as exc:
         raise HTTPException(422, str(exc)) from None
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.errors import TerritoiresError
 from geo.exports.provenance import provenance
-from geo.exports.styles import MEMBER_SYMBOL, SCALE_SYMBOLS, Style, coverage_style, grouping_symbol, groupings_style, single_style
+from geo.exports.styles import Style, coverage_style, groupings_style, single_style
+from geo.mapspec import SCALE_LABELS, SCALE_LINES, grouping_symbols, scheme_symbols
 from geo.model import Model
 from geo.schemes import Scheme
 
@@ -127,20 +128,21 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
         schemes = model.catalogue.groupings if spec.key == "grouping" else []
         if spec.key == "grouping":
             codes, names = zip(*sorted(zip(frame["code"], frame["nom"]))) if len(frame) else ((), ())
-            style = groupings_style(list(codes), list(names), spec.id)
+            style = groupings_style(list(codes), list(names), grouping_symbols(g.id for g in schemes), spec.id)
         else:
-            style = single_style(SCALE_SYMBOLS[spec.key], spec.id)
+            style = single_style(SCALE_LINES[spec.key], SCALE_LABELS[spec.key], spec.id)
     elif spec.kind == "grouping":
         frame = model.scales["grouping"][model.scales["grouping"]["code"] == spec.key].reset_index(drop=True)
         schemes = [model.catalogue.schemes[spec.key]]
-        ids = sorted(g.id for g in model.catalogue.groupings)
-        style = single_style(grouping_symbol(ids.index(spec.key), spec.title), spec.id)
+        symbol = grouping_symbols(g.id for g in model.catalogue.groupings)[spec.key]
+        style = single_style(symbol, spec.title, spec.id)
     elif spec.kind == "scheme":
         scheme = model.catalogue.schemes[spec.key]
         frame, notes = _scheme_frame(model, scheme)
         source = _member_source(model, scheme)
         schemes = [scheme] + ([source] if source is not scheme else [])
-        style = single_style(replace(MEMBER_SYMBOL, label=spec.title), spec.id)
+        symbol = scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[spec.key]
+        style = single_style(symbol, spec.title, spec.id)
     else:
         frame = _coverage_frame(model)
         schemes = list(model.catalogue.schemes.values())

@@ -17,9 +17,7 @@ from service.deps import get_layers, get_map_settings, get_model
 from service.geojson import LayerCache, not_modified
 from service.maps.base import View
 from service.maps.controls import mount_map_static
-from service.maps.coverage import coverage_page
-from service.maps.scales import scales_page
-from service.maps.scheme import scheme_page
+from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, examples, html_error
 from service.settings import MapSettings
 
@@ -45,14 +43,14 @@ def scales(request: Request, model: ModelDep, layers: LayersDep, settings: Setti
                                               openapi_examples=examples(epci="243100518", groupement="dialogue-metropolitain"))] = None
            ) -> Response:
     """Communes, EPCI, départements, groupements et région ; `focus` montre ce qui est dedans et les échelles au-dessus."""
-    return _page(request, model, layers, lambda: scales_page(model, view, settings, focus))
+    return _page(request, model, layers, lambda: MAP_KINDS["scales"].page(model, view, settings, focus))
 
 
 @router.get("/schemes/{scheme_id}", summary="Carte d'un dispositif")
 def scheme(request: Request, model: ModelDep, layers: LayersDep, settings: SettingsDep, view: ViewDep,
            scheme_id: SchemeId) -> Response:
     """Les membres du dispositif sur fond estompé ; période, source et date de mise à jour en légende."""
-    return _page(request, model, layers, lambda: scheme_page(model, view, settings, scheme_id))
+    return _page(request, model, layers, lambda: MAP_KINDS["scheme"].page(model, view, settings, scheme_id))
 
 
 @router.get("/coverage", summary="Carte de couverture")
@@ -62,7 +60,7 @@ def coverage(request: Request, model: ModelDep, layers: LayersDep, settings: Set
              within: Annotated[str | None, Query(max_length=60, description="Code d'un territoire",
                                                  openapi_examples=examples(departement="31"))] = None) -> Response:
     """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
-    return _page(request, model, layers, lambda: coverage_page(model, view, settings, schemes, within))
+    return _page(request, model, layers, lambda: MAP_KINDS["coverage"].page(model, view, settings, schemes, within))
 
 
 __all__ = ["router", "mount_map_static"]

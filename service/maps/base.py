@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -14,7 +15,9 @@ from urllib.parse import urlencode
 import folium
 from branca.element import Element
 from fastapi import Query
+from folium.plugins import StripePattern
 
+from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
 from geo.tiles import min_zoom
 from service.assets import render_offline
@@ -23,6 +26,7 @@ from service.settings import MapSettings
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
+TILE_PIXELS = 256
 KIND_LABELS = {"epci": "EPCI", "grouping": "groupement", "network": "réseau", "club": "club", "partnership": "partenariat",
                "contract": "contrat", "programme": "programme"}
 
@@ -45,6 +49,50 @@ class View:
               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
               z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None) -> View:
         return cls(tiles, embed, lat, lon, z)
+
+
+def leaflet_style(symbol: Symbol) -> dict:
+    """A symbol of the map specification as Leaflet path options; its pattern as ``hatch`` (Leaflet.pattern's
+    angle: clockwise rotation of horizontal stripes), which :func:`render` turns into a pattern on the map."""
+    style: dict = {"color": symbol.edge, "weight": symbol.weight, "opacity": symbol.opacity, "fill": symbol.fill is not None}
+    if symbol.dash:
+        style["dashArray"] = " ".join(f"{v:g}" for v in symbol.dash)
+    if symbol.fill:
+        style.update(fillColor=symbol.fill, fillOpacity=symbol.fill_opacity)
+    if symbol.pattern:
+        p = symbol.pattern
+        style["hatch"] = {"angle": -p.angle, "weight": p.weight, "space": p.spacing, "color": p.colour}
+    return style
+
+
+def seamless_period(angle: float, period: float) -> float:
+    """The stripe period nearest ``period`` that repeats exactly across 256-pixel tiles at ``angle`` (0, ±45, 90°).
+
+    Each vector tile is its own SVG, so a pattern restarts at every tile corner; stripes whose period divides
+    the tile's width along their normal meet the next tile's stripes without a seam.
+    """
+    a = math.radians(angle)
+    step = TILE_PIXELS * max(abs(math.cos(a)), abs(math.sin(a)))
+    return step / max(1, round(step / period))
+
+
+def _add_patterns(m: folium.Map, value: object, made: dict) -> None:
+    """Give every style with a ``hatch`` its Leaflet.pattern (one per hatch and fill), named in ``pattern``."""
+    if isinstance(value, list):
+        for item in value:
+            _add_patterns(m, item, made)
+    elif isinstance(value, dict):
+        if isinstance(value.get("hatch"), dict) and value.get("fillColor"):
+            h = value["hatch"]
+            key = (h["angle"], h["weight"], h["space"], h["color"], value["fillColor"])
+            if key not in made:
+                period = seamless_period(h["angle"], h["weight"] + h["space"])
+                made[key] = StripePattern(angle=h["angle"], weight=h["weight"], space_weight=round(period - h["weight"], 4),
+                                          color=h["color"], space_color=value["fillColor"], opacity=1.0, space_opacity=1.0,
+                                          height=round(period, 4)).add_to(m).get_name()
+            value["pattern"] = made[key]
+        for item in value.values():
+            _add_patterns(m, item, made)
 
 
 def scope_bounds(model: Model) -> Bounds:
@@ -125,7 +173,8 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
         outlines = [lv for lv in config.get("outlines", []) if lv in levels[within]]
         layer.update(tiles=tile_url(model, ",".join(levels[within]), within, outlines), minZoom=min_zoom(layer["level"]),
                      tileBounds=layer_bounds(model, layer["level"], within, layer.get("codes")))
-    config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, **config}
+    _add_patterns(m, [config["layers"], config.get("classes", [])], {})
+    config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)

@@ -63,14 +63,16 @@ var territoires = (function () {
     return h;
   }
 
+  /* A legend key drawn from a style of the page's configuration (the map specification's colours, never
+     colours of its own); a hatch is drawn as the map draws it (Leaflet.pattern's angle). */
   function swatch(item) {
     var css = "border:" + Math.max(1, Math.min(item.weight || 1, 5)) + "px " + (item.dashArray ? "dashed " : "solid ") +
-              esc(item.color || "#000") + ";";
+              esc(item.color) + ";";
     if (item.fill) {
-      css += "background:" + esc(item.fillColor || "#fff") + ";opacity:" + Math.max(0.35, item.fillOpacity || 0) + ";";
+      css += "background:" + esc(item.fillColor) + ";opacity:" + Math.max(0.35, item.fillOpacity || 0) + ";";
       if (item.hatch) {
-        var w = item.hatch.weight, s = item.hatch.space_weight;
-        css += "background-image:repeating-linear-gradient(" + (90 - item.hatch.angle) + "deg," + esc(item.hatch.color) + " 0 " +
+        var w = item.hatch.weight, s = item.hatch.space;
+        css += "background-image:repeating-linear-gradient(" + item.hatch.angle + "deg," + esc(item.hatch.color) + " 0 " +
                w + "px,transparent " + w + "px " + (w + s) + "px);";
       }
     }
@@ -171,6 +173,12 @@ var territoires = (function () {
     return n === 0 ? null : this.cfg.classes.reduce(function (found, c) { return n >= c.count ? c : found; }, null);
   };
 
+  /* A style of the configuration with its pattern (named in "pattern") as Leaflet.pattern's object. */
+  function withPattern(st) {
+    if (!st.pattern || !window[st.pattern]) { return st; }
+    return L.extend({}, st, { fillPattern: window[st.pattern] });
+  }
+
   /* The style of a territory in a layer, or [] when the layer does not draw it. */
   Page.prototype.style = function (layer, props) {
     var lc = layer.cfg, code = props && props.code, st = lc.style;
@@ -181,12 +189,9 @@ var territoires = (function () {
       st = layer.members.has(code) ? lc.memberStyle : lc.style;
     } else if (lc.coverage && this.coverage) {
       var cls = this.count((this.coverage.communes[code] || []).length);
-      if (cls) {
-        st = L.extend({}, lc.style, { fillColor: cls.fillColor, fillOpacity: 0.9 });
-        if (cls.pattern && window[cls.pattern]) { st.fillPattern = window[cls.pattern]; }
-      }
+      if (cls) { st = cls.style; }
     }
-    return L.extend({ className: lc.className }, st);
+    return withPattern(L.extend({ className: lc.className }, st));
   };
 
   /* A commune's whole stack, fetched once (the hover tooltip and the popup share it). */
@@ -258,7 +263,7 @@ var territoires = (function () {
       page.hovered = { grid: grid, code: props.code };
       grid.setFeatureStyle(props.code, function (p) {
         var st = page.style(layer, p);
-        return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + 2 });
+        return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + page.cfg.hoverExtra });
       });
       page.tip.setLatLng(e.latlng).setContent(page.tooltip(layer, props));
       if (!map.hasLayer(page.tip)) { page.tip.openOn(map); }
