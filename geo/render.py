@@ -73,18 +73,19 @@ def _hatch(pattern: Pattern) -> str:
     return _HATCH[pattern.angle] * max(1, round(16 / pattern.period))
 
 
-def _draw(ax: Axes, frame: gpd.GeoDataFrame, sym: Symbol, zorder: int) -> None:
-    """A symbol in three passes, as in the QGIS styles: translucent fill, pattern, outline."""
+def _draw(ax: Axes, frame: gpd.GeoDataFrame, sym: Symbol, zorder: int, gid: str) -> None:
+    """A symbol in three passes, as in the QGIS styles: translucent fill, pattern, outline (the artists' ``gid``, the
+    layer's id in SVG: ``gid`` for the outline, with '-fill' and '-pattern' for the others)."""
     if frame.empty:
         return
     if sym.fill:
-        frame.plot(ax=ax, facecolor=sym.fill, alpha=sym.fill_opacity, edgecolor="none", linewidth=0, zorder=zorder)
+        frame.plot(ax=ax, facecolor=sym.fill, alpha=sym.fill_opacity, edgecolor="none", linewidth=0, zorder=zorder, gid=f"{gid}-fill")
     if sym.pattern:  # one dissolved shape: hatching thousands of small paths is slow
         merged = gpd.GeoSeries([shapely.coverage_union_all(frame.geometry.values)], crs=frame.crs)
         merged.plot(ax=ax, facecolor="none", edgecolor="none", hatch=_hatch(sym.pattern), hatchcolor=sym.pattern.colour,
-                    hatch_linewidth=mapspec.px_to_pt(sym.pattern.weight), linewidth=0, zorder=zorder)
+                    hatch_linewidth=mapspec.px_to_pt(sym.pattern.weight), linewidth=0, zorder=zorder, gid=f"{gid}-pattern")
     frame.boundary.plot(ax=ax, color=sym.edge, alpha=sym.opacity, linewidth=mapspec.px_to_pt(sym.weight), linestyle=_linestyle(sym),
-                        zorder=zorder + 1)
+                        zorder=zorder + 1, gid=gid)
 
 
 def _linestyle(sym: Symbol) -> str | tuple:
@@ -144,7 +145,7 @@ class Caption:
 def _scale(model: Model, ax: Axes, kind: MapKind, level: str, within: str | None, zorder: int) -> list:
     frame = _frame(model, _LEVEL_LAYERS[level], within)
     sym = kind.symbols[level]
-    _draw(ax, frame, sym, zorder)
+    _draw(ax, frame, sym, zorder, level)
     context = kind.name == mapspec.SCHEME.name
     label = mapspec.region_label(list(frame["nom"])) if level == "region" and not context else mapspec.layer_label(level, kind.name)
     return [_line(sym, label) if not sym.fill else _patch(sym, label)]
@@ -158,7 +159,7 @@ def _groupings(model: Model, ax: Axes, within: str | None, zorder: int) -> list:
     handles = []
     for i, code in enumerate(mapspec.doll_order(sizes)):
         part = frame[frame["code"] == code]
-        _draw(ax, part, symbols[code], zorder + i * 2)
+        _draw(ax, part, symbols[code], zorder + i * 2, f"grouping-{code}")
         handles.append(_line(symbols[code], str(part["nom"].iloc[0])))
     return handles[::-1]
 
@@ -172,7 +173,7 @@ def _coverage(frame: gpd.GeoDataFrame, ax: Axes, gaps: bool, zorder: int) -> lis
         if (cls == 0) != gaps:
             continue
         part, sym = frame[classes == cls], mapspec.count_symbol(cls)
-        _draw(ax, part, sym, zorder)
+        _draw(ax, part, sym, zorder, f"coverage-{cls}")
         handles.append(_patch(sym, mapspec.count_legend(cls, len(part), open_ended=cls == top)))
     return handles
 
@@ -188,7 +189,7 @@ def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, schem
         frame = exported.frame.to_crs(MAP_CRS)
         sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
         label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
-    _draw(ax, frame, sym, zorder)
+    _draw(ax, frame, sym, zorder, layer)
     return [_patch(sym, label)]
 
 

@@ -73,11 +73,14 @@ def _style(sym: Symbol) -> dict:
     return {k: v for k, v in leaflet_style(sym).items() if k != "hatch"}
 
 
-def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, style: Callable[[dict], dict], fields: list[str]) -> None:
-    """A GeoJSON layer with a tooltip of ``fields``; ``style`` gives each feature's Leaflet options."""
+def _add(fmap: folium.Map, frame: gpd.GeoDataFrame, name: str, style: Callable[[dict], dict], fields: list[str],
+         interactive: bool = True) -> None:
+    """A GeoJSON layer with a tooltip of ``fields``; ``style`` gives each feature's Leaflet options. Outlines are not
+    ``interactive``: on a canvas a polygon takes the pointer inside it even unfilled, hiding the layers below."""
     light = _light(frame, fields)
     folium.GeoJson(light, name=html.escape(name), style_function=style,  # the layer control writes names as HTML
-                   tooltip=folium.GeoJsonTooltip(fields=fields)).add_to(fmap)
+                   tooltip=folium.GeoJsonTooltip(fields=fields) if interactive else None,
+                   **({} if interactive else {"interactive": False})).add_to(fmap)
 
 
 def _one(sym: Symbol) -> Callable[[dict], dict]:
@@ -98,7 +101,7 @@ def _scale(model: Model, fmap: folium.Map, kind: MapKind, level: str, within: st
     frame = build_layer(model, _LEVEL_LAYERS[level], within).frame
     context = kind.name == mapspec.SCHEME.name
     label = mapspec.region_label(list(frame["nom"])) if level == "region" and not context else mapspec.layer_label(level, kind.name)
-    _add(fmap, frame, label, _one(kind.symbols[level]), _BASE)
+    _add(fmap, frame, label, _one(kind.symbols[level]), _BASE, interactive=kind.symbols[level].fill is not None)
     return [(label, kind.symbols[level])]
 
 
@@ -110,7 +113,7 @@ def _groupings(model: Model, fmap: folium.Map, within: str | None) -> list[tuple
     for code in mapspec.doll_order(sizes):
         part = frame[frame["code"] == code]
         label = str(part["nom"].iloc[0])
-        _add(fmap, part, label, _one(symbols[code]), _BASE)
+        _add(fmap, part, label, _one(symbols[code]), _BASE, interactive=False)
         entries.insert(0, (label, symbols[code]))
     return entries
 
@@ -138,7 +141,7 @@ def _scheme(model: Model, fmap: folium.Map, layer: str, within: str | None, sche
         frame, fields = exported.frame, _BASE + ["role", "start", "end"]
         sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
         label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
-    _add(fmap, frame, label, _one(sym), fields)
+    _add(fmap, frame, f"{scheme.name} : {label}" if layer == "members" else label, _one(sym), fields)  # named in the layer control
     return [(label, sym)]
 
 

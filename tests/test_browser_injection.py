@@ -17,7 +17,7 @@ from browser import browser_page, serve_app
 from hostile_app import HOSTILE_COMMUNE, LABEGE, ROLE, SCHEME_ID, SCHEME_NAME, SOURCE_TITLE, TOULOUSE, hostile_model, write_schemes
 
 from geo.config import Settings
-from service.standalone import standalone_html
+from service.maps.kinds import standalone_page
 
 TOULOUSE_LONLAT = (1.4442, 43.6047)
 READY = "html[data-territoires=ready]"
@@ -142,7 +142,7 @@ def test_markup_in_data_is_shown_as_text(hostile_url: str, artifacts: Path):
 def test_standalone_map_shows_markup_as_text(mirror: Path, cache_dir: Path, schemes: Path, artifacts: Path, tmp_path: Path):
     """The one-file map of `territoires map` (folium: title, layer control, GeoJSON tooltips) on the same data."""
     model = hostile_model(Settings(mirror=mirror, cache=cache_dir, schemes=schemes))
-    page_html = standalone_html(model, f"scheme-{SCHEME_ID}")
+    page_html = standalone_page(model, f"scheme-{SCHEME_ID}")
     with browser_page() as s:
         page, dialogs = s.page, []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -92,7 +92,7 @@ def test_coverage_map_hatches_overlaps(client):
     html = client.get("/maps/coverage?schemes=toulouse-metropole,conseils-citoyens-contrat-de-ville&within=31").text
     cfg = config(html)
     assert html.count("new L.StripePattern(") == 3
-    assert all(c["pattern"] for c in cfg["classes"] if c["count"] >= 2)
+    assert all(c["style"]["pattern"] for c in cfg["classes"] if c["count"] >= 2)
     assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31"
     assert {lyr["id"] for lyr in cfg["layers"]} >= {"coverage", "gaps"}
     assert any("Aucun (lacune)" in i["label"] for i in cfg["legend"]["items"])

@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from matplotlib.image import imread
 
 from geo.model import Model
-from geo.render import render_bytes, render_map
 from service.app import create_app
-from service.standalone import standalone_html
+from service.maps.kinds import standalone_page, static_bytes, static_figure
 
 
 def legend_texts(fig) -> list[str]:
@@ -33,15 +32,15 @@ def check_png(data: bytes, size: tuple[int, int]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("scales", ["Communes", "EPCI", "Départements", "Régions", "Dialogue métropolitain de Toulouse"]),
-    ("coverage", ["0 dispositif", "1 dispositif", "4 et plus"]),
+    ("scales", ["Communes", "EPCI", "Départements", "Région Occitanie", "Dialogue métropolitain de Toulouse"]),
+    ("coverage", ["Aucun (lacune)", "1 dispositif", "4 dispositifs ou plus"]),
 ])
 def test_rendered_png(model: Model, artifacts: Path, name: str, expected: list[str]) -> None:
-    fig = render_map(model, name)
+    fig = static_figure(model, name)
     texts = legend_texts(fig)
     for label in expected:
         assert any(label in t for t in texts), (label, texts)
-    data = render_bytes(model, name, "png")
+    data = static_bytes(model, name, "png")
     (artifacts / f"{name}.png").write_bytes(data)
     check_png(data, (1753, 1240))  # A4 landscape (297 × 210 mm) at 150 dpi
     footer = " ".join(t.get_text() for t in fig.texts)
@@ -49,10 +48,10 @@ def test_rendered_png(model: Model, artifacts: Path, name: str, expected: list[s
 
 
 def test_scheme_map_zoomed_at_a_pixel_size(model: Model, artifacts: Path) -> None:
-    data = render_bytes(model, "scheme-dialogue-metropolitain", "png", within="31", size="1200x900")
+    data = static_bytes(model, "scheme-dialogue-metropolitain", "png", within="31", size="1200x900")
     (artifacts / "scheme-dialogue-metropolitain-31.png").write_bytes(data)
     check_png(data, (1200, 900))
-    assert any("Membres" in t for t in legend_texts(render_map(model, "scheme-dialogue-metropolitain")))
+    assert any("EPCI membres (10)" in t for t in legend_texts(static_figure(model, "scheme-dialogue-metropolitain")))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ def test_static_bad_input(client: TestClient, url: str, accepted: str) -> None:
 
 
 def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: Path) -> None:
-    page = standalone_html(model, "scheme-dialogue-metropolitain")
+    page = standalone_page(model, "scheme-dialogue-metropolitain")
     assert "/assets/" not in page and 'src="http' not in page and "<link rel=\"stylesheet\" href" not in page
     path = tmp_path / "map.html"
     path.write_text(page, encoding="utf-8")
@@ -92,4 +91,4 @@ def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: P
         session.page.screenshot(path=str(artifacts / "standalone-map.png"))
         has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
     assert has_leaflet and session.blocked == [] and session.page_errors == []
-    assert "Membres" in page and "COG 2026" in page
+    assert "EPCI membres" in page and "COG 2026" in page
