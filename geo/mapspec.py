@@ -82,6 +82,10 @@ class Pattern:
     spacing: float
     colour: str
 
+    def __post_init__(self) -> None:
+        if self.angle not in PATTERN_ANGLES:
+            raise ValueError(f"pattern angle {self.angle}: use one of {PATTERN_ANGLES} (they repeat seamlessly across map tiles)")
+
     @property
     def period(self) -> float:
         """Distance from one line to the next."""

@@ -93,6 +93,8 @@ def test_every_scheme_kind_has_a_pattern_and_schemes_read_apart() -> None:
 def test_every_pattern_repeats_seamlessly_on_map_tiles() -> None:
     patterns = [s.pattern for s in every_symbol() if s.pattern]
     assert patterns
+    with pytest.raises(ValueError, match="pattern angle 30"):
+        mapspec.Pattern(30, 1, 4, "#000000")
     for p in patterns:
         assert p.angle in PATTERN_ANGLES
         period = seamless_period(-p.angle, p.period)
