@@ -54,6 +54,9 @@ PALETTE: dict[str, str] = {
     "gap": "#fddbc7",
 }
 
+#: The colour of paper: the static maps' background (a fill of this colour there draws nothing).
+PAPER = PALETTE["white"]
+
 #: Fill and outline colour pairs for schemes (ColorBrewer-like: a light fill, its dark outline and hatch).
 SCHEME_COLOURS: tuple[tuple[str, str], ...] = (
     ("#ef8a62", "#b2182b"),  # salmon / dark red

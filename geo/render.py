@@ -78,7 +78,7 @@ def _draw(ax: Axes, frame: gpd.GeoDataFrame, sym: Symbol, zorder: int, gid: str)
     layer's id in SVG: ``gid`` for the outline, with '-fill' and '-pattern' for the others)."""
     if frame.empty:
         return
-    if sym.fill:
+    if sym.fill and sym.fill != mapspec.PAPER:  # the web map's white fills (that catch the pointer) are paper here
         frame.plot(ax=ax, facecolor=sym.fill, alpha=sym.fill_opacity, edgecolor="none", linewidth=0, zorder=zorder, gid=f"{gid}-fill")
     if sym.pattern:  # one dissolved shape: hatching thousands of small paths is slow
         merged = gpd.GeoSeries([shapely.coverage_union_all(frame.geometry.values)], crs=frame.crs)
@@ -246,7 +246,7 @@ def render_map(model: Model, draw: StaticRenderer, within: str | None = None, si
     """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), optionally
     zoomed on a territory, with title, legend, scale bar, north arrow and sources."""
     dims = parse_size(size)
-    fig = Figure(figsize=dims.inches, dpi=dims.dpi)
+    fig = Figure(figsize=dims.inches, dpi=dims.dpi, facecolor=mapspec.PAPER)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.08, 0.70, 0.82))
     caption = draw(model, ax, within, arg)

@@ -54,7 +54,9 @@ class View:
 def leaflet_style(symbol: Symbol) -> dict:
     """A symbol of the map specification as Leaflet path options; its pattern as ``hatch`` (Leaflet.pattern's
     angle: clockwise rotation of horizontal stripes), which :func:`render` turns into a pattern on the map."""
-    style: dict = {"color": symbol.edge, "weight": symbol.weight, "opacity": symbol.opacity, "fill": symbol.fill is not None}
+    style: dict = {"color": symbol.edge, "weight": symbol.weight, "fill": symbol.fill is not None}
+    if symbol.opacity != 1:
+        style["opacity"] = symbol.opacity
     if symbol.dash:
         style["dashArray"] = " ".join(f"{v:g}" for v in symbol.dash)
     if symbol.fill:
