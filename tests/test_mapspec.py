@@ -4,9 +4,12 @@ an exported GeoPackage — compared with it, on the real data."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import sqlite3
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -231,3 +234,16 @@ def test_colour_literals_live_in_the_specification_only() -> None:
     assert len(files) > 40
     found = {str(p.relative_to(root)) for p in files if literal.search(p.read_text(encoding="utf-8"))}
     assert found == {"geo/mapspec.py"}
+
+
+def test_cli_lists_the_registered_maps(settings, tmp_path: Path) -> None:
+    """`territoires render` and `territoires map` name the maps of the registry, in their help and their errors."""
+    binary = Path(sys.executable).parent / "territoires"
+    env = os.environ | {"TERRITOIRES_MIRROR": str(settings.mirror), "TERRITOIRES_CACHE": str(settings.cache)}
+    for command in ("render", "map"):
+        helped = subprocess.run([str(binary), command, "--help"], capture_output=True, text=True, env=env, timeout=120)
+        assert mapspec.map_names() in " ".join(helped.stdout.split()), command
+    out = subprocess.run([str(binary), "map", "nope", "-o", str(tmp_path / "x.html")], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 1 and "use scales, coverage or one of scheme-" in " ".join(out.stderr.split())
+    assert not (tmp_path / "x.html").exists()
