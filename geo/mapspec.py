@@ -131,30 +131,25 @@ def grouping_symbols(ids: Iterable[str]) -> dict[str, Symbol]:
     return {gid: GROUPING_LINES[i % len(GROUPING_LINES)] for i, gid in enumerate(sorted(set(ids)))}
 
 
-#: The texture of each scheme kind (hatch direction and density), so kinds read apart in print.
-KIND_PATTERNS: dict[str, tuple[int, float, float]] = {  # angle, weight, spacing
-    "epci": (90, 1.5, 6.5),
-    "grouping": (0, 1.5, 6.5),
-    "network": (45, 1.5, 6.5),
-    "club": (-45, 1.5, 6.5),
-    "partnership": (90, 3, 5),
-    "contract": (0, 3, 5),
-    "programme": (45, 3, 5),
-}
+#: The hatch direction of each scheme kind, so kinds read apart in print; and two densities (line weight, spacing).
+KIND_ANGLES: dict[str, int] = {"epci": 90, "grouping": 0, "network": 45, "club": -45, "partnership": 90, "contract": 0,
+                               "programme": 45}
+HATCH_DENSITIES: tuple[tuple[float, float], ...] = ((1.5, 6.5), (3, 5))
 MEMBER_OUTLINE_PX = 1.5
 MEMBER_FILL_OPACITY = 0.55
 
 
 def scheme_symbols(kinds: Mapping[str, str]) -> dict[str, Symbol]:
-    """The fill of each scheme (id → kind): the kind's pattern, and a colour pair given out in the order of the
-    ids within each kind, so no two schemes share both colour and pattern (up to 7 schemes per kind)."""
-    ranks: dict[str, int] = {}
+    """The fill of each scheme (id → kind): in the order of the ids, each takes the first (hatch, colour) not yet
+    given out, its kind's hatch direction first, light hatching before heavy, colours in turn, so that no two
+    schemes look alike (up to 56 schemes). Pass every scheme of the catalogue, not the ones in view."""
+    used: set[tuple[int, tuple[float, float], tuple[str, str]]] = set()
     out = {}
     for sid in sorted(kinds):
-        kind = kinds[sid]
-        rank = ranks[kind] = ranks.get(kind, -1) + 1
-        fill, edge = SCHEME_COLOURS[rank % len(SCHEME_COLOURS)]
-        angle, weight, spacing = KIND_PATTERNS[kind]
+        angles = (KIND_ANGLES[kinds[sid]], *(a for a in PATTERN_ANGLES if a != KIND_ANGLES[kinds[sid]]))
+        choices = [(a, d, c) for a in angles for d in HATCH_DENSITIES for c in SCHEME_COLOURS]
+        angle, (weight, spacing), (fill, edge) = next((x for x in choices if x not in used), choices[len(used) % len(choices)])
+        used.add((angle, (weight, spacing), (fill, edge)))
         out[sid] = Symbol(edge, MEMBER_OUTLINE_PX, fill=fill, fill_opacity=MEMBER_FILL_OPACITY,
                           pattern=Pattern(angle, weight, spacing, edge))
     return out

@@ -178,17 +178,27 @@ def _coverage(frame: gpd.GeoDataFrame, ax: Axes, gaps: bool, zorder: int) -> lis
     return handles
 
 
-def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, scheme_id: str, zorder: int) -> list:
+def scheme_territories(model: Model, scheme_id: str, within: str | None) -> tuple[str, str, gpd.GeoDataFrame]:
+    """A scheme map's members: the scale naming them, the scale drawn and the territories drawn (WGS 84). Quartiers
+    are drawn as the communes that hold them, as on the web map (its tiles have no quartiers yet)."""
     scheme = model.catalogue.schemes[scheme_id]
-    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within)
-    scale = str(exported.frame["level"].iloc[0]) if len(exported.frame) else scheme.member_scale
+    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within).frame
+    named = str(exported["level"].iloc[0]) if len(exported) else scheme.member_scale
+    if named != "quartier":
+        return named, named, exported
+    communes = build_layer(model, "communes", within).frame
+    return named, "commune", communes[communes["code"].isin(model.coverage.scheme_communes(scheme_id, within))]
+
+
+def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, scheme_id: str, zorder: int) -> list:
+    named, drawn, members = scheme_territories(model, scheme_id, within)
     if layer == "others":
-        frame, sym = _frame(model, _LEVEL_LAYERS[scale], within), mapspec.SCHEME.symbols["others"]
-        label = mapspec.layer_label("others", mapspec.SCHEME.name, scale)
+        frame, sym = _frame(model, _LEVEL_LAYERS[drawn], within), mapspec.SCHEME.symbols["others"]
+        label = mapspec.layer_label("others", mapspec.SCHEME.name, named)
     else:
-        frame = exported.frame.to_crs(MAP_CRS)
+        frame = members.to_crs(MAP_CRS)
         sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
-        label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
+        label = f"{mapspec.MEMBER_LABELS[named]} ({len(frame)})"
     _draw(ax, frame, sym, zorder, layer)
     return [_patch(sym, label)]
 

@@ -22,6 +22,7 @@ from geo.exports.layers import COUNT_FIELD, SCALE_LAYERS, SCHEME_PREFIX, build_l
 from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Symbol
 from geo.model import Model
+from geo.render import scheme_territories
 from service.assets import NODE_MODULES, URL_PREFIX, render_offline
 from service.maps.base import leaflet_style
 from service.maps.controls import STATIC_DIR
@@ -131,17 +132,16 @@ def _coverage(model: Model, fmap: folium.Map, within: str | None, gaps: bool) ->
 
 
 def _scheme(model: Model, fmap: folium.Map, layer: str, within: str | None, scheme_id: str) -> list[tuple[str, Symbol]]:
-    scheme = model.catalogue.schemes[scheme_id]
-    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within)
-    scale = str(exported.frame["level"].iloc[0]) if len(exported.frame) else scheme.member_scale
+    named, drawn, members = scheme_territories(model, scheme_id, within)
     if layer == "others":
-        frame, sym, fields = build_layer(model, _LEVEL_LAYERS[scale], within).frame, mapspec.SCHEME.symbols["others"], _BASE
-        label = mapspec.layer_label("others", mapspec.SCHEME.name, scale)
+        frame, sym, fields = build_layer(model, _LEVEL_LAYERS[drawn], within).frame, mapspec.SCHEME.symbols["others"], _BASE
+        label = mapspec.layer_label("others", mapspec.SCHEME.name, named)
     else:
-        frame, fields = exported.frame, _BASE + ["role", "start", "end"]
+        frame, fields = members, [c for c in _BASE + ["role", "start", "end"] if c in members.columns]
         sym = mapspec.scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[scheme_id]
-        label = f"{mapspec.MEMBER_LABELS[scale]} ({len(frame)})"
-    _add(fmap, frame, f"{scheme.name} : {label}" if layer == "members" else label, _one(sym), fields)  # named in the layer control
+        label = f"{mapspec.MEMBER_LABELS[named]} ({len(frame)})"
+    name = f"{model.catalogue.schemes[scheme_id].name} : {label}" if layer == "members" else label  # named in the layer control
+    _add(fmap, frame, name, _one(sym), fields)
     return [(label, sym)]
 
 

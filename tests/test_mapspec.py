@@ -81,16 +81,18 @@ def test_grouping_styles_are_deterministic_per_id_and_distinct() -> None:
 
 
 def test_every_scheme_kind_has_a_pattern_and_schemes_read_apart() -> None:
-    assert set(mapspec.KIND_PATTERNS) == set(KINDS)
+    assert set(mapspec.KIND_ANGLES) == set(KINDS)
     kinds = {f"{k}-{i}": k for k in KINDS for i in range(len(SCHEME_COLOURS))}
     symbols = mapspec.scheme_symbols(kinds)
-    pairs = {(s.fill, s.pattern.angle, s.pattern.weight, s.pattern.spacing) for s in symbols.values()}
-    assert len(pairs) == len(kinds)  # 7 schemes of each of the 7 kinds: no two alike
-    assert all(s.fill and s.pattern and s.pattern.angle in PATTERN_ANGLES for s in symbols.values())
-    assert mapspec.scheme_symbols(dict(reversed(kinds.items()))) == symbols
-    one = mapspec.scheme_symbols({"b": "network", "a": "network", "c": "programme"})
-    texture = {k: (s.pattern.angle, s.pattern.weight, s.pattern.spacing) for k, s in one.items()}
-    assert one["a"].fill != one["b"].fill and texture["a"] == texture["b"] != texture["c"]  # the kind's texture, a colour each
+    looks = {(s.fill, s.pattern.angle, s.pattern.weight, s.pattern.spacing) for s in symbols.values()}
+    assert len(looks) == len(kinds)  # 7 schemes of each of the 7 kinds: no two alike
+    assert all(s.fill and s.pattern and s.pattern.colour == s.edge for s in symbols.values())
+    assert mapspec.scheme_symbols(dict(reversed(kinds.items()))) == symbols  # by id, not by the order given
+    many = mapspec.scheme_symbols({f"programme-{i:02}": "programme" for i in range(20)})  # 17 programmes in Occitanie
+    assert len({(s.fill, s.pattern.angle, s.pattern.weight) for s in many.values()}) == 20
+    assert all(s.pattern.angle == mapspec.KIND_ANGLES["programme"] for s in list(many.values())[:14])  # the kind's hatch first
+    one = mapspec.scheme_symbols({"b": "network", "a": "network", "c": "club"})
+    assert one["a"].fill != one["b"].fill and one["a"].pattern.angle == one["b"].pattern.angle != one["c"].pattern.angle
 
 
 def test_every_pattern_repeats_seamlessly_on_map_tiles() -> None:

@@ -92,3 +92,18 @@ def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: P
         has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
     assert has_leaflet and session.blocked == [] and session.page_errors == []
     assert "EPCI membres" in page and "COG 2026" in page
+
+
+def test_scheme_maps_of_every_member_scale(model: Model) -> None:
+    """Static and standalone maps of a scheme of each member scale (quartiers drawn as the communes holding them)."""
+    by_scale = {}
+    for s in sorted(model.catalogue.schemes.values(), key=lambda s: s.id):
+        by_scale.setdefault(s.member_scale, s)
+    assert {"commune", "epci", "quartier"} <= set(by_scale)
+    for scale, scheme in by_scale.items():
+        name = f"scheme-{scheme.id}"
+        texts = legend_texts(static_figure(model, name, within="31", size="400x300"))
+        label = {"commune": "Communes membres", "epci": "EPCI membres", "grouping": "Groupements membres",
+                 "quartier": "Communes des quartiers membres"}[scale]
+        assert any(t.startswith(label) for t in texts), (name, texts)
+        assert label in standalone_page(model, name, within="31"), name
