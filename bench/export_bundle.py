@@ -15,7 +15,6 @@ from pathlib import Path
 
 from geo.config import Settings
 from geo.exports import build_layer, layer_specs, write
-from geo.exports.layers import clear_cache
 from geo.model import load_model
 
 
@@ -29,7 +28,7 @@ def main() -> None:
     cold_build, build, write_times, sizes = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            clear_cache(model)  # every run builds its layers from the model
+            model.derived.clear()  # every run builds its layers from the model
             t0 = time.perf_counter()
             layers = [build_layer(model, i) for i in ids]
             t1 = time.perf_counter()

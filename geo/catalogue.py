@@ -1,11 +1,12 @@
 """The loaded scheme catalogue: declared scheme files, user member lists and programme files, validated."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from geo.cog import Cog
 from geo.config import Settings
-from geo.errors import InputError, Problem, SourceError
+from geo.errors import InputError, NotFound, Problem, SourceError
 from geo.programmes import programme_loaders
 from geo.schemes import Scheme, parse_scheme_file, read_member_csv, validate, with_members
 
@@ -24,9 +25,26 @@ class Catalogue:
         return [s for s in self.schemes.values() if s.scale and s.member_scale == "epci"]
 
     def get(self, scheme_id: str) -> Scheme:
+        """A scheme by id; :class:`UnknownScheme` (French, listing the ids) otherwise."""
         if scheme_id not in self.schemes:
-            raise KeyError(scheme_id)
+            raise UnknownScheme(f"Dispositif inconnu : « {scheme_id} ». Dispositifs connus : {', '.join(sorted(self.schemes))}.")
         return self.schemes[scheme_id]
+
+    def member_source(self, scheme: Scheme) -> Scheme:
+        """The scheme whose member list applies: the parent network for a club of 'all the network's members'."""
+        return self.schemes[scheme.parent] if scheme.all_parent_members and scheme.parent in self.schemes else scheme
+
+    def members(self, scheme: Scheme) -> tuple[str, list[tuple[str, str | None, dt.date | None, dt.date | None]]]:
+        """(member scale, members as (code, role, start, end)); a club of all its network's members lists the network's,
+        with the club's period and no role."""
+        source = self.member_source(scheme)
+        if source is not scheme:
+            return source.member_scale, [(m.code, None, scheme.start, scheme.end) for m in source.members]
+        return scheme.member_scale, [(m.code, m.role, m.start or scheme.start, m.end or scheme.end) for m in scheme.members]
+
+
+class UnknownScheme(NotFound):
+    """A scheme id that the catalogue does not have."""
 
 
 def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, programmes: bool = True) -> Catalogue:

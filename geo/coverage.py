@@ -12,18 +12,10 @@ import pandas as pd
 
 from geo.catalogue import Catalogue
 from geo.cog import Cog
-from geo.errors import TerritoiresError
 from geo.schemes import Member
+from geo.territory import Territory
 
 COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "via"]
-LEVEL_PREFIXES = ("commune", "quartier", "epci", "departement", "region", "grouping")
-
-
-class UnknownTerritory(TerritoiresError, KeyError):
-    """A territory code or grouping id that is not known; the message names the successor of a merged commune."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def _members_table(catalogue: Catalogue) -> pd.DataFrame:
@@ -72,83 +64,37 @@ class Coverage:
     table: pd.DataFrame
     scales: dict[str, gpd.GeoDataFrame]
     catalogue: Catalogue
-    cog: Cog
 
     @cached_property
     def _communes(self) -> pd.DataFrame:
         return self.scales["commune"].drop(columns="geometry").set_index("code")
 
-    @cached_property
-    def _known(self) -> dict[str, frozenset[str]]:
-        return {
-            "commune": frozenset(self._communes.index),
-            "quartier": frozenset(self.scales["quartier"]["code"]) if "quartier" in self.scales else frozenset(),
-            "epci": frozenset(self.scales["epci"]["code"]),
-            "grouping": frozenset(g.id for g in self.catalogue.groupings),
-            "departement": frozenset(self.scales["departement"]["code"]),
-            "region": frozenset(self.scales["region"]["code"]),
-        }
+    def _base(self, within: Territory | None) -> pd.Index:
+        return self._communes.index if within is None else pd.Index(within.communes)
 
-    def communes_within(self, territory: str) -> pd.Index:
-        """Codes of the communes in scope inside a territory (see :meth:`resolve`)."""
-        level, code = self.resolve(territory)
-        com = self._communes
-        if level == "commune":
-            return pd.Index([code])
-        if level == "quartier":
-            links = self.cog.quartier_communes
-            return com.index.intersection(links.loc[links["quartier"] == code, "commune"])
-        if level in ("epci", "departement", "region"):
-            return com.index[com[level] == code]
-        members = self.catalogue.schemes[code].codes
-        return com.index[com["epci"].isin(members)]
-
-    def resolve(self, territory: str) -> tuple[str, str]:
-        """(level, code) of a territory given as 'level:code' or a bare code.
-
-        Bare codes: 5 characters → commune, a quartier code (QP…), 9 digits → EPCI, a grouping id, then département,
-        then région (write 'region:76' for a région whose code is also a département's).
-        """
-        level, _, code = territory.partition(":") if ":" in territory else ("", "", territory)
-        code = code.strip()
-        known = self._known
-        if level:
-            if level not in known:
-                raise UnknownTerritory(f"unknown level {level!r}: use one of {', '.join(LEVEL_PREFIXES)}")
-            if code in known[level]:
-                return level, code
-        else:
-            for lvl in ("commune", "quartier", "epci", "grouping", "departement", "region"):
-                if code in known[lvl]:
-                    return lvl, code
-        if len(code) == 5 and code not in known["commune"]:
-            raise UnknownTerritory(self.cog.describe_unknown_commune(code) + " in scope")
-        raise UnknownTerritory(f"unknown territory {territory!r}")
-
-    def scheme_communes(self, scheme_id: str, within: str | None = None) -> pd.Index:
+    def scheme_communes(self, scheme_id: str, within: Territory | None = None) -> pd.Index:
         """Communes in scope (optionally inside a territory) covered by a scheme."""
         self.catalogue.get(scheme_id)
         covered = pd.Index(self.table.loc[self.table["scheme"] == scheme_id, "commune"].unique())
-        base = self._communes.index if within is None else self.communes_within(within)
-        return base.intersection(covered)
+        return self._base(within).intersection(covered)
 
-    def summary(self, scheme_id: str, within: str | None = None) -> dict:
+    def summary(self, scheme_id: str, within: Territory | None = None) -> dict:
         """Communes, population and area covered by a scheme in scope."""
         codes = self.scheme_communes(scheme_id, within)
         com = self._communes.loc[codes]
         return {"communes": len(codes), "population": int(com["population"].sum()), "area_km2": round(float(com["area_km2"].sum()), 2)}
 
-    def matrix(self, schemes: list[str] | None = None, within: str | None = None) -> pd.DataFrame:
+    def matrix(self, schemes: list[str] | None = None, within: Territory | None = None) -> pd.DataFrame:
         """Commune × scheme matrix of 0/1, for communes in scope (optionally inside a territory)."""
         ids = schemes or list(self.catalogue.schemes)
         for i in ids:
             self.catalogue.get(i)
-        base = self._communes.index if within is None else self.communes_within(within)
+        base = self._base(within)
         rows = self.table[self.table["scheme"].isin(ids) & self.table["commune"].isin(base)].drop_duplicates(["commune", "scheme"])
         out = pd.crosstab(rows["commune"], rows["scheme"]).reindex(index=base, columns=ids, fill_value=0)
         return out.astype("int8")
 
-    def overlap(self, a: str, b: str, within: str | None = None) -> dict:
+    def overlap(self, a: str, b: str, within: Territory | None = None) -> dict:
         """Communes covered by both schemes, by only one, with populations."""
         ca, cb = self.scheme_communes(a, within), self.scheme_communes(b, within)
         pop = self._communes["population"]
@@ -159,6 +105,6 @@ class Coverage:
             "only_b": {"communes": len(cb.difference(ca)), "population": int(pop.loc[cb.difference(ca)].sum())},
         }
 
-    def gaps(self, scheme_id: str, within: str) -> pd.Index:
+    def gaps(self, scheme_id: str, within: Territory) -> pd.Index:
         """Communes of a territory that a scheme does not cover."""
-        return self.communes_within(within).difference(self.scheme_communes(scheme_id))
+        return self._base(within).difference(self.scheme_communes(scheme_id))

@@ -1,15 +1,38 @@
-"""Errors that name what went wrong, where, and how to fix it."""
+"""Errors that name what went wrong, where, and how to fix it.
+
+Every error carries the HTTP status it is answered with (``status``); the service maps them all in one handler
+(service/errors.py). Errors a request can cause (an unknown territory, scheme or layer; a parameter that cannot be
+honoured) have French messages, since a person reads them on a page; errors about input files stay in the CLI's
+language.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 class TerritoiresError(Exception):
     """Base class: every error the core raises on bad input or missing data."""
 
+    status: ClassVar[int] = 500
+
 
 class SourceError(TerritoiresError):
     """A dataset is missing, unreachable, corrupt or unreadable."""
+
+    status = 503
+
+
+class NotFound(TerritoiresError):
+    """Something a request names does not exist (a territory, a scheme, a layer, a feature); the message names it."""
+
+    status = 404
+
+
+class Invalid(TerritoiresError, ValueError):
+    """A parameter that cannot be honoured (a format, a CRS, a size…); the message names the accepted values."""
+
+    status = 422
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
@@ -15,12 +15,20 @@ from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
 from geo.lookup import Locator
+from geo.memo import Memo
 from geo.scales import build_groupings
+from geo.schemes import Scheme
 from geo.search import SearchIndex
 from geo.simplify import SimplifiedScales
+from geo.sources import codes_source
 from geo.territories import Territories, load_territories
+from geo.territory import Territory, TerritoryIndex, territory_index
 
 NOT_IN_COMMUNE = "not in any commune"
+#: Territories kept resolved per model (request texts: bounded, since clients choose them).
+RESOLVED_MAX = 1024
+#: Structures derived on demand per model (export layers, serialised layers, indexes): their keys are few and fixed.
+DERIVED_MAX = 256
 
 
 def _iso(value: object) -> str | None:
@@ -37,6 +45,34 @@ class Model:
     scales: dict[str, gpd.GeoDataFrame]
     coverage: Coverage
     version: str
+    #: Territories resolved from text, by the text.
+    resolved: Memo[Territory] = field(default_factory=lambda: Memo(RESOLVED_MAX), repr=False)
+    #: What routes, exports and maps derive from this data version, by key (e.g. ("export-layer", "communes")).
+    derived: Memo = field(default_factory=lambda: Memo(DERIVED_MAX), repr=False)
+
+    @cached_property
+    def _territories(self) -> TerritoryIndex:
+        groupings = {g.id: (g.name, frozenset(g.codes)) for g in self.catalogue.groupings}
+        return territory_index(self.scales, groupings, self.territories.cog, self.territories.scope, codes_source().label)
+
+    def territory(self, text: str) -> Territory:
+        """The territory ``text`` names ('level:code' or a bare code), resolved once per model;
+        :class:`geo.territory.UnknownTerritory` (French, naming a merged commune's successor) otherwise."""
+        return self.resolved.get(text.strip(), lambda: self._territories.resolve(text))
+
+    def names(self, level: str) -> dict[str, str]:
+        """Official names of a level's codes, in scope or not (groupings: the scheme's name)."""
+        if level == "grouping":
+            return {s.id: s.name for s in self.catalogue.schemes.values()}
+        if level == "quartier":
+            return dict(zip(self.scales["quartier"]["code"], self.scales["quartier"]["nom"]))
+        table = {"commune": self.territories.cog.communes, "epci": self.territories.cog.epci,
+                 "departement": self.territories.cog.departements, "region": self.territories.cog.regions}[level]
+        return dict(zip(table["code"], table["nom"]))
+
+    def scheme(self, scheme_id: str) -> Scheme:
+        """A scheme by id; :class:`geo.catalogue.UnknownScheme` (French, listing the ids) otherwise."""
+        return self.catalogue.get(scheme_id)
 
     @cached_property
     def locator(self) -> Locator:
@@ -77,7 +113,7 @@ class Model:
         """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme."""
         info, names, rows, groupings = self._stack_parts
         if commune not in info:
-            self.coverage.resolve(f"commune:{commune}")  # raises UnknownTerritory naming a merged commune's successor
+            self.territory(f"commune:{commune}")  # raises UnknownTerritory naming a merged commune's successor
         c = info[commune]
         schemes = rows.get(commune, [])
 
@@ -132,7 +168,7 @@ def assemble(settings: Settings, territories: Territories, catalogue: Catalogue)
     scales = dict(territories.scales)
     scales["grouping"] = build_groupings(scales["epci"], catalogue.groupings)
     table = coverage_table(catalogue, territories.cog)
-    coverage = Coverage(table, scales, catalogue, territories.cog)
+    coverage = Coverage(table, scales, catalogue)
     return Model(settings, territories, catalogue, scales, coverage, f"{territories.version}-{catalogue_digest(catalogue)}")
 
 

@@ -80,13 +80,13 @@ def read_boundaries(path: Path, report: ReadReport, columns: Mapping[str, str] =
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         report.repaired.extend((name, str(c)) for c in gdf.loc[invalid, "code"])
-        fixed = _polygonal(shapely.make_valid(gdf.geometry.values[invalid.to_numpy()]))
+        fixed = polygonal(shapely.make_valid(gdf.geometry.values[invalid.to_numpy()]))
         gdf.loc[invalid, "geometry"] = gpd.GeoSeries(fixed, index=gdf.index[invalid], crs=gdf.crs)
     return gdf
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each repaired geometry (make_valid may return collections with lines or points)."""
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (make_valid, clipping or snapping may return collections with lines or points)."""
     parts, owner = shapely.get_parts(geoms, return_index=True)  # collections and multi-polygons → members
     polygons, sub = shapely.get_parts(parts, return_index=True)  # multi-polygons inside collections → polygons
     owner = owner[sub]

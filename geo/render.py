@@ -21,11 +21,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from geo import mapspec
-from geo.errors import TerritoiresError
+from geo.errors import Invalid
 from geo.exports.layers import COUNT_FIELD, SCALE_LAYERS, SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Pattern, Symbol
 from geo.model import Model
+from geo.territory import Territory
 
 MAP_CRS = 2154  # Lambert-93
 RENDER_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -38,7 +39,7 @@ _LEVEL_LAYERS = {level: layer for layer, level in SCALE_LAYERS.items()}
 _HATCH = {45: "/", -45: "\\", 0: "-", 90: "|"}
 
 
-class RenderError(TerritoiresError, ValueError):
+class RenderError(Invalid):
     """A map name, size or format that cannot be rendered; the message names the accepted values."""
 
 
@@ -58,14 +59,14 @@ def parse_size(value: str) -> Size:
         return Size(A4_INCHES[::-1], PNG_DPI)
     match = _SIZE.match(value)
     if not match or not all(200 <= int(v) <= MAX_PIXELS for v in match.groups()):
-        raise RenderError(f"unknown size {value!r}: use a4, a4-portrait or WIDTHxHEIGHT in pixels (200 to {MAX_PIXELS})")
+        raise RenderError(f"Taille inconnue : « {value} ». Utilisez a4, a4-portrait ou LARGEURxHAUTEUR en pixels (de 200 à {MAX_PIXELS}).")
     w, h = (int(v) for v in match.groups())
     return Size((w / 100, h / 100), 100)
 
 
 def check_format(fmt: str) -> str:
     if fmt not in RENDER_FORMATS:
-        raise RenderError(f"unknown image format {fmt!r}: use one of {', '.join(RENDER_FORMATS)}")
+        raise RenderError(f"Format d'image inconnu : « {fmt} ». Formats : {', '.join(RENDER_FORMATS)}.")
     return fmt
 
 
@@ -129,7 +130,7 @@ def _north_arrow(ax: Axes) -> None:
                 fontweight="bold", arrowprops={"facecolor": "black", "edgecolor": "black", "width": 4, "headwidth": 12}, zorder=20)
 
 
-def _frame(model: Model, layer: str, within: str | None) -> gpd.GeoDataFrame:
+def _frame(model: Model, layer: str, within: Territory | None) -> gpd.GeoDataFrame:
     return build_layer(model, layer, within).frame.to_crs(MAP_CRS)
 
 
@@ -142,7 +143,7 @@ class Caption:
     record: dict
 
 
-def _scale(model: Model, ax: Axes, kind: MapKind, level: str, within: str | None, zorder: int) -> list:
+def _scale(model: Model, ax: Axes, kind: MapKind, level: str, within: Territory | None, zorder: int) -> list:
     frame = _frame(model, _LEVEL_LAYERS[level], within)
     sym = kind.symbols[level]
     _draw(ax, frame, sym, zorder, level)
@@ -151,7 +152,7 @@ def _scale(model: Model, ax: Axes, kind: MapKind, level: str, within: str | None
     return [_line(sym, label) if not sym.fill else _patch(sym, label)]
 
 
-def _groupings(model: Model, ax: Axes, within: str | None, zorder: int) -> list:
+def _groupings(model: Model, ax: Axes, within: Territory | None, zorder: int) -> list:
     """Every grouping in view, the innermost doll first (each above those it contains), in its own style."""
     frame = _frame(model, "groupings", within)
     symbols = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
@@ -178,7 +179,7 @@ def _coverage(frame: gpd.GeoDataFrame, ax: Axes, gaps: bool, zorder: int) -> lis
     return handles
 
 
-def scheme_territories(model: Model, scheme_id: str, within: str | None) -> tuple[str, str, gpd.GeoDataFrame]:
+def scheme_territories(model: Model, scheme_id: str, within: Territory | None) -> tuple[str, str, gpd.GeoDataFrame]:
     """A scheme map's members: the scale naming them, the scale drawn and the territories drawn (WGS 84). Quartiers
     are drawn as the communes that hold them, as on the web map (its tiles have no quartiers yet)."""
     scheme = model.catalogue.schemes[scheme_id]
@@ -190,7 +191,7 @@ def scheme_territories(model: Model, scheme_id: str, within: str | None) -> tupl
     return named, "commune", communes[communes["code"].isin(model.coverage.scheme_communes(scheme_id, within))]
 
 
-def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, scheme_id: str, zorder: int) -> list:
+def _scheme_layers(model: Model, ax: Axes, layer: str, within: Territory | None, scheme_id: str, zorder: int) -> list:
     named, drawn, members = scheme_territories(model, scheme_id, within)
     if layer == "others":
         frame, sym = _frame(model, _LEVEL_LAYERS[drawn], within), mapspec.SCHEME.symbols["others"]
@@ -203,7 +204,7 @@ def _scheme_layers(model: Model, ax: Axes, layer: str, within: str | None, schem
     return [_patch(sym, label)]
 
 
-def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: str | None, scheme_id: str | None = None) -> list:
+def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: Territory | None, scheme_id: str | None = None) -> list:
     """Every layer of a map kind in the specification's order (the outermost on top); the legend's handles,
     outermost first."""
     handles: list = []
@@ -223,19 +224,19 @@ def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: str | None, sche
     return handles
 
 
-def draw_scales(model: Model, ax: Axes, within: str | None, _arg: str | None = None) -> Caption:
+def draw_scales(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None) -> Caption:
     """The nested scales: communes, EPCI, groupings, départements, région."""
     return Caption(mapspec.SCALES.title, _draw_layers(model, ax, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
 
 
-def draw_coverage(model: Model, ax: Axes, within: str | None, _arg: str | None = None) -> Caption:
+def draw_coverage(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None) -> Caption:
     """How many of the catalogue's schemes cover each commune."""
     handles = _draw_layers(model, ax, mapspec.COVERAGE, within)
     names = [s.name for s in model.catalogue.schemes.values()]
     return Caption(mapspec.coverage_title(names), handles, build_layer(model, "coverage", within).provenance)
 
 
-def draw_scheme(model: Model, ax: Axes, within: str | None, scheme_id: str | None = None) -> Caption:
+def draw_scheme(model: Model, ax: Axes, within: Territory | None, scheme_id: str | None = None) -> Caption:
     """A scheme's members over the other territories of their scale."""
     scheme = model.catalogue.schemes[scheme_id]
     handles = _draw_layers(model, ax, mapspec.SCHEME, within, scheme_id)
@@ -243,16 +244,10 @@ def draw_scheme(model: Model, ax: Axes, within: str | None, scheme_id: str | Non
     return Caption(title, handles, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
 
 
-StaticRenderer = Callable[[Model, Axes, str | None, str | None], Caption]
+StaticRenderer = Callable[[Model, Axes, Territory | None, str | None], Caption]
 
 
-def _place(model: Model, within: str) -> str:
-    level, code = model.coverage.resolve(within)
-    names = model.scales[level].set_index("code")["nom"]
-    return f"{names.get(code, code)} ({code})"
-
-
-def render_map(model: Model, draw: StaticRenderer, within: str | None = None, size: str = "a4", arg: str | None = None) -> Figure:
+def render_map(model: Model, draw: StaticRenderer, within: Territory | None = None, size: str = "a4", arg: str | None = None) -> Figure:
     """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), optionally
     zoomed on a territory, with title, legend, scale bar, north arrow and sources."""
     dims = parse_size(size)
@@ -270,7 +265,7 @@ def render_map(model: Model, draw: StaticRenderer, within: str | None = None, si
     ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="black", linewidth=0.8))
     _scale_bar(ax)
     _north_arrow(ax)
-    where = f" — {_place(model, within)}" if within else ""
+    where = f" — {within.label}" if within else ""
     fig.text(0.02, 0.955, caption.title + where, fontsize=14, fontweight="bold", va="center", wrap=True)
     ax.legend(handles=caption.handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=True,
               title=mapspec.LEGEND["legend"], title_fontsize=9, handlelength=2.5, handleheight=1.6, borderaxespad=0)
@@ -278,7 +273,7 @@ def render_map(model: Model, draw: StaticRenderer, within: str | None = None, si
     return fig
 
 
-def render_bytes(model: Model, draw: StaticRenderer, fmt: str, within: str | None = None, size: str = "a4",
+def render_bytes(model: Model, draw: StaticRenderer, fmt: str, within: Territory | None = None, size: str = "a4",
                  arg: str | None = None, title: str = "") -> bytes:
     """The map encoded as PNG, SVG or PDF."""
     check_format(fmt)

@@ -16,9 +16,10 @@ from yaml.constructor import SafeConstructor
 
 from geo.cog import Cog
 from geo.errors import InputError, Problem
+from geo.kinds import KINDS as KIND_TABLE
 from geo.periods import Period, membership_period
 
-KINDS = ("epci", "grouping", "network", "club", "partnership", "contract", "programme")
+KINDS = tuple(KIND_TABLE)  # the ids of geo/kinds.py
 MEMBER_SCALES = ("commune", "epci", "grouping", "quartier")
 ALL_PARENT_MEMBERS = "all-parent-members"
 CSV_COLUMNS = ("code", "scheme", "role", "start", "end")

@@ -48,9 +48,10 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 
+from geo.readers import polygonal
 from geo.simplify import SimplifiedScales, tolerance_for_zoom
+from geo.territory import LEVELS
 
-LEVELS = ("commune", "epci", "departement", "region", "grouping")
 MAX_ZOOM = 18
 TILE_PIXELS = 256
 #: Pixels of data kept around a tile, so that the edges made by clipping (and the outlines drawn along them,
@@ -59,6 +60,7 @@ BUFFER_PX = {"commune": 2}
 DEFAULT_BUFFER_PX = 4
 #: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
 TILE_FORMAT = "1"
+POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,9 @@ class TileSet:
         if lost.any():  # smaller than the grid: a one-unit square where the territory is
             xy = np.floor(shapely.get_coordinates(shapely.point_on_surface(clipped[lost])))
             snapped[lost] = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 1, xy[:, 1] + 1)
-        mixed = np.flatnonzero(shapely.get_type_id(snapped) == 7)  # rare: a collection after clipping; keep its polygons
-        for i in mixed:
-            parts = shapely.get_parts(snapped[i])
-            snapped[i] = shapely.multipolygons(shapely.get_parts(parts[shapely.get_type_id(parts) >= 3]))
+        mixed = ~np.isin(shapely.get_type_id(snapped), POLYGONAL)  # rare: a collection after clipping; keep its polygons
+        if mixed.any():
+            snapped[mixed] = polygonal(snapped[mixed])
         return b, idx, shapely.orient_polygons(snapped)
 
     def layer(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None,

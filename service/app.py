@@ -9,13 +9,14 @@ from fastapi.middleware.gzip import GZipMiddleware
 from geo.config import Settings
 from geo.model import Model
 from geo.sources import codes_source, geometry_source
-from service import exports, ogc, static_maps
+from service import ogc, static_maps
 from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
 from service.errors import install_error_handlers
-from service.geojson import LayerCache
-from service.limits import LIMITS, install_limits
+from service.exports import exports_router
+from service.geojson import response_memo
+from service.limits import Limits, install_limits
 from service.maps import mount_map_static
 from service.maps import router as maps_router
 from service.settings import MapSettings
@@ -23,8 +24,9 @@ from service.state import ModelHolder
 from service.tiles import router as tiles_router
 
 
-def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None) -> FastAPI:
-    """Build the app; the model is loaded at start-up from the settings (environment by default)."""
+def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None, limits: Limits | None = None) -> FastAPI:
+    """Build the app; the model is loaded at start-up from the settings (environment by default). Limits and map
+    settings are read now (from the environment by default) and kept in the app state with its caches."""
     holder = ModelHolder(settings or Settings.from_env())
 
     @asynccontextmanager
@@ -36,18 +38,21 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
                   description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.",
                   responses={429: {"description": "Trop de requêtes pour ce client (TERRITOIRES_RATE_LIMIT) ; voir Retry-After"}})
+    limits = limits or Limits()
     app.state.holder = holder
-    app.state.layers = LayerCache()
+    app.state.limits = limits
     app.state.map_settings = map_settings or MapSettings()
+    app.state.responses = response_memo(limits.response_cache_mb)
+    app.state.tiles = response_memo(limits.tile_cache_mb)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    install_limits(app, LIMITS)
+    install_limits(app, limits)
     mount_assets(app)
     mount_map_static(app)
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(maps_router)
     app.include_router(tiles_router)
-    app.include_router(exports.router)
+    app.include_router(exports_router())
     app.include_router(ogc.router)
     app.include_router(static_maps.router)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from rich.table import Table
 from geo.catalogue import load_catalogue
 from geo.config import Settings
 from geo.errors import TerritoiresError
+from geo.exports.formats import FORMATS
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
@@ -170,8 +172,8 @@ def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Jso
         if code in cog.commune_codes and code not in model.scales["commune"]["code"].to_numpy():
             nom = cog.communes.set_index("code")["nom"].get(code)
             _fail(f"commune {code} ({nom}) is outside the {settings.scope} scope. Fix: {SCOPE_FIX}.")
-        stack = model.stack(model.coverage.resolve(f"commune:{code}")[1])
-    except (TerritoiresError, KeyError) as exc:
+        stack = model.stack(model.territory(f"commune:{code}").code)
+    except TerritoiresError as exc:
         _fail(exc)
     _emit(stack) if as_json else _print_stack(stack)
 
@@ -248,12 +250,14 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 
 
 Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
+#: The export formats, from the table of geo/exports/formats.py.
+ExportFormat = Enum("ExportFormat", {f: f for f in FORMATS}, type=str)
 
 
 @app.command()
 def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
                                                             "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")] = None,
-           fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, geojson, fgb, shp.zip or csv.")] = "gpkg",
+           fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat(next(iter(FORMATS))),
            output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
            within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
            wkt: Annotated[bool, typer.Option(help="CSV: add the geometry as WKT.")] = False,
@@ -262,6 +266,7 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
     from geo.exports import ExportError, build_layer, check_crs, check_format, layer_specs, write
+    from geo.exports.formats import multi_layer_formats
 
     try:
         model = load_model(_settings(mirror, scope))
@@ -275,17 +280,18 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
             return
         if layer is None:
             _fail("no LAYER given. Fix: name a layer (territoires export --list lists them), or bundle.")
-        spec, epsg = check_format(fmt), check_crs(crs)
+        spec, epsg = check_format(fmt.value), check_crs(crs)
         if layer == "bundle" and not spec.multi_layer:
-            raise ExportError("a bundle is a GeoPackage: use --format gpkg")
+            raise ExportError(f"a bundle holds several layers: use --format {' or '.join(multi_layer_formats())}")
         ids = ([i.strip() for i in layers.split(",")] if layers else list(layer_specs(model))) if layer == "bundle" else [layer]
-        chosen = [build_layer(model, i, within) for i in dict.fromkeys(ids)]
-        target = output or Path(f"{layer}.{fmt}")
-        write(chosen, fmt, target, epsg, wkt)
+        territory = model.territory(within) if within else None
+        chosen = [build_layer(model, i, territory) for i in dict.fromkeys(ids)]
+        target = output or Path(f"{layer}.{spec.extension}")
+        write(chosen, spec.extension, target, epsg, wkt)
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
-        _emit(_written(target, format=fmt, crs=f"EPSG:{epsg}", within=within,
+        _emit(_written(target, format=spec.extension, crs=f"EPSG:{epsg}", within=within,
                        layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen]))
         return
     counts = ", ".join(f"{x.spec.id} {len(x.frame)}" for x in chosen)
@@ -302,7 +308,8 @@ def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
     from service.maps.kinds import static_bytes
 
     try:
-        data = static_bytes(load_model(_settings(mirror, scope)), name, output.suffix.lstrip(".").lower(), within, size)
+        model = load_model(_settings(mirror, scope))
+        data = static_bytes(model, name, output.suffix.lstrip(".").lower(), model.territory(within) if within else None, size)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(data)
@@ -320,7 +327,8 @@ def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
     from service.maps.kinds import standalone_page
 
     try:
-        page = standalone_page(load_model(_settings(mirror, scope)), name, within)
+        model = load_model(_settings(mirror, scope))
+        page = standalone_page(model, name, model.territory(within) if within else None)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_text(page, encoding="utf-8")

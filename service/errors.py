@@ -1,4 +1,6 @@
-"""Errors answered in French: unknown territories and schemes (404), invalid parameters (422).
+"""Errors answered in French, all mapped here: every :class:`geo.errors.TerritoiresError` carries its status and
+message (unknown territory, scheme or layer: 404; a parameter that cannot be honoured: 422), and FastAPI's
+validation errors are written in French too.
 
 JSON for the API, a small HTML page for the maps; every text is escaped.
 """
@@ -10,46 +12,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from geo.model import Model
-from geo.sources import codes_source
-
-LEVEL_NAMES = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "grouping": "groupement"}
+from geo.errors import Invalid, TerritoiresError
 
 
-class NotFound(Exception):
-    """A territory, scheme or level that does not exist; the message is French and names it."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class BadRequest(Exception):
-    """A parameter that cannot be used (beyond what the type checks catch); answered with 422."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def unknown_territory(model: Model, territory: str) -> NotFound:
-    """The French 404 for a territory code or grouping id, naming the 2026 commune a merged commune became."""
-    code = territory.partition(":")[2].strip() if ":" in territory else territory.strip()
-    cog = model.territories.cog
-    if len(code) == 5:
-        parent = cog.successor(code)
-        if parent is not None:
-            nom = cog.communes.set_index("code")["nom"].get(parent, "?")
-            return NotFound(f"La commune {code} n'existe plus : elle a fusionné dans la commune {parent} ({nom}) au {codes_source().label}.")
-        if code in cog.commune_codes:
-            return NotFound(f"La commune {code} est hors du périmètre servi ({model.territories.scope}).")
-        return NotFound(f"{code} n'est pas un code de commune du {codes_source().label}.")
-    return NotFound(f"Territoire inconnu : « {territory} ». Donnez un code INSEE de commune, un SIREN d'EPCI, "
-                    "un code de département ou de région, ou l'identifiant d'un groupement.")
-
-
-def unknown_scheme(scheme_id: str) -> NotFound:
-    return NotFound(f"Dispositif inconnu : « {scheme_id} ». La liste est sur /api/schemes.")
+class BadRequest(Invalid):
+    """A request parameter that cannot be used (beyond what the type checks catch); answered with 422."""
 
 
 _MESSAGES = {
@@ -98,15 +65,12 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """French answers for unknown things (404) and invalid parameters (422)."""
+    """One handler for every error of the core and the service (status and French message on the class), one for
+    invalid parameters."""
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return error_response(request, 404, exc.message)
-
-    @app.exception_handler(BadRequest)
-    async def bad_request(request: Request, exc: BadRequest) -> Response:
-        return error_response(request, 422, exc.message)
+    @app.exception_handler(TerritoiresError)
+    async def known(request: Request, exc: TerritoiresError) -> Response:
+        return error_response(request, exc.status, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

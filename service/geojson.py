@@ -1,10 +1,10 @@
 """GeoJSON layers for the maps and the API, and HTTP caching by data version.
 
 A layer is a scale simplified at one tolerance (geo.simplify), serialised into one JSON text per feature
-the first time a response needs that feature; a response joins the features inside a territory and/or a
-bounding box and is kept gzip-compressed in a small LRU (bounded in number and in bytes). Every data response carries an
-ETag derived from the model version, and a
-request whose If-None-Match matches it gets 304 before any work is done.
+the first time a response needs that feature (kept in the model's memo); a response joins the features inside a
+territory and/or a bounding box and is kept gzip-compressed in the app's response memo (``app.state.responses``,
+bounded in bytes). Every data response carries an ETag derived from the model version, and a request whose
+If-None-Match matches it gets 304 before any work is done.
 """
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import gzip
 import json
 import math
 import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,13 +20,12 @@ import shapely
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from geo.memo import Memo
 from geo.model import Model
 from geo.simplify import TOLERANCES_M, snap_tolerance, tolerance_for_zoom  # noqa: F401  (re-exported)
 
 API_FORMAT = "1"  # bump when the shape of a response changes, so cached copies are refetched
 GEOJSON = "application/geo+json"
-MAX_RESPONSES = 256
-MAX_RESPONSE_BYTES = 256 * 2**20
 
 
 def etag(model: Model) -> str:
@@ -61,8 +58,8 @@ def cached_json(request: Request, model: Model, build: Callable[[], object], med
     if not memo:
         return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
     key = (model.version, "json", request.url.path, request.url.query)
-    payload = request.app.state.layers.memo(key, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
-                                                                     separators=(",", ":")).encode())
+    payload = cached_payload(request.app.state.responses, key, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
+                                                                                   separators=(",", ":")).encode())
     return payload.response(request, model, media_type=media_type)
 
 
@@ -82,6 +79,10 @@ class Payload:
     @classmethod
     def of(cls, raw: bytes) -> Payload:
         return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0))
+
+    def size(self) -> int:
+        """Bytes held (plain and compressed): what a response memo counts."""
+        return len(self.raw) + len(self.gz)
 
     def response(self, request: Request, model: Model, media_type: str = GEOJSON, headers: dict | None = None) -> Response:
         """The body gzip-encoded when the client accepts it (GZipMiddleware leaves encoded bodies alone)."""
@@ -152,50 +153,27 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-class LayerCache:
-    """Serialised layers per model (dropped with the model) and the most recent responses, gzip-compressed
-    (at most ``max_responses`` of them and ``max_bytes`` in all)."""
+def response_memo(megabytes: int) -> Memo[Payload]:
+    """A memo of response bodies bounded by what they weigh (plain and gzip)."""
+    return Memo(megabytes * 2**20, getsizeof=Payload.size)
 
-    def __init__(self, max_responses: int = MAX_RESPONSES, max_bytes: int = MAX_RESPONSE_BYTES):
-        self._layers: weakref.WeakKeyDictionary[Model, dict[tuple[str, int], SerialisedLayer]] = weakref.WeakKeyDictionary()
-        self._responses: OrderedDict[tuple, Payload] = OrderedDict()
-        self._max = max_responses
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._lock = threading.RLock()
 
-    def layer(self, model: Model, level: str, tolerance_m: int) -> SerialisedLayer:
-        with self._lock:
-            layers = self._layers.setdefault(model, {})
-            if (level, tolerance_m) not in layers:
-                layers[(level, tolerance_m)] = SerialisedLayer(model, level, tolerance_m)
-            return layers[(level, tolerance_m)]
+def cached_payload(responses: Memo[Payload], key: tuple, build: Callable[[], bytes]) -> Payload:
+    """The body kept under ``key``, built (and compressed) on first use."""
+    return responses.get(key, lambda: Payload.of(build()))
 
-    def memo(self, key: tuple, build: Callable[[], bytes]) -> Payload:
-        """The response cached under ``key``, built (and compressed) on first use; least recently used dropped."""
-        with self._lock:
-            if key in self._responses:
-                self._responses.move_to_end(key)
-                return self._responses[key]
-        payload = Payload.of(build())
-        with self._lock:
-            if key not in self._responses:
-                self._responses[key] = payload
-                self._bytes += len(payload.raw) + len(payload.gz)
-            while len(self._responses) > self._max or (self._bytes > self._max_bytes and len(self._responses) > 1):
-                _, old = self._responses.popitem(last=False)
-                self._bytes -= len(old.raw) + len(old.gz)
-        return payload
 
-    def collection(self, model: Model, level: str, tolerance_m: int, codes: Callable[[], frozenset[str]] | None = None,
-                   bbox: tuple[float, float, float, float] | None = None, key: str = "") -> Payload:
-        """A FeatureCollection of the layer's features among ``codes()`` and intersecting ``bbox``.
+def serialised_layer(model: Model, level: str, tolerance_m: int) -> SerialisedLayer:
+    """A scale at a tolerance, its features serialised on demand; one per model, level and tolerance."""
+    return model.derived.get(("geojson-layer", level, tolerance_m), lambda: SerialisedLayer(model, level, tolerance_m))
 
-        ``key`` names the ``codes`` selection in the response cache (e.g. the territory it comes from);
-        ``codes`` is only called on a cache miss.
-        """
-        def build() -> bytes:
-            layer = self.layer(model, level, tolerance_m)
-            features = ",".join(layer.features(layer.select(codes() if codes is not None else None, bbox)))
-            return f'{{"type":"FeatureCollection","simplify_m":{tolerance_m:d},"features":[{features}]}}'.encode()
-        return self.memo((model.version, "layer", level, tolerance_m, key, bbox), build)
+
+def collection(responses: Memo[Payload], model: Model, level: str, tolerance_m: int, codes: frozenset[str] | None = None,
+               bbox: tuple[float, float, float, float] | None = None, key: str = "") -> Payload:
+    """A FeatureCollection of the layer's features among ``codes`` and intersecting ``bbox``; ``key`` names the ``codes``
+    selection in the response memo (e.g. the territory it comes from)."""
+    def build() -> bytes:
+        layer = serialised_layer(model, level, tolerance_m)
+        features = ",".join(layer.features(layer.select(codes, bbox)))
+        return f'{{"type":"FeatureCollection","simplify_m":{tolerance_m:d},"features":[{features}]}}'.encode()
+    return cached_payload(responses, (model.version, "layer", level, tolerance_m, key, bbox), build)

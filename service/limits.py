@@ -1,9 +1,10 @@
 """Service limits and web policy, from the environment with safe defaults.
 
-Page sizes, export size, search length and request rates are bounded here (the GeoJSON layer limits,
-features per response and bbox area, are in service/settings.py with the other map settings); CORS
-origins and the embed policy (which sites may frame the maps) are settings too. Read once at start-up. The per-worker rate limit is a
-backstop: in production, rate-limit at the reverse proxy as well (see README).
+Page sizes, export size, search length, request rates and the memory of the response and tile caches are bounded
+here (the GeoJSON layer limits, features per response and bbox area, are in service/settings.py with the other map
+settings); CORS origins and the embed policy (which sites may frame the maps) are settings too. Read when the app
+is created (``create_app``), kept in ``app.state.limits`` and reached through a dependency. The per-worker rate
+limit is a backstop: in production, rate-limit at the reverse proxy as well (see README).
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class Limits:
     rate_burst: int = field(default_factory=lambda: _int("TERRITOIRES_RATE_BURST", 400))
     cors_origins: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_CORS_ORIGINS", ""))
     frame_ancestors: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_FRAME_ANCESTORS", "'self'"))
+    response_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_RESPONSE_CACHE_MB", 256))  # JSON, pages, exports
+    tile_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_TILE_CACHE_MB", 64))  # encoded vector tiles
 
 
 class _Buckets:
@@ -92,6 +95,3 @@ def install_limits(app: FastAPI, limits: Limits) -> None:
     if limits.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(limits.cors_origins), allow_methods=["GET"], allow_headers=["*"])
 
-
-#: The limits of this process, read from the environment at start-up.
-LIMITS = Limits()

@@ -1,7 +1,8 @@
 """OGC API – Features (Part 1 Core, GeoJSON, HTML, OpenAPI 3.0; Part 2 CRS) over the export layers, at /ogc.
 
-One collection per export layer. Items are paged by limit/offset with next/prev links; a limit above
-:data:`MAX_LIMIT` is served as :data:`MAX_LIMIT` items and a next link. Written as a FastAPI router rather than
+One collection per export layer, with a download link per export format (geo/exports/formats.py). Items are paged
+by limit/offset with next/prev links; a limit above TERRITOIRES_MAX_PAGE is served as that many items and a next
+link; ``within=`` keeps the features of a territory, as the exports do. Written as a FastAPI router rather than
 mounting pygeoapi: the collections are the model's own layers (swapped whole on refresh), with no second
 process, configuration or copy of the data.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import weakref
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -17,22 +17,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pyproj import Transformer
 
-from geo.exports import ExportLayer, UnknownLayer, build_layer, layer_specs
+from geo.errors import NotFound
+from geo.exports import FORMATS, ExportLayer, build_layer, layer_specs
+from geo.exports.layers import feature_level
 from geo.exports.provenance import summary
 from geo.model import Model
 from service import schemas
-from service.deps import get_model
-from service.limits import LIMITS
+from service.deps import LimitsDep, ModelDep, WithinDep
+from service.errors import BadRequest
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"], responses={
-    422: schemas.json_error("Invalid parameter (the message names the accepted values)")})
+    422: schemas.json_error("Paramètre invalide (le message nomme les valeurs acceptées)")})
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = LIMITS.max_page  # TERRITOIRES_MAX_PAGE
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 #: Supported CRS URI → (EPSG code, whether coordinates are written latitude first).
@@ -46,11 +47,9 @@ CONFORMANCE = [
 ]
 #: Code properties that items can be filtered on (exact match, comma-separated alternatives).
 FILTERABLE = ("code", "epci", "departement", "region", "scheme", "level", "type", "kind")
-PAGING = {"limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f"}
+PAGING = {"limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "f", "within"}
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-EXPORT_FORMATS = {"gpkg": "application/geopackage+sqlite3", "fgb": "application/flatgeobuf", "shp.zip": "application/zip",
-                  "csv": "text/csv"}
 
 
 @dataclass(frozen=True)
@@ -62,24 +61,19 @@ class Indexed:
     properties: list[str]  # one JSON object per feature
 
 
-_INDEX: weakref.WeakKeyDictionary[Model, dict[str, Indexed]] = weakref.WeakKeyDictionary()
+def _index(layer: ExportLayer) -> Indexed:
+    props = pd.DataFrame(layer.frame.drop(columns="geometry"))
+    for col in props.columns:
+        if not (pd.api.types.is_numeric_dtype(props[col]) or pd.api.types.is_bool_dtype(props[col])):
+            props[col] = props[col].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+    rows = props.to_dict(orient="records")
+    return Indexed(layer, shapely.STRtree(layer.frame.geometry.values), [json.dumps(r, ensure_ascii=False, default=_scalar) for r in rows])
 
 
 def _indexed(model: Model, collection: str) -> Indexed:
-    per_model = _INDEX.setdefault(model, {})
-    if collection not in per_model:
-        try:
-            layer = build_layer(model, collection)
-        except UnknownLayer as exc:
-            raise HTTPException(404, str(exc)) from None
-        props = pd.DataFrame(layer.frame.drop(columns="geometry"))
-        for col in props.columns:
-            if not (pd.api.types.is_numeric_dtype(props[col]) or pd.api.types.is_bool_dtype(props[col])):
-                props[col] = props[col].astype(object).map(lambda v: None if pd.isna(v) else str(v))
-        rows = props.to_dict(orient="records")
-        per_model[collection] = Indexed(layer, shapely.STRtree(layer.frame.geometry.values),
-                                        [json.dumps(r, ensure_ascii=False, default=_scalar) for r in rows])
-    return per_model[collection]
+    """A collection's layer with its index, built once per model (kept in the model's memo); 404 if unknown."""
+    layer = build_layer(model, collection)
+    return model.derived.get(("ogc-index", collection), lambda: _index(layer))
 
 
 def _scalar(value: object) -> object:
@@ -89,7 +83,7 @@ def _scalar(value: object) -> object:
 def _wants_html(request: Request, f: str | None) -> bool:
     if f is not None:
         if f not in ("json", "html"):
-            raise HTTPException(422, f"unknown f={f!r}: use json or html")
+            raise BadRequest(f"Requête invalide : f={f} inconnu, utilisez json ou html.")
         return f == "html"
     accept = request.headers.get("accept", "")
     return "text/html" in accept and "json" not in accept.split("text/html")[0]
@@ -187,8 +181,8 @@ def _collection(request: Request, model: Model, collection: str) -> dict:
         "links": _self_links(request, path) + [
             _link(_url(request, f"{path}/items", f="json"), "items", GEOJSON, "Features (GeoJSON)"),
             _link(_url(request, f"{path}/items", f="html"), "items", "text/html", "Features (HTML)"),
-        ] + [_link(_url(request, f"/export/{collection}.{ext}"), "enclosure", media, f"Download ({ext})")
-             for ext, media in EXPORT_FORMATS.items()],
+        ] + [_link(_url(request, f"/export/{collection}.{f.extension}"), "enclosure", f.media_type, f"Télécharger : {f.label}")
+             for f in FORMATS.values()],
     }
     if len(layer.frame):
         body["extent"] = {"spatial": {"bbox": [[round(float(v), 6) for v in layer.frame.total_bounds]], "crs": CRS84}}
@@ -196,7 +190,7 @@ def _collection(request: Request, model: Model, collection: str) -> dict:
 
 
 @router.get("/collections", summary="Collections", response_class=Response, responses=_ok(schemas.OgcCollections))
-def collections(request: Request, f: str | None = F, model: Model = Depends(get_model)) -> Response:
+def collections(request: Request, model: ModelDep, f: str | None = F) -> Response:
     body = {"links": _self_links(request, "/ogc/collections"),
             "collections": [_collection(request, model, c) for c in layer_specs(model)]}
     return _answer(request, f, "Collections", body)
@@ -204,7 +198,7 @@ def collections(request: Request, f: str | None = F, model: Model = Depends(get_
 
 @router.get("/collections/{collection_id}", summary="One collection", response_class=Response,
             responses={**_ok(schemas.OgcCollection), **NOT_FOUND})
-def collection(request: Request, collection_id: str = COLLECTION, f: str | None = F, model: Model = Depends(get_model)) -> Response:
+def collection(request: Request, model: ModelDep, collection_id: str = COLLECTION, f: str | None = F) -> Response:
     body = _collection(request, model, collection_id)
     return _answer(request, f, body["title"], body)
 
@@ -212,7 +206,7 @@ def collection(request: Request, collection_id: str = COLLECTION, f: str | None 
 def _crs(value: str | None, what: str) -> tuple[int, bool, str]:
     uri = value or CRS84
     if uri not in CRS:
-        raise HTTPException(422, f"unsupported {what} {uri!r}: use one of {', '.join(CRS)}")
+        raise BadRequest(f"Requête invalide : {what} « {uri} » non pris en charge, utilisez {' ou '.join(CRS)}.")
     return (*CRS[uri], uri)
 
 
@@ -223,7 +217,7 @@ def _bbox(value: str, bbox_crs: str | None) -> shapely.Geometry:
     except ValueError:
         numbers = []
     if len(numbers) != 4 or not all(np.isfinite(numbers)):
-        raise HTTPException(422, f"bbox={value!r} is not four numbers: give minx,miny,maxx,maxy")
+        raise BadRequest(f"Requête invalide : bbox « {value} » n'est pas quatre nombres, donnez minx,miny,maxx,maxy.")
     epsg, lat_first, _ = _crs(bbox_crs, "bbox-crs")
     x0, y0, x1, y1 = (numbers[1], numbers[0], numbers[3], numbers[2]) if lat_first else numbers
     box = shapely.box(x0, y0, x1, y1)
@@ -240,7 +234,8 @@ def _date(value: str, whole: str) -> pd.Timestamp | None:
     except ValueError:
         stamp = pd.NaT
     if pd.isna(stamp):
-        raise HTTPException(422, f"datetime={whole!r} is not an RFC 3339 date, date-time or interval (e.g. 2020-01-01, 2015-01-01/..)")
+        raise BadRequest(f"Requête invalide : datetime « {whole} » n'est pas une date, un instant ou un intervalle RFC 3339 "
+                         "(par exemple 2020-01-01, 2015-01-01/..).")
     return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
 
 
@@ -272,21 +267,23 @@ def _geometries(geoms: np.ndarray, epsg: int, lat_first: bool) -> list[str]:
 @router.get("/collections/{collection_id}/items", summary="Features of a collection", response_class=Response,
             responses={**_ok(schemas.OgcItems, GEOJSON, "GeoJSON FeatureCollection, or HTML with f=html"), **NOT_FOUND})
 def items(
-    request: Request, collection_id: str = COLLECTION,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, description=f"Items per page (at most {MAX_LIMIT}: a larger limit gets {MAX_LIMIT}).",
-                       json_schema_extra={"maximum": MAX_LIMIT}),
+    request: Request, model: ModelDep, limits: LimitsDep, within: WithinDep, collection_id: str = COLLECTION,
+    limit: int = Query(DEFAULT_LIMIT, ge=1, description="Items per page (at most TERRITOIRES_MAX_PAGE, 1000 by default: a larger "
+                       "limit gets that many)."),
     offset: int = Query(0, ge=0), bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs"),
     bbox_crs: str | None = Query(None, alias="bbox-crs"),
     datetime: str | None = Query(None, description="Instant or interval (a/b, ../b, a/..): members active then (scheme layers)."),
-    crs: str | None = None, f: str | None = F, model: Model = Depends(get_model),
+    crs: str | None = None, f: str | None = F,
 ) -> Response:
-    """Features, filtered by bbox, datetime and code properties (e.g. departement=31), paged by limit and offset."""
+    """Features, filtered by bbox, datetime, territory (within) and code properties (e.g. departement=31), paged by limit
+    and offset."""
     idx = _indexed(model, collection_id)
     frame = idx.layer.frame
     filterable = [c for c in FILTERABLE if c in frame.columns]
     unknown = sorted(set(request.query_params) - PAGING - set(filterable))
     if unknown:
-        raise HTTPException(422, f"unknown parameter(s) {', '.join(unknown)}: use {', '.join(sorted(PAGING) + filterable)}")
+        raise BadRequest(f"Requête invalide : paramètre(s) inconnu(s) {', '.join(unknown)} ; "
+                         f"paramètres : {', '.join(sorted(PAGING) + filterable)}.")
     epsg, lat_first, crs_uri = _crs(crs, "crs")
     mask = np.ones(len(frame), dtype=bool)
     if bbox is not None:
@@ -295,11 +292,13 @@ def items(
         mask &= hits
     if datetime is not None:
         mask &= _in_period(frame, datetime)
+    if within is not None:
+        mask &= frame["code"].isin(within.codes(feature_level(model, idx.layer.spec))).to_numpy(dtype=bool)
     for col in filterable:
         if col in request.query_params:
             mask &= frame[col].isin(request.query_params[col].split(",")).to_numpy(dtype=bool)
     selected = np.flatnonzero(mask)
-    page_size = min(limit, MAX_LIMIT)
+    page_size = min(limit, limits.max_page)
     chosen = selected[offset:offset + page_size]
     geoms = _geometries(frame.geometry.values[chosen], epsg, lat_first)
     ids = frame["code"].to_numpy()[chosen]
@@ -329,15 +328,16 @@ def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,
             responses={**_ok(schemas.OgcItem, GEOJSON, "GeoJSON Feature, or HTML with f=html"), **NOT_FOUND})
-def item(request: Request, collection_id: str = COLLECTION,
+def item(request: Request, model: ModelDep, collection_id: str = COLLECTION,
          feature_id: str = Path(description="The feature's code", openapi_examples={"toulouse": {"value": "31555"}}),
-         crs: str | None = None, f: str | None = F, model: Model = Depends(get_model)) -> Response:
+         crs: str | None = None, f: str | None = F) -> Response:
     idx = _indexed(model, collection_id)
     frame = idx.layer.frame
     epsg, lat_first, crs_uri = _crs(crs, "crs")
     where = np.flatnonzero(frame["code"].to_numpy() == feature_id)
     if not len(where):
-        raise HTTPException(404, f"no feature {feature_id!r} in {collection_id}")
+        model.territory(f"{feature_level(model, idx.layer.spec)}:{feature_id}")  # an unknown territory: the resolver's 404
+        raise NotFound(f"Aucune entité « {feature_id} » dans la collection {collection_id}.")
     k = int(where[0])
     path = f"/ogc/collections/{collection_id}/items/{feature_id}"
     body = {"type": "Feature", "id": feature_id, "geometry": json.loads(_geometries(frame.geometry.values[[k]], epsg, lat_first)[0]),

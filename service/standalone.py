@@ -23,6 +23,7 @@ from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.render import scheme_territories
+from geo.territory import Territory
 from service.assets import NODE_MODULES, URL_PREFIX, render_offline
 from service.maps.base import leaflet_style
 from service.maps.controls import STATIC_DIR
@@ -98,7 +99,7 @@ class Caption:
     record: dict
 
 
-def _scale(model: Model, fmap: folium.Map, kind: MapKind, level: str, within: str | None) -> list[tuple[str, Symbol]]:
+def _scale(model: Model, fmap: folium.Map, kind: MapKind, level: str, within: Territory | None) -> list[tuple[str, Symbol]]:
     frame = build_layer(model, _LEVEL_LAYERS[level], within).frame
     context = kind.name == mapspec.SCHEME.name
     label = mapspec.region_label(list(frame["nom"])) if level == "region" and not context else mapspec.layer_label(level, kind.name)
@@ -106,7 +107,7 @@ def _scale(model: Model, fmap: folium.Map, kind: MapKind, level: str, within: st
     return [(label, kind.symbols[level])]
 
 
-def _groupings(model: Model, fmap: folium.Map, within: str | None) -> list[tuple[str, Symbol]]:
+def _groupings(model: Model, fmap: folium.Map, within: Territory | None) -> list[tuple[str, Symbol]]:
     frame = build_layer(model, "groupings", within).frame
     symbols = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
     sizes = {c: (len(str(e).split(";")), p) for c, e, p in zip(frame["code"], frame["epci"], frame["population"])}
@@ -119,7 +120,7 @@ def _groupings(model: Model, fmap: folium.Map, within: str | None) -> list[tuple
     return entries
 
 
-def _coverage(model: Model, fmap: folium.Map, within: str | None, gaps: bool) -> list[tuple[str, Symbol]]:
+def _coverage(model: Model, fmap: folium.Map, within: Territory | None, gaps: bool) -> list[tuple[str, Symbol]]:
     frame = build_layer(model, "coverage", within).frame
     classes = frame[COUNT_FIELD].map(mapspec.count_class)
     part = frame[(classes == 0) == gaps]
@@ -131,7 +132,7 @@ def _coverage(model: Model, fmap: folium.Map, within: str | None, gaps: bool) ->
             for c in sorted(set(classes)) if (c == 0) == gaps]
 
 
-def _scheme(model: Model, fmap: folium.Map, layer: str, within: str | None, scheme_id: str) -> list[tuple[str, Symbol]]:
+def _scheme(model: Model, fmap: folium.Map, layer: str, within: Territory | None, scheme_id: str) -> list[tuple[str, Symbol]]:
     named, drawn, members = scheme_territories(model, scheme_id, within)
     if layer == "others":
         frame, sym, fields = build_layer(model, _LEVEL_LAYERS[drawn], within).frame, mapspec.SCHEME.symbols["others"], _BASE
@@ -145,7 +146,7 @@ def _scheme(model: Model, fmap: folium.Map, layer: str, within: str | None, sche
     return [(label, sym)]
 
 
-def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: str | None, scheme_id: str | None = None) -> list:
+def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: Territory | None, scheme_id: str | None = None) -> list:
     """Every layer of a map kind in the specification's order (the outermost on top); legend entries, outermost first."""
     entries: list = []
     for layer in kind.layers:
@@ -163,19 +164,19 @@ def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: str | None, s
     return entries
 
 
-def scales_map(model: Model, fmap: folium.Map, within: str | None, _arg: str | None = None) -> Caption:
+def scales_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None) -> Caption:
     """The nested scales."""
     return Caption(mapspec.SCALES.title, _layers(model, fmap, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
 
 
-def coverage_map(model: Model, fmap: folium.Map, within: str | None, _arg: str | None = None) -> Caption:
+def coverage_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None) -> Caption:
     """How many of the catalogue's schemes cover each commune."""
     entries = _layers(model, fmap, mapspec.COVERAGE, within)
     names = [s.name for s in model.catalogue.schemes.values()]
     return Caption(mapspec.coverage_title(names), entries, build_layer(model, "coverage", within).provenance)
 
 
-def scheme_map(model: Model, fmap: folium.Map, within: str | None, scheme_id: str | None = None) -> Caption:
+def scheme_map(model: Model, fmap: folium.Map, within: Territory | None, scheme_id: str | None = None) -> Caption:
     """A scheme's members over the other territories of their scale."""
     scheme = model.catalogue.schemes[scheme_id]
     entries = _layers(model, fmap, mapspec.SCHEME, within, scheme_id)
@@ -183,7 +184,7 @@ def scheme_map(model: Model, fmap: folium.Map, within: str | None, scheme_id: st
     return Caption(title, entries, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
 
 
-StandaloneRenderer = Callable[[Model, folium.Map, str | None, str | None], Caption]
+StandaloneRenderer = Callable[[Model, folium.Map, Territory | None, str | None], Caption]
 
 
 def _key(sym: Symbol) -> str:
@@ -202,7 +203,7 @@ def _legend(title: str, entries: list[tuple[str, Symbol]], footer: str) -> str:
             f"<ul>{rows}</ul><p class=\"t-note\">{html.escape(footer)}</p></details></div>")
 
 
-def standalone_html(model: Model, draw: StandaloneRenderer, within: str | None = None, arg: str | None = None) -> str:
+def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | None = None, arg: str | None = None) -> str:
     """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) as one self-contained HTML page."""
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     caption = draw(model, fmap, within, arg)

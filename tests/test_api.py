@@ -124,7 +124,7 @@ def test_coverage_counts_and_gaps(client, model):
     assert body["communes"]["31555"] == ["toulouse-metropole", "conseils-citoyens-contrat-de-ville"]
     assert body["counts"] == {"1": 33, "2": 4}
     dep = client.get("/api/coverage", params={"schemes": "toulouse-metropole", "within": "31"}).json()
-    assert len(dep["gaps"]) == len(model.coverage.communes_within("31")) - 37
+    assert len(dep["gaps"]) == len(model.territory("31").communes) - 37
     assert client.get("/api/coverage", params={"schemes": ",".join(["toulouse-metropole"] * 3 + [f"x{i}" for i in range(9)])}).status_code == 422
 
 

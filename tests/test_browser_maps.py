@@ -64,6 +64,8 @@ def test_scales_map(base_url: str, artifacts: Path):
         page.wait_for_timeout(400)  # the popup fades in
         text = popup.inner_text()
         assert "Toulouse Métropole" in text and "Dialogue métropolitain de Toulouse" in text and "JSON" in text
+        kinds = [k.inner_text() for k in popup.locator(".t-kind").all()]
+        assert "réseau" in kinds and "network" not in kinds  # kinds in French, from the page's table (geo/kinds.py)
         page.screenshot(path=str(artifacts / "maps-scales-popup.png"))
         page.keyboard.press("Escape")
 

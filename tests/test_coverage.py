@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.coverage import UnknownTerritory
 from geo.model import NOT_IN_COMMUNE, Model
+from geo.territory import UnknownTerritory
 
 
 def test_toulouse_stack(model: Model):
@@ -46,10 +46,11 @@ def test_scheme_summary_matches_its_scale(model: Model):
 
 
 def test_matrix_overlap_and_gaps_agree(model: Model):
-    m = model.coverage.matrix(["petites-villes-de-demain", "villages-d-avenir"], within="31")
-    ov = model.coverage.overlap("petites-villes-de-demain", "villages-d-avenir", within="31")
+    haute_garonne = model.territory("31")
+    m = model.coverage.matrix(["petites-villes-de-demain", "villages-d-avenir"], within=haute_garonne)
+    ov = model.coverage.overlap("petites-villes-de-demain", "villages-d-avenir", within=haute_garonne)
     assert len(ov["both"]["communes"]) == int((m.sum(axis=1) == 2).sum())
-    gaps = model.coverage.gaps("petites-villes-de-demain", "31")
+    gaps = model.coverage.gaps("petites-villes-de-demain", haute_garonne)
     assert len(gaps) == int((m["petites-villes-de-demain"] == 0).sum())
     assert len(m) == (model.scales["commune"]["departement"] == "31").sum()
 
@@ -62,11 +63,14 @@ def test_programme_merged_codes_are_rekeyed_with_a_note(model: Model):
 
 def test_unknown_and_merged_territories(model: Model):
     with pytest.raises(UnknownTerritory, match="30052"):
-        model.coverage.resolve("30157")
-    with pytest.raises(UnknownTerritory):
-        model.coverage.resolve("nowhere")
-    assert model.coverage.resolve("region:76") == ("region", "76")
-    assert model.coverage.resolve("76") == ("departement", "76") or model.coverage.resolve("76")[0] == "region"
+        model.territory("30157")
+    with pytest.raises(UnknownTerritory, match="nowhere"):
+        model.territory("nowhere")
+    occitanie = model.territory("region:76")
+    assert (occitanie.level, occitanie.code, occitanie.nom) == ("region", "76", "Occitanie")
+    assert model.territory("76") is model.territory("76")  # resolved once per model
+    assert model.territory("76").level == "region"  # the département 76 is not in the Occitanie scope
+    assert len(occitanie.communes) == len(model.scales["commune"])
 
 
 def test_point_outside_every_commune_is_an_answer(model: Model):

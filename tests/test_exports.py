@@ -148,7 +148,7 @@ def test_provenance_in_every_single_layer_format(exported: dict) -> None:
 
 
 def test_lambert93_and_within(model: Model, tmp_path: Path) -> None:
-    layer = build_layer(model, "epci", within="31")
+    layer = build_layer(model, "epci", within=model.territory("31"))
     held = set(model.scales["commune"].query("departement == '31'")["epci"].dropna())
     assert set(layer.frame["code"]) == held and layer.provenance["within"] == "31"
     write([layer], "gpkg", tmp_path / "epci.gpkg", crs=2154)
@@ -159,7 +159,7 @@ def test_lambert93_and_within(model: Model, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_empty_territory_gives_a_valid_empty_file(model: Model, tmp_path: Path, fmt: str) -> None:
-    layer = build_layer(model, "scheme-toulouse-metropole", within="11")  # Aude: no commune of Toulouse Métropole
+    layer = build_layer(model, "scheme-toulouse-metropole", within=model.territory("11"))  # Aude: no commune of Toulouse Métropole
     assert layer.frame.empty
     path = tmp_path / f"empty.{fmt}"
     write([layer], fmt, path)
@@ -189,18 +189,18 @@ def test_export_route_downloads(client: TestClient, tmp_path: Path) -> None:
     assert r.json()["within"] == "31" and r.json()["features"] > 10
 
 
-@pytest.mark.parametrize("url, accepted", [
-    ("/export/nope.gpkg", "communes"),
-    ("/export/communes.xlsx", "gpkg, geojson, fgb, shp.zip, csv"),
-    ("/export/communes.gpkg?crs=3857", "2154 (Lambert-93)"),
-    ("/export/communes.geojson?crs=2154", "WGS 84 only"),
-    ("/export/bundle.csv", "bundle.gpkg"),
-    ("/export/bundle.gpkg?layers=communes,nope", "coverage"),
-    ("/export/communes.gpkg?within=../../etc", "unknown territory"),
+@pytest.mark.parametrize("url, status, accepted", [
+    ("/export/nope.gpkg", 404, "communes"),
+    ("/export/communes.xlsx", 422, "gpkg, geojson, fgb, shp.zip, csv"),
+    ("/export/communes.gpkg?crs=3857", 422, "2154 (Lambert-93)"),
+    ("/export/communes.geojson?crs=2154", 422, "WGS 84 (crs=4326) seulement"),
+    ("/export/bundle.csv", 422, "bundle.gpkg"),
+    ("/export/bundle.gpkg?layers=communes,nope", 404, "coverage"),
+    ("/export/communes.gpkg?within=../../etc", 404, "Territoire inconnu : « ../../etc »"),
 ])
-def test_export_bad_input_is_422_naming_accepted_values(client: TestClient, url: str, accepted: str) -> None:
+def test_export_bad_input_names_accepted_values_in_french(client: TestClient, url: str, status: int, accepted: str) -> None:
     r = client.get(url)
-    assert r.status_code == 422 and accepted in r.json()["detail"]
+    assert r.status_code == status and accepted in r.json()["detail"]
 
 
 def test_file_names_take_no_path_pieces() -> None:
@@ -224,8 +224,64 @@ def test_cli_export_render_and_map(mirror: Path, cache_dir: Path, tmp_path: Path
     assert out.exit_code == 0, out.output
     assert pyogrio.read_info(tmp_path / "b.gpkg", layer="epci")["crs"] == "EPSG:2154"
     out = runner.invoke(app, ["export", "nope", *common])
-    assert out.exit_code == 1 and "unknown layer" in out.output
+    assert out.exit_code == 1 and "Couche inconnue" in out.output
     out = runner.invoke(app, ["render", "scales", "-o", str(tmp_path / "s.png"), "--within", "31", "--size", "400x300", *common])
     assert out.exit_code == 0 and (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG"), out.output
     out = runner.invoke(app, ["map", "scheme-toulouse-metropole", "-o", str(tmp_path / "m.html"), *common])
     assert out.exit_code == 0 and "leaflet" in (tmp_path / "m.html").read_text(encoding="utf-8"), out.output
+
+
+def test_a_format_registered_in_the_table_reaches_the_cli_the_export_routes_and_the_ogc_api(
+        settings, mirror: Path, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line in FORMATS (here a WKT text writer) is all a new format needs."""
+    import importlib
+
+    import shapely
+    from typer.testing import CliRunner
+
+    import service.cli
+    from geo.exports import Format
+
+    def write_wkt(layers: list, path: Path, options) -> None:
+        frame = layers[0].frame if options.crs == 4326 else layers[0].frame.to_crs(options.crs)
+        path.write_text("\n".join(f"{c};{w}" for c, w in zip(frame["code"], shapely.to_wkt(frame.geometry.values))), encoding="utf-8")
+
+    monkeypatch.setitem(FORMATS, "wkt.txt", Format("wkt.txt", "WKT (texte)", write_wkt, "text/plain; charset=utf-8"))
+    try:
+        cli = importlib.reload(service.cli)  # the CLI reads the table when it is imported
+        assert "wkt.txt" in CliRunner().invoke(cli.app, ["export", "--help"], env={"COLUMNS": "200"}).output
+        monkeypatch.setenv("TERRITOIRES_CACHE", str(cache_dir))
+        out = CliRunner().invoke(cli.app, ["export", "departements", "-f", "wkt.txt", "-o", str(tmp_path / "d.txt"),
+                                           "--mirror", str(mirror), "--scope", "occitanie"])
+        assert out.exit_code == 0, out.output
+        assert len((tmp_path / "d.txt").read_text(encoding="utf-8").splitlines()) == 13
+    finally:
+        monkeypatch.undo()
+        importlib.reload(service.cli)
+    monkeypatch.setitem(FORMATS, "wkt.txt", Format("wkt.txt", "WKT (texte)", write_wkt, "text/plain; charset=utf-8"))
+    with TestClient(create_app(settings)) as c:  # the routes and their OpenAPI are made from the table with the app
+        spec = c.get("/openapi.json").json()["paths"]["/export/{name}"]["get"]
+        assert "text/plain" in spec["responses"]["200"]["content"]
+        name = next(p for p in spec["parameters"] if p["name"] == "name")
+        assert "wkt.txt : WKT (texte)" in name["description"] and "departements.wkt.txt" in {e["value"] for e in name["examples"].values()}
+        r = c.get("/export/departements.wkt.txt", params={"within": "31"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain") and r.text.startswith("31;")
+        links = c.get("/ogc/collections/departements").json()["links"]
+        assert any(link["rel"] == "enclosure" and link["href"].endswith("/export/departements.wkt.txt") and link["type"].startswith("text/plain")
+                   for link in links)
+
+
+def test_exported_at_is_when_the_file_was_written(client: TestClient, model: Model, tmp_path: Path) -> None:
+    """The layer is built once per model; each export stamps its own time, and the service keeps a written file (same
+    bytes, same stamp) rather than writing it again for every download."""
+    from geo.exports.provenance import now
+
+    build_layer(model, "regions")  # the layer exists before the export
+    before = now()
+    first = client.get("/export/regions.geojson")
+    stamp = first.json()["provenance"]["exported_at"]
+    assert before <= stamp <= now()
+    again = client.get("/export/regions.geojson")
+    assert again.content == first.content
+    assert before <= client.get("/export/regions/provenance").json()["exported_at"] <= now()
+    assert "exported_at" not in build_layer(model, "regions").provenance

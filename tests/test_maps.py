@@ -8,6 +8,7 @@ import re
 import pytest
 
 from geo.catalogue import Catalogue
+from geo.kinds import KINDS
 from geo.model import Model, assemble
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -80,7 +81,8 @@ def test_bad_map_parameters_are_422(client, url):
 def test_scheme_map_legend(client):
     cfg = config(client.get("/maps/schemes/dialogue-metropolitain").text)
     notes = " ".join(cfg["legend"]["notes"])
-    assert "depuis le 08/04/2013" in notes and "Le Journal Toulousain" in notes and "À jour au 08/04/2013" in notes
+    assert "Réseau, depuis le 08/04/2013" in notes and "Le Journal Toulousain" in notes and "À jour au 08/04/2013" in notes
+    assert cfg["kinds"] == {k.id: k.label for k in KINDS.values()}  # the kind labels of geo/kinds.py, for the popups
     assert cfg["legend"]["links"][0]["href"].startswith("http://www.lejournaltoulousain.fr")
     members = next(lyr for lyr in cfg["layers"] if lyr["id"] == "members")
     assert members["level"] == "epci" and "243100518" in members["members"] and len(members["members"]) == 10

@@ -223,7 +223,7 @@ def test_web_styles_are_the_specifications(client, model: Model) -> None:
 
 def test_unknown_map_names_the_maps(model: Model) -> None:
     assert resolve_map(model, "scheme-dialogue-metropolitain")[1] == "dialogue-metropolitain"
-    with pytest.raises(ValueError, match=r"use scales, coverage or one of scheme-action-coeur-de-ville"):
+    with pytest.raises(ValueError, match=r"Cartes : scales, coverage ou l'une de scheme-action-coeur-de-ville"):
         resolve_map(model, "scheme-nope")
 
 
@@ -247,5 +247,5 @@ def test_cli_lists_the_registered_maps(settings, tmp_path: Path) -> None:
         assert mapspec.map_names() in " ".join(helped.stdout.split()), command
     out = subprocess.run([str(binary), "map", "nope", "-o", str(tmp_path / "x.html")], capture_output=True, text=True, env=env,
                          timeout=600)
-    assert out.returncode == 1 and "use scales, coverage or one of scheme-" in " ".join(out.stderr.split())
+    assert out.returncode == 1 and "Cartes : scales, coverage ou l'une de scheme-" in " ".join(out.stderr.split())
     assert not (tmp_path / "x.html").exists()

@@ -14,7 +14,10 @@ from fastapi.testclient import TestClient
 from geo.exports import build_layer, layer_specs
 from geo.model import Model
 from service.app import create_app
-from service.ogc import CONFORMANCE, MAX_LIMIT
+from service.limits import Limits
+from service.ogc import CONFORMANCE
+
+MAX_LIMIT = Limits().max_page  # TERRITOIRES_MAX_PAGE, as the servers below read it
 
 
 def _gdal(tool: str) -> str:
@@ -127,11 +130,11 @@ def test_html_views(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("url, status, accepted", [
-    ("/ogc/collections/communes/items?bbox=1,2,3", 422, "four numbers"),
-    ("/ogc/collections/communes/items?bbox=a,b,c,d", 422, "four numbers"),
+    ("/ogc/collections/communes/items?bbox=1,2,3", 422, "quatre nombres"),
+    ("/ogc/collections/communes/items?bbox=a,b,c,d", 422, "quatre nombres"),
     ("/ogc/collections/communes/items?crs=EPSG:3857", 422, "EPSG/0/2154"),
     ("/ogc/collections/communes/items?nom=Toulouse", 422, "departement"),
-    ("/ogc/collections/communes/items?f=xml", 422, "json or html"),
+    ("/ogc/collections/communes/items?f=xml", 422, "json ou html"),
     ("/ogc/collections/communes/items?datetime=yesterday", 422, "RFC 3339"),
     ("/ogc/collections/nope/items", 404, "communes"),
     ("/ogc/collections/communes/items/99999", 404, "99999"),

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from geo.errors import InputError
-from geo.readers import ReadReport, read_boundaries
+from geo.readers import ReadReport, polygonal, read_boundaries
 from geo.sources import catalogue
 
 BOWTIE = Polygon([(1.0, 43.0), (1.1, 43.1), (1.1, 43.0), (1.0, 43.1), (1.0, 43.0)])
@@ -64,3 +64,19 @@ def test_truncated_file_is_one_clear_error(tmp_path: Path, mirror: Path):
 def test_real_file_reads_with_string_codes(mirror: Path):
     gdf = read_boundaries(mirror / catalogue()["communes-09"].file, ReadReport())
     assert len(gdf) == 331 and gdf["code"].str.len().eq(5).all() and gdf.crs.to_epsg() == 4326
+
+
+def test_polygonal_keeps_polygons_of_any_mix_of_types():
+    """Lines and points, single, multi or nested in collections, are dropped; one polygon stays a Polygon."""
+    import numpy as np
+    import shapely
+
+    geoms = shapely.from_wkt(np.array([
+        "GEOMETRYCOLLECTION (POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0)), MULTILINESTRING ((2 2, 3 3), (4 4, 5 5)), MULTIPOINT (6 6, 7 7))",
+        "GEOMETRYCOLLECTION (MULTIPOLYGON (((0 0, 1 0, 1 1, 0 1, 0 0)), ((2 0, 3 0, 3 1, 2 1, 2 0))), LINESTRING (0 0, 9 9))",
+        "POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))",
+        "MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))",
+    ]))
+    out = polygonal(geoms)
+    assert [g.geom_type if g is not None else None for g in out] == ["Polygon", "MultiPolygon", "Polygon", None]
+    assert shapely.area(out[1]) == 2.0 and shapely.equals(out[0], geoms[2])

@@ -48,7 +48,7 @@ def test_rendered_png(model: Model, artifacts: Path, name: str, expected: list[s
 
 
 def test_scheme_map_zoomed_at_a_pixel_size(model: Model, artifacts: Path) -> None:
-    data = static_bytes(model, "scheme-dialogue-metropolitain", "png", within="31", size="1200x900")
+    data = static_bytes(model, "scheme-dialogue-metropolitain", "png", within=model.territory("31"), size="1200x900")
     (artifacts / "scheme-dialogue-metropolitain-31.png").write_bytes(data)
     check_png(data, (1200, 900))
     assert any("EPCI membres (10)" in t for t in legend_texts(static_figure(model, "scheme-dialogue-metropolitain")))
@@ -69,15 +69,15 @@ def test_static_routes(client: TestClient) -> None:
     assert client.get("/assets/leaflet/dist/leaflet.js").status_code == 200  # /static does not shadow the assets
 
 
-@pytest.mark.parametrize("url, accepted", [
-    ("/static/nope.png", "scales, coverage or one of scheme-"),
-    ("/static/scales.gif", "png, svg, pdf"),
-    ("/static/scales.png?size=huge", "a4, a4-portrait or WIDTHxHEIGHT"),
-    ("/static/scales.png?within=00000", "00000"),
+@pytest.mark.parametrize("url, status, accepted", [
+    ("/static/nope.png", 422, "scales, coverage ou l'une de scheme-"),
+    ("/static/scales.gif", 422, "png, svg, pdf"),
+    ("/static/scales.png?size=huge", 422, "a4, a4-portrait ou LARGEURxHAUTEUR"),
+    ("/static/scales.png?within=00000", 404, "00000"),
 ])
-def test_static_bad_input(client: TestClient, url: str, accepted: str) -> None:
+def test_static_bad_input(client: TestClient, url: str, status: int, accepted: str) -> None:
     r = client.get(url)
-    assert r.status_code == 422 and accepted in r.json()["detail"]
+    assert r.status_code == status and accepted in r.json()["detail"]
 
 
 def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: Path) -> None:

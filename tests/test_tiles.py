@@ -10,8 +10,10 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from geo.memo import Memo
 from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, feature_code, feature_id, min_zoom, properties, tile_bounds, tiles_covering
-from service.tiles import MVT, TileCache
+from service.geojson import Payload
+from service.tiles import MVT
 
 TOULOUSE = (1.4442, 43.6047)
 
@@ -162,15 +164,17 @@ def test_tile_endpoint_bad_input_is_422(client, url, words):
     assert r.json()["detail"].startswith("Requête invalide") and words in r.json()["detail"]
 
 
-def test_tile_cache_is_bounded(model):
-    cache = TileCache(max_bytes=40_000)
+def test_tile_cache_is_bounded(model, client):
+    """The app's tile memo is bounded in bytes (TERRITOIRES_TILE_CACHE_MB); one of 40 kB keeps fewer than four real tiles."""
+    assert isinstance(client.app.state.tiles, Memo) and client.app.state.tiles.maxsize == 64 * 2**20
+    cache = Memo(40_000, getsizeof=Payload.size)
     tiles = TileSet(model.simplified)
     z, x0, y0 = at(*TOULOUSE, 9)
     for dx in range(4):
-        cache.get(model, ("commune", z, x0 + dx, y0, ""), lambda dx=dx: tiles.encode("commune", z, x0 + dx, y0))
-    assert cache.bytes <= 40_000 and 0 < len(cache) < 4
-    first = cache.get(model, ("x",), lambda: b"abc")
-    assert cache.get(model, ("x",), lambda: b"other") is first
+        cache.get(("commune", z, x0 + dx, y0, ""), lambda dx=dx: Payload.of(tiles.encode("commune", z, x0 + dx, y0)))
+    assert cache.size <= 40_000 and 0 < len(cache) < 4
+    first = cache.get(("x",), lambda: Payload.of(b"abc"))
+    assert cache.get(("x",), lambda: Payload.of(b"other")) is first
 
 
 def test_openapi_documents_tiles(client):
@@ -274,3 +278,27 @@ def test_feature_ids_round_trip_every_commune_code(model):
     codes = model.territories.cog.communes["code"]
     assert all(feature_code(feature_id(c)) == c for c in codes)
     assert len({feature_id(c) for c in codes}) == len(codes)
+
+
+def test_a_tile_keeps_only_the_polygonal_parts_of_a_geometry():
+    """A territory whose geometry is a collection with lines and points (as make_valid or clipping can leave) is cut into
+    polygons only: MVT polygon layers hold no MultiLineString or MultiPoint."""
+    import geopandas as gpd
+    from shapely.geometry import GeometryCollection, MultiLineString, MultiPoint
+
+    from geo.simplify import SimplifiedScales
+
+    square = shapely.box(1.440, 43.600, 1.445, 43.605)
+    mixed = GeometryCollection([square, MultiLineString([[(1.441, 43.601), (1.444, 43.604)], [(1.442, 43.601), (1.443, 43.602)]]),
+                                MultiPoint([(1.4425, 43.6025), (1.4426, 43.6026)])])
+    communes = gpd.GeoDataFrame({"code": ["31555"], "nom": ["Toulouse"], "epci": ["243100518"]}, geometry=[mixed], crs=4326)
+    tiles = TileSet(SimplifiedScales({"commune": communes}))
+    z, x, y = at(1.4425, 43.6025, 15)
+    found = tiles.features("commune", z, x, y)
+    assert found is not None
+    _, idx, geometries = found
+    assert list(idx) == [0] and set(shapely.get_type_id(geometries)) <= {3, 6}
+    alone = TileSet(SimplifiedScales({"commune": communes.set_geometry([square], crs=4326)})).features("commune", z, x, y)[2]
+    assert shapely.equals(geometries[0], alone[0])  # the square's own tile geometry: lines and points dropped, nothing else
+    layer = decode(tiles.encode("commune", z, x, y))["commune"]
+    assert [f["geometry"]["type"] for f in layer["features"]] == ["Polygon"]

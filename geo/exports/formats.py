@@ -1,5 +1,9 @@
-"""Writers: GeoPackage (several layers, QGIS styles, gpkg_metadata), GeoJSON (RFC 7946), FlatGeobuf,
-zipped Shapefile and CSV in the French spreadsheet convention. Types are kept: codes stay text.
+"""Export formats, one table (:data:`FORMATS`): GeoPackage (several layers, QGIS styles, gpkg_metadata), GeoJSON
+(RFC 7946), FlatGeobuf, zipped Shapefile and CSV in the French spreadsheet convention. Types are kept: codes stay text.
+
+Each :class:`Format` carries its writer, extension, media type, output CRS, and whether it holds several layers and
+their styles; the command line (``export --format``), the /export routes and their OpenAPI, and the OGC API's download
+links all read this table. Adding a format is one writer function and one line in :data:`FORMATS`.
 """
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,29 +21,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo.errors import TerritoiresError
+from geo.errors import Invalid
 from geo.exports.layers import ExportLayer
-from geo.exports.provenance import summary
+from geo.exports.provenance import now, stamped, summary
 from geo.exports.styles import to_qml, to_sld
 
-
-@dataclass(frozen=True)
-class Format:
-    """An export format: its GDAL driver (None: written here), media type, and whether it holds several layers."""
-
-    name: str
-    driver: str | None
-    media_type: str
-    multi_layer: bool = False
-
-
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("gpkg", "GPKG", "application/geopackage+sqlite3", multi_layer=True),
-    Format("geojson", "GeoJSON", "application/geo+json"),
-    Format("fgb", "FlatGeobuf", "application/flatgeobuf"),
-    Format("shp.zip", "ESRI Shapefile", "application/zip"),
-    Format("csv", None, "text/csv; charset=utf-8"),
-)}
 #: Output CRS (EPSG code → name): WGS 84 (the model's) and Lambert-93.
 CRS_NAMES = {4326: "WGS 84", 2154: "Lambert-93"}
 SHP_FIELD_MAX = 10
@@ -50,27 +37,26 @@ _STYLES_DDL = """CREATE TABLE IF NOT EXISTS layer_styles (
   owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"""
 
 
-class ExportError(TerritoiresError, ValueError):
+class ExportError(Invalid):
     """A format, CRS or option that cannot be honoured; the message names the accepted values."""
 
 
-def check_format(name: str) -> Format:
-    if name not in FORMATS:
-        raise ExportError(f"unknown format {name!r}: use one of {', '.join(FORMATS)}")
-    return FORMATS[name]
+@dataclass(frozen=True)
+class WriteOptions:
+    """How one export is written: output CRS (EPSG), CSV geometry as WKT, and the export time stamped in its provenance."""
+
+    crs: int = 4326
+    wkt: bool = False
+    exported_at: str | None = None
 
 
-def check_crs(value: str | int) -> int:
-    """An EPSG code among :data:`CRS_NAMES` (accepts 2154 or 'EPSG:2154')."""
-    text = str(value).strip().upper().removeprefix("EPSG:")
-    if not text.isdigit() or int(text) not in CRS_NAMES:
-        raise ExportError(f"unsupported crs {value!r}: use one of {', '.join(f'{k} ({v})' for k, v in CRS_NAMES.items())}")
-    return int(text)
+#: A writer: the layers (one, unless the format holds several), the file to write, the options.
+Writer = Callable[[list[ExportLayer], Path, WriteOptions], None]
 
 
-def _projected(layer: ExportLayer, crs: int) -> tuple[gpd.GeoDataFrame, dict]:
-    frame = layer.frame if crs == 4326 else layer.frame.to_crs(crs)
-    return frame, {**layer.provenance, "crs": f"EPSG:{crs}"}
+def _projected(layer: ExportLayer, options: WriteOptions) -> tuple[gpd.GeoDataFrame, dict]:
+    frame = layer.frame if options.crs == 4326 else layer.frame.to_crs(options.crs)
+    return frame, stamped({**layer.provenance, "crs": f"EPSG:{options.crs}"}, options.exported_at)
 
 
 def _ogr(frame: gpd.GeoDataFrame, path: Path, driver: str, **kwargs: object) -> None:
@@ -78,12 +64,12 @@ def _ogr(frame: gpd.GeoDataFrame, path: Path, driver: str, **kwargs: object) -> 
                             geometry_type="MultiPolygon", **kwargs)
 
 
-def write_gpkg(layers: list[ExportLayer], path: Path, crs: int) -> None:
+def write_gpkg(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
     """Every layer in one GeoPackage, each with its provenance (gpkg_metadata) and default QGIS style (layer_styles)."""
     path.unlink(missing_ok=True)
     records = []
     for layer in layers:
-        frame, record = _projected(layer, crs)
+        frame, record = _projected(layer, options)
         _ogr(frame, path, "GPKG", layer=layer.spec.id,
              layer_metadata={"IDENTIFIER": layer.spec.title, "DESCRIPTION": summary(record),
                              "provenance": json.dumps(record, ensure_ascii=False)})
@@ -100,11 +86,10 @@ def write_gpkg(layers: list[ExportLayer], path: Path, crs: int) -> None:
              for layer, record in records])
 
 
-def write_geojson(layer: ExportLayer, path: Path, crs: int) -> None:
+def write_geojson(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
     """RFC 7946 GeoJSON (WGS 84 only), the provenance record as a top-level foreign member."""
-    if crs != 4326:
-        raise ExportError("GeoJSON is WGS 84 only (RFC 7946): use crs 4326, or gpkg, fgb, shp.zip or csv for Lambert-93")
-    frame, record = _projected(layer, crs)
+    layer = layers[0]
+    frame, record = _projected(layer, options)
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "out.geojson"
         _ogr(frame, raw, "GeoJSON", layer=layer.spec.id, layer_options={"RFC7946": "YES", "WRITE_NAME": "YES"})
@@ -113,9 +98,10 @@ def write_geojson(layer: ExportLayer, path: Path, crs: int) -> None:
     path.write_bytes(body[:at] + b'"provenance": ' + json.dumps(record, ensure_ascii=False).encode() + b",\n" + body[at:])
 
 
-def write_fgb(layer: ExportLayer, path: Path, crs: int) -> None:
+def write_fgb(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
     """FlatGeobuf with a spatial index; the provenance record in the header's description."""
-    frame, record = _projected(layer, crs)
+    layer = layers[0]
+    frame, record = _projected(layer, options)
     path.unlink(missing_ok=True)
     _ogr(frame, path, "FlatGeobuf", layer=layer.spec.id,
          layer_options={"TITLE": layer.spec.title, "DESCRIPTION": json.dumps(record, ensure_ascii=False),
@@ -136,9 +122,10 @@ def shapefile_names(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def write_shapefile_zip(layer: ExportLayer, path: Path, crs: int) -> None:
+def write_shapefile_zip(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
     """A zip of the Shapefile (.shp .shx .dbf .prj .cpg, UTF-8), fields.csv (full field names) and provenance.json."""
-    frame, record = _projected(layer, crs)
+    layer = layers[0]
+    frame, record = _projected(layer, options)
     names = shapefile_names([c for c in frame.columns if c != "geometry"])
     stem = layer.spec.id
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,26 +139,71 @@ def write_shapefile_zip(layer: ExportLayer, path: Path, crs: int) -> None:
             zf.writestr("provenance.json", json.dumps(record, ensure_ascii=False, indent=1))
 
 
-def write_csv(layer: ExportLayer, path: Path, crs: int, wkt: bool = False) -> None:
+def write_csv(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
     """';'-separated UTF-8 with BOM, decimal comma, ISO dates, no geometry unless ``wkt``; provenance in a sidecar."""
-    frame, record = _projected(layer, crs)
+    frame, record = _projected(layers[0], options)
     table = pd.DataFrame(frame.drop(columns="geometry"))
     for col in table.select_dtypes(include="bool").columns:
         table[col] = table[col].astype("int8")
-    if wkt:
-        table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if crs == 4326 else 2)
+    if options.wkt:
+        table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if options.crs == 4326 else 2)
     table.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
     Path(str(path) + PROVENANCE_SUFFIX).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False) -> None:
-    """Write layers in a format (only GeoPackage holds more than one layer)."""
+@dataclass(frozen=True)
+class Format:
+    """An export format: file extension (its id), French label, writer, media type, the output CRS it accepts, whether
+    one file holds several layers, and whether it holds their styles."""
+
+    extension: str
+    label: str
+    writer: Writer
+    media_type: str
+    crs: tuple[int, ...] = tuple(CRS_NAMES)
+    multi_layer: bool = False
+    styles: bool = False
+
+
+#: Every export format, by extension, in the order they are offered.
+FORMATS: dict[str, Format] = {f.extension: f for f in (
+    Format("gpkg", "GeoPackage (styles QGIS)", write_gpkg, "application/geopackage+sqlite3", multi_layer=True, styles=True),
+    Format("geojson", "GeoJSON", write_geojson, "application/geo+json", crs=(4326,)),
+    Format("fgb", "FlatGeobuf", write_fgb, "application/flatgeobuf"),
+    Format("shp.zip", "Shapefile (zip)", write_shapefile_zip, "application/zip"),
+    Format("csv", "CSV (tableur)", write_csv, "text/csv; charset=utf-8"),
+)}
+
+
+def multi_layer_formats() -> list[str]:
+    """Extensions of the formats one file of several layers (a bundle) can be written in."""
+    return [f.extension for f in FORMATS.values() if f.multi_layer]
+
+
+def check_format(name: str) -> Format:
+    """The format of an extension; ExportError in French naming the formats otherwise."""
+    if name not in FORMATS:
+        raise ExportError(f"Format inconnu : « {name} ». Formats : {', '.join(FORMATS)}.")
+    return FORMATS[name]
+
+
+def check_crs(value: str | int) -> int:
+    """An EPSG code among :data:`CRS_NAMES` (accepts 2154 or 'EPSG:2154')."""
+    text = str(value).strip().upper().removeprefix("EPSG:")
+    if not text.isdigit() or int(text) not in CRS_NAMES:
+        raise ExportError(f"Système de coordonnées non pris en charge : « {value} ». Utilisez "
+                          f"{' ou '.join(f'{k} ({v})' for k, v in CRS_NAMES.items())}.")
+    return int(text)
+
+
+def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False, exported_at: str | None = None) -> None:
+    """Write layers in a format (several only in a format that holds several); the provenance is stamped with
+    ``exported_at`` (now by default)."""
     spec = check_format(fmt)
     if len(layers) != 1 and not spec.multi_layer:
-        raise ExportError(f"{fmt} holds one layer; use gpkg for several")
-    if fmt == "gpkg":
-        write_gpkg(layers, path, crs)
-    elif fmt == "csv":
-        write_csv(layers[0], path, crs, wkt)
-    else:
-        {"geojson": write_geojson, "fgb": write_fgb, "shp.zip": write_shapefile_zip}[fmt](layers[0], path, crs)
+        raise ExportError(f"Le format {fmt} ne contient qu'une couche : pour plusieurs, utilisez {' ou '.join(multi_layer_formats())}.")
+    if crs not in spec.crs:
+        others = [f.extension for f in FORMATS.values() if crs in f.crs]
+        raise ExportError(f"Le format {fmt} est en {' ou '.join(f'{CRS_NAMES[c]} (crs={c})' for c in spec.crs)} seulement : "
+                          f"pour le {CRS_NAMES.get(crs, crs)}, utilisez {', '.join(others)}.")
+    spec.writer(layers, path, WriteOptions(crs, wkt, exported_at or now()))

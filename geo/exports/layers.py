@@ -1,23 +1,23 @@
 """Export layers built from the model: the scales, each grouping, each scheme's members, and the coverage matrix.
 
-Each layer is a GeoDataFrame in WGS 84 with text codes, built once per model and restricted on demand to the
-communes of a territory (``within``), by codes rather than by clipping geometry.
+Each layer is a GeoDataFrame in WGS 84 with text codes, built once per model (kept in the model's bounded memo) and
+restricted on demand to the communes of a territory (``within``), by codes rather than by clipping geometry.
 """
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.errors import TerritoiresError
+from geo.errors import NotFound
 from geo.exports.provenance import provenance
 from geo.exports.styles import Style, coverage_style, groupings_style, single_style
 from geo.mapspec import SCALE_LABELS, SCALE_LINES, grouping_symbols, scheme_symbols
 from geo.model import Model
 from geo.schemes import Scheme
+from geo.territory import Territory
 
 #: Layer id → model scale.
 SCALE_LAYERS = {"communes": "commune", "epci": "epci", "departements": "departement", "regions": "region", "groupings": "grouping"}
@@ -30,11 +30,8 @@ _TITLES = {"communes": "Communes", "epci": "EPCI", "departements": "Département
            "groupings": "Groupements d'EPCI", COVERAGE: "Couverture des communes par les dispositifs"}
 
 
-class UnknownLayer(TerritoiresError, KeyError):
+class UnknownLayer(NotFound):
     """A layer id that the model does not have; the message lists the accepted ids."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,7 @@ def resolve_layer(model: Model, layer_id: str) -> LayerSpec:
     """The spec of a layer id; UnknownLayer naming the accepted ids otherwise."""
     specs = layer_specs(model)
     if layer_id not in specs:
-        raise UnknownLayer(f"unknown layer {layer_id!r}: use one of {', '.join(specs)}")
+        raise UnknownLayer(f"Couche inconnue : « {layer_id} ». Couches : {', '.join(specs)}.")
     return specs[layer_id]
 
 
@@ -79,14 +76,9 @@ def _dates(values: list) -> pd.arrays.ArrowExtensionArray:
     return pd.array(values, dtype="date32[pyarrow]")
 
 
-def _member_source(model: Model, scheme: Scheme) -> Scheme:
-    """The scheme whose member list applies: the parent network for a club of 'all parent members'."""
-    return model.catalogue.schemes[scheme.parent] if scheme.all_parent_members and scheme.parent else scheme
-
-
 def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[str]]:
     """One row per member territory in scope: code, nom, role and period (member's, else the scheme's)."""
-    source = _member_source(model, scheme)
+    source = model.catalogue.member_source(scheme)
     own = source is scheme
     rows = pd.DataFrame({
         "code": [m.code for m in source.members],
@@ -139,7 +131,7 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
     elif spec.kind == "scheme":
         scheme = model.catalogue.schemes[spec.key]
         frame, notes = _scheme_frame(model, scheme)
-        source = _member_source(model, scheme)
+        source = model.catalogue.member_source(scheme)
         schemes = [scheme] + ([source] if source is not scheme else [])
         symbol = scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[spec.key]
         style = single_style(symbol, spec.title, spec.id)
@@ -151,25 +143,14 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
     return ExportLayer(spec, frame, style, record)
 
 
-_CACHE: weakref.WeakKeyDictionary[Model, dict[str, ExportLayer]] = weakref.WeakKeyDictionary()
-
-
-def clear_cache(model: Model) -> None:
-    """Forget the layers built for a model (benchmarks)."""
-    _CACHE.pop(model, None)
-
-
-def build_layer(model: Model, layer_id: str, within: str | None = None) -> ExportLayer:
+def build_layer(model: Model, layer_id: str, within: Territory | None = None) -> ExportLayer:
     """The layer ``layer_id`` (restricted to the territory ``within`` if given); built once per model."""
     spec = resolve_layer(model, layer_id)
-    built = _CACHE.setdefault(model, {})
-    if layer_id not in built:
-        built[layer_id] = _build(model, spec)
-    layer = built[layer_id]
+    layer = model.derived.get(("export-layer", layer_id), lambda: _build(model, spec))
     if within is None:
         return layer
     frame = restrict(model, layer, within)
-    record = {**layer.provenance, "within": within, "features": len(frame)}
+    record = {**layer.provenance, "within": within.param, "features": len(frame)}
     return ExportLayer(spec, frame, layer.style, record)
 
 
@@ -182,19 +163,7 @@ def feature_level(model: Model, spec: LayerSpec) -> str:
     return "grouping" if spec.kind == "grouping" else "commune"
 
 
-def restrict(model: Model, layer: ExportLayer, within: str) -> gpd.GeoDataFrame:
+def restrict(model: Model, layer: ExportLayer, within: Territory) -> gpd.GeoDataFrame:
     """The layer's features touching the communes of a territory: those communes, and the units holding them."""
-    communes = model.coverage.communes_within(within)
-    level = feature_level(model, layer.spec)
-    if level == "commune":
-        codes = communes
-    elif level == "quartier":
-        links = model.territories.cog.quartier_communes
-        codes = links.loc[links["commune"].isin(communes), "quartier"].unique()
-    elif level == "grouping":
-        epci = set(model.scales["commune"].set_index("code").loc[communes, "epci"].dropna())
-        groups = model.scales["grouping"]
-        codes = groups.loc[groups["epci"].str.split(";").map(lambda members: not epci.isdisjoint(members)).astype(bool), "code"]
-    else:
-        codes = model.scales["commune"].set_index("code").loc[communes, level].dropna().unique()
+    codes = within.codes(feature_level(model, layer.spec))
     return layer.frame[layer.frame["code"].isin(codes)].reset_index(drop=True)

@@ -29,19 +29,30 @@ def scheme_source(scheme: Scheme) -> dict:
 
 def provenance(model: Model, layer: str, title: str, schemes: list[Scheme], features: int,
                within: str | None = None, crs: str = "EPSG:4326", notes: list[str] | None = None) -> dict:
-    """The provenance record of one exported layer."""
+    """The provenance record of one layer, as built from the model (kept with it: no export time, see :func:`stamped`)."""
     return {
         "layer": layer, "title": title, "producer": PRODUCER,
-        "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "model_version": model.version, "scope": model.territories.scope, "within": within, "crs": crs,
         "features": features, "sources": base_sources() + [scheme_source(s) for s in schemes], "notes": notes or [],
     }
 
 
+def now() -> str:
+    """The current UTC time, to the second, in ISO 8601."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def stamped(record: dict, at: str | None = None) -> dict:
+    """The record of one export: ``exported_at`` is when it is written (now unless ``at``), never when the layer was built."""
+    return {**record, "exported_at": at or now()}
+
+
 def summary(record: dict) -> str:
-    """One line naming the sources and their vintages (map footers, file descriptions)."""
+    """One line naming the sources and their vintages (map footers, file descriptions); the export date is the record's
+    (today for a record not stamped yet)."""
     parts = [f"{s['title']} ({s['vintage']})" for s in record["sources"] if s["role"] != "scheme"]
     schemes = [f"{s['name']} (au {s['as_of']})" if s["as_of"] else s["name"] for s in record["sources"] if s["role"] == "scheme"]
     if schemes:
         parts.append("dispositifs : " + ", ".join(schemes) if len(schemes) <= 3 else f"{len(schemes)} dispositifs (voir métadonnées)")
-    return "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {record['exported_at'][:10]}."
+    exported = record.get("exported_at") or now()
+    return "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {exported[:10]}."

@@ -17,8 +17,10 @@ from branca.element import Element
 from fastapi import Query
 from folium.plugins import StripePattern
 
+from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
+from geo.territory import Territory
 from geo.tiles import min_zoom
 from service.assets import render_offline
 from service.maps.controls import Territoires, add_controls
@@ -27,8 +29,6 @@ from service.settings import MapSettings
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
 TILE_PIXELS = 256
-KIND_LABELS = {"epci": "EPCI", "grouping": "groupement", "network": "réseau", "club": "club", "partnership": "partenariat",
-               "contract": "contrat", "programme": "programme"}
 
 
 @dataclass(frozen=True)
@@ -141,12 +141,10 @@ def tile_url(model: Model, levels: str, within: str | None, outlines: list[str] 
     return f"/tiles/{levels}/{{z}}/{{x}}/{{y}}.pbf?{query}"
 
 
-def layer_bounds(model: Model, level: str, within: str | None, codes: list[str] | None) -> Bounds | None:
+def layer_bounds(model: Model, level: str, within: Territory | None, codes: list[str] | None) -> Bounds | None:
     """Bounds of what a layer draws (its scale, inside ``within``, among ``codes``), so no tile is asked for outside."""
-    from service.api import codes_within
-
     table = model.scales[level]
-    keep = set(table["code"]) if not within else set(codes_within(model, level, within))
+    keep = set(table["code"]) if not within else set(within.codes(level))
     if codes:
         keep &= set(codes)
     return territory_bounds(model, level, sorted(keep))
@@ -158,11 +156,13 @@ def script_json(value: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None) -> str:
+def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None,
+           within: Territory | None = None) -> str:
     """Attach the layer tree, the controls and the configuration; render with local assets only.
 
     Every layer of a scale (``level``, no ``url``) is drawn from vector tiles, from its first zoom on; layers with
-    the same focus share one tile URL holding all their scales (one request per tile, each layer drawing its own).
+    the same focus (``within``: the page's territory, named by ``within.param`` in their config) share one tile URL
+    holding all their scales (one request per tile, each layer drawing its own).
     """
     tiled = [layer for layer in config["layers"] if "level" in layer and "url" not in layer]
     levels: dict[str | None, list[str]] = {}
@@ -171,12 +171,13 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
         if layer["level"] not in levels[layer.get("within")]:
             levels[layer.get("within")].append(layer["level"])
     for layer in tiled:
-        within = layer.get("within")
-        outlines = [lv for lv in config.get("outlines", []) if lv in levels[within]]
-        layer.update(tiles=tile_url(model, ",".join(levels[within]), within, outlines), minZoom=min_zoom(layer["level"]),
-                     tileBounds=layer_bounds(model, layer["level"], within, layer.get("codes")))
+        focus = layer.get("within")
+        outlines = [lv for lv in config.get("outlines", []) if lv in levels[focus]]
+        layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus, outlines), minZoom=min_zoom(layer["level"]),
+                     tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
-    config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX, **config}
+    config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
+              "kinds": {k.id: k.label for k in KINDS.values()}, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)

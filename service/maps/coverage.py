@@ -9,19 +9,16 @@ import folium
 from geo import mapspec
 from geo.mapspec import COVERAGE, COVERAGE_CLASSES
 from geo.model import Model
-from service.api import parse_schemes, resolve
+from geo.territory import Territory
 from service.maps.base import View, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
 
 
-def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str, within: str | None) -> str:
-    """The coverage choropleth over the communes of ``within`` (the whole scope by default)."""
-    ids = parse_schemes(model, schemes)
-    within = within or None  # 'within=' (empty) is the whole scope
+def coverage_page(model: Model, view: View, settings: MapSettings, ids: list[str], within: Territory | None) -> str:
+    """The coverage choropleth of the schemes ``ids`` over the communes of ``within`` (the whole scope by default)."""
     bounds = scope_bounds(model)
     if within:
-        level, code = resolve(model, within)
-        bounds = territory_bounds(model, level, [code]) or bounds
+        bounds = territory_bounds(model, within.level, [within.code]) or bounds
     names = [model.catalogue.schemes[i].name for i in ids]
     title = mapspec.coverage_title(names)
     m = new_map(view, settings, bounds, title)
@@ -31,7 +28,7 @@ def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str,
 
     def add(layer: dict, label: str) -> None:
         fg = folium.FeatureGroup(name=label, control=False).add_to(m)
-        layers.append({"within": within, **layer, "group": fg.get_name()})
+        layers.append({"within": within.param if within else None, **layer, "group": fg.get_name()})
         children.append({"label": html.escape(label), "layer": fg})
 
     styles = {layer: leaflet_style(sym) for layer, sym in COVERAGE.symbols.items()}
@@ -51,10 +48,10 @@ def coverage_page(model: Model, view: View, settings: MapSettings, schemes: str,
     for cls in classes[: len(ids)]:
         n = int((counts >= cls["count"]).sum() if cls["count"] == top else (counts == cls["count"]).sum())
         items.append({"label": mapspec.count_legend(cls["count"], n, open_ended=cls["count"] == top and len(ids) > top), **cls["style"]})
-    query = {"schemes": ",".join(ids), **({"within": within} if within else {})}
+    query = {"schemes": ",".join(ids), **({"within": within.param} if within else {})}
     legend = {"title": mapspec.LEGEND["coverage-title"], "items": items,
               "notes": [f"{n} ({i})" for i, n in zip(ids, names)] + [mapspec.LEGEND["overlaps"]],
               "json": "/api/coverage?" + urlencode(query)}
     config = {"title": title, "layers": layers, "legend": legend, "coverage": "/api/coverage?" + urlencode(query), "classes": classes}
     tree = {"label": mapspec.LEGEND["coverage-tree"], "children": children}
-    return render(model, m, view, bounds, config, tree)
+    return render(model, m, view, bounds, config, tree, within)

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from geo import mapspec
 from geo.model import Model
 from geo.render import RenderError, StaticRenderer, draw_coverage, draw_scales, draw_scheme, render_bytes, render_map
+from geo.territory import Territory
 from service.maps.coverage import coverage_page
 from service.maps.scales import scales_page
 from service.maps.scheme import scheme_page
@@ -49,23 +50,23 @@ def resolve_map(model: Model, name: str) -> tuple[MapKind, str | None]:
     if kind in MAP_KINDS and MAP_KINDS[kind].spec.per_scheme and arg in model.catalogue.schemes:
         return MAP_KINDS[kind], arg
     ids = sorted(model.catalogue.schemes)
-    choices = ["one of " + ", ".join(f"{k.spec.name}-{i}" for i in ids) if k.spec.per_scheme else k.spec.name for k in MAP_KINDS.values()]
-    raise RenderError(f"unknown map {name!r}: use {', '.join(choices[:-1])} or {choices[-1]}")
+    choices = ["l'une de " + ", ".join(f"{k.spec.name}-{i}" for i in ids) if k.spec.per_scheme else k.spec.name for k in MAP_KINDS.values()]
+    raise RenderError(f"Carte inconnue : « {name} ». Cartes : {', '.join(choices[:-1])} ou {choices[-1]}.")
 
 
-def static_figure(model: Model, name: str, within: str | None = None, size: str = "a4") -> Figure:
+def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4") -> Figure:
     """The matplotlib figure of a map."""
     kind, arg = resolve_map(model, name)
     return render_map(model, kind.static, within, size, arg)
 
 
-def static_bytes(model: Model, name: str, fmt: str, within: str | None = None, size: str = "a4") -> bytes:
+def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4") -> bytes:
     """A map as PNG, SVG or PDF."""
     kind, arg = resolve_map(model, name)
     return render_bytes(model, kind.static, fmt, within, size, arg, title=name)
 
 
-def standalone_page(model: Model, name: str, within: str | None = None) -> str:
+def standalone_page(model: Model, name: str, within: Territory | None = None) -> str:
     """A map as one self-contained HTML page."""
     kind, arg = resolve_map(model, name)
     return standalone_html(model, kind.standalone, within, arg)

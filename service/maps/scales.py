@@ -9,7 +9,7 @@ from geo import mapspec
 from geo.mapspec import SCALES
 from geo.model import Model
 from geo.sources import vintage_note
-from service.api import codes_within, resolve
+from geo.territory import Territory
 from service.maps.base import Bounds, View, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
 
@@ -20,10 +20,10 @@ def _swatch(style: dict, label: str) -> str:
             f"{html.escape(label)}")
 
 
-def _groupings(model: Model, focus: str | None) -> list[tuple[str, str, frozenset[str]]]:
+def _groupings(model: Model, focus: Territory | None) -> list[tuple[str, str, frozenset[str]]]:
     """(code, name, member EPCI) of the groupings to show, the innermost doll first."""
     grp = model.scales["grouping"]
-    keep = codes_within(model, "grouping", focus) if focus else frozenset(grp["code"])
+    keep = focus.codes("grouping") if focus else frozenset(grp["code"])
     rows = {c: (str(n), frozenset(str(e).split(";")), p) for c, n, e, p in zip(grp["code"], grp["nom"], grp["epci"], grp["population"])
             if c in keep}
     order = mapspec.doll_order({c: (len(e), p) for c, (_, e, p) in rows.items()})
@@ -44,15 +44,13 @@ def _grouping_tree(nodes: list[tuple[str, str, frozenset[str], dict, folium.Feat
     return roots
 
 
-def scales_page(model: Model, view: View, settings: MapSettings, focus: str | None) -> str:
+def scales_page(model: Model, view: View, settings: MapSettings, focus: Territory | None) -> str:
     """The nested-scales map, optionally focused on a territory: what is inside it and the scales above it."""
     bounds: Bounds = scope_bounds(model)
     title = SCALES.title
     if focus:
-        level, code = resolve(model, focus)
-        bounds = territory_bounds(model, level, [code]) or bounds
-        nom = model.scales[level].set_index("code")["nom"].get(code, code)
-        title = f"{SCALES.title} — {nom}"
+        bounds = territory_bounds(model, focus.level, [focus.code]) or bounds
+        title = f"{SCALES.title} — {focus.nom}"
     m = new_map(view, settings, bounds, title)
 
     layers: list[dict] = []
@@ -60,7 +58,8 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
 
     def add(level: str, label: str, style: dict, codes: list[str] | None = None) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=label, control=False).add_to(m)
-        layers.append({"id": f"{level}:{codes[0]}" if codes else level, "level": level, "group": fg.get_name(), "within": focus,
+        layers.append({"id": f"{level}:{codes[0]}" if codes else level, "level": level, "group": fg.get_name(),
+                       "within": focus.param if focus else None,
                        "codes": codes, "style": style, "popup": level == "commune", "className": f"t-{level}"})
         legend.append({"label": label, **style})
         return fg
@@ -89,4 +88,4 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: str | No
     # at zooms 7 – 9 the communes carry hover and click: the other scales come as outlines (half the bytes)
     config = {"title": title, "layers": layers, "outlines": ["epci", "departement", "region", "grouping"],
               "legend": {"title": title, "items": legend, "notes": [mapspec.LEGEND["hint"], vintage_note()]}}
-    return render(model, m, view, bounds, config, tree)
+    return render(model, m, view, bounds, config, tree, focus)

@@ -6,10 +6,11 @@ import html
 import folium
 
 from geo import mapspec
+from geo.kinds import KINDS, kind_label
 from geo.mapspec import SCHEME
 from geo.model import Model
-from service.api import member_codes, scheme_or_404
-from service.maps.base import KIND_LABELS, View, leaflet_style, new_map, render, scope_bounds, territory_bounds
+from geo.schemes import Scheme
+from service.maps.base import View, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
 
 
@@ -17,10 +18,9 @@ def _n(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
-def scheme_page(model: Model, view: View, settings: MapSettings, scheme_id: str) -> str:
+def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> str:
     """The scheme map: members at their own scale, context faded, period, source and as-of date in the legend."""
-    s = scheme_or_404(model, scheme_id)
-    scale, members = member_codes(model, s)
+    scale, members = model.catalogue.members(s)
     codes = [c for c, *_ in members]
     named = scale  # the members' own scale names them in the legend
     if scale == "quartier":  # quartiers are not in the map tiles yet: draw the communes that hold them
@@ -47,7 +47,7 @@ def scheme_page(model: Model, view: View, settings: MapSettings, scheme_id: str)
         if layer == "members":
             add({"id": "members", "level": scale, "style": other, "members": in_scope, "memberStyle": member,
                  "popup": scale == "commune", "className": f"t-{scale}"}, label)
-        elif layer == "links" and s.kind in ("network", "partnership"):
+        elif layer == "links" and s.kind in KINDS and KINDS[s.kind].links:
             link = leaflet_style(SCHEME.symbols["links"])
             add({"id": "links", "url": f"/api/schemes/{s.id}/links", "style": link, "className": "t-link"}, label)
             items.append({"label": label, **link})
@@ -57,7 +57,7 @@ def scheme_page(model: Model, view: View, settings: MapSettings, scheme_id: str)
     summary = model.coverage.summary(s.id)
     source = s.source or {}
     notes = [
-        f"{KIND_LABELS.get(s.kind, s.kind).capitalize()}, {mapspec.period_text(s.start, s.end)}.",
+        f"{kind_label(s.kind).capitalize()}, {mapspec.period_text(s.start, s.end)}.",
         f"Couvre {_n(summary['communes'])} communes, {_n(summary['population'])} habitants, "
         f"{_n(round(summary['area_km2']))} km² dans le périmètre.",
         f"Source : {source.get('title', 'non renseignée')}" + (f" ({source['publisher']})" if source.get("publisher") else "") + ".",

@@ -5,8 +5,6 @@ var territoires = (function () {
   "use strict";
 
   var ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-  var KINDS = { epci: "EPCI", grouping: "groupement", network: "réseau", club: "club", partnership: "partenariat",
-                contract: "contrat", programme: "programme" };
   var LEVELS = { commune: "Commune", epci: "EPCI", departement: "Département", region: "Région", grouping: "Groupement" };
 
   function esc(value) {
@@ -35,7 +33,8 @@ var territoires = (function () {
   }
   function safeHref(href) { return /^(https?:\/\/|\/)/i.test(String(href)) ? String(href) : "#"; }
 
-  function stackHtml(s) {
+  /* kinds: scheme kind → French label, from the page configuration (geo/kinds.py). */
+  function stackHtml(s, kinds) {
     var c = s.commune;
     var h = '<div class="t-stack"><h3>' + esc(c.nom) + " <small>" + esc(c.code) + "</small></h3>";
     h += "<p>" + number(c.population) + " habitants · " + number(c.area_km2) + " km²</p><dl>";
@@ -49,7 +48,7 @@ var territoires = (function () {
     if (s.schemes.length) {
       h += "<table><thead><tr><th>Dispositif</th><th>Rôle</th><th>Période</th></tr></thead><tbody>";
       s.schemes.forEach(function (x) {
-        h += "<tr><td>" + esc(x.name) + ' <small class="t-kind">' + esc(KINDS[x.kind] || x.kind) + "</small>" +
+        h += "<tr><td>" + esc(x.name) + ' <small class="t-kind">' + esc(kinds[x.kind] || x.kind) + "</small>" +
              '<br><small class="t-via">' + esc(via(x.via)) + "</small></td><td>" + esc(x.role || "") + "</td><td>" +
              esc(period(x.start, x.end)) + "</td></tr>";
       });
@@ -232,9 +231,10 @@ var territoires = (function () {
 
   Page.prototype.popup = function (latlng, code) {
     var popup = L.popup({ maxWidth: 420, minWidth: 260, className: "t-popup" }).setLatLng(latlng).setContent("Chargement…");
+    var kinds = this.cfg.kinds;
     popup.openOn(this.map);
     this.stack(code).then(function (stack) {
-      popup.setContent(stackHtml(stack));
+      popup.setContent(stackHtml(stack, kinds));
     }).catch(function (err) {
       popup.setContent(esc("Erreur : " + err.message));
     });
