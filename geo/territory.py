@@ -61,7 +61,7 @@ class Territory:
 class TerritoryIndex:
     """What resolving needs, built once per model from its scales, its groupings and the official codes."""
 
-    communes: pd.DataFrame  # one row per commune in scope: code, epci, departement, region
+    communes: Mapping[str, np.ndarray]  # per commune in scope (object arrays, None where none): code, epci, departement, region
     names: Mapping[str, Mapping[str, str]]  # level → code → name, for the territories in scope
     groupings: Mapping[str, frozenset[str]]  # grouping id → its member EPCI
     cog: Cog
@@ -86,14 +86,13 @@ class TerritoryIndex:
     def _territory(self, level: str, code: str) -> Territory:
         com = self.communes
         if level == "grouping":
-            mask = com["epci"].isin(self.groupings[code]).to_numpy(dtype=bool)
+            mask = np.isin(com["epci"], list(self.groupings[code]))
         else:
-            mask = (com["code" if level == "commune" else level] == code).to_numpy(dtype=bool)
-        inside = com[mask]
-        epcis = frozenset(inside["epci"].dropna())
+            mask = com["code" if level == "commune" else level] == code
+        inside = {column: values[mask].tolist() for column, values in com.items()}
         codes = {"commune": frozenset(inside["code"]),
-                 **{lv: frozenset(inside[lv].dropna()) for lv in ("epci", "departement", "region")},
-                 "grouping": frozenset(g for g, members in self.groupings.items() if not members.isdisjoint(epcis))}
+                 **{lv: frozenset(inside[lv]) - {None} for lv in ("epci", "departement", "region")}}
+        codes["grouping"] = frozenset(g for g, members in self.groupings.items() if not members.isdisjoint(codes["epci"]))
         param = code if self._bare(code) == level else f"{level}:{code}"
         return Territory(level, code, self.names[level][code], param, tuple(inside["code"]), codes)
 
@@ -122,8 +121,8 @@ def territory_index(scales: Mapping[str, pd.DataFrame], groupings: Mapping[str, 
     """The index of a model: ``scales`` by level (code, nom; communes also epci, departement, region), ``groupings``
     as id → (name, member EPCI)."""
     com = scales["commune"]
-    communes = pd.DataFrame({"code": com["code"].astype(str).to_numpy(),
-                             **{lv: np.where(com[lv].notna(), com[lv].astype(str), None) for lv in ("epci", "departement", "region")}})
+    communes = {"code": com["code"].astype(str).to_numpy(dtype=object),
+                **{lv: np.where(com[lv].notna(), com[lv].astype(str), None).astype(object) for lv in ("epci", "departement", "region")}}
     names = {lv: dict(zip(scales[lv]["code"].astype(str), scales[lv]["nom"].astype(str))) for lv in LEVELS if lv != "grouping"}
     names["grouping"] = {g: name for g, (name, _) in groupings.items()}
     return TerritoryIndex(communes, names, {g: members for g, (_, members) in groupings.items()}, cog, scope, vintage)

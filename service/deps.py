@@ -4,13 +4,15 @@ state, no module globals), and the parameters that name something in the data â€
 (territories once per model: they are memoised on it).
 
 They are ``async``: each is a few attribute reads or a memo hit, and FastAPI would run a plain ``def`` in the
-thread pool.
+thread pool; resolving a territory not seen yet (a few milliseconds, more for the model's first) runs in the thread
+pool, off the event loop.
 """
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from geo.memo import Memo
 from geo.model import Model
@@ -62,29 +64,33 @@ async def get_tiles(request: Request) -> Memo[Payload]:
 ModelDep = Annotated[Model, Depends(get_model)]
 
 
-def _territory(model: Model, text: str | None) -> Territory | None:
+async def _territory(model: Model, text: str | None) -> Territory | None:
     """The territory ``text`` names; none when absent or empty (the whole scope)."""
-    return model.territory(text) if text and text.strip() else None
+    if not text or not text.strip():
+        return None
+    if text.strip() in model.resolved:
+        return model.territory(text)
+    return await run_in_threadpool(model.territory, text)
 
 
 async def get_within(model: ModelDep, within: Annotated[str | None, Query(
         max_length=60, description=TERRITORY_DOC, openapi_examples=examples(departement="31", epci="243100518"))] = None
                      ) -> Territory | None:
     """The territory of ``within=``: restricts an answer, a tile, a map or an export to it."""
-    return _territory(model, within)
+    return await _territory(model, within)
 
 
 async def get_focus(model: ModelDep, focus: Annotated[str | None, Query(
         max_length=60, description=TERRITORY_DOC, openapi_examples=examples(epci="243100518", groupement="dialogue-metropolitain"))
                                                      ] = None) -> Territory | None:
     """The territory of ``focus=``: what a map centres on."""
-    return _territory(model, focus)
+    return await _territory(model, focus)
 
 
 async def get_commune(model: ModelDep, code: Annotated[str, Path(max_length=10, description="Code INSEE 2026",
                                                                  openapi_examples=examples(toulouse="31555"))]) -> Territory:
     """The commune of a code in the path (a merged commune's answer names the commune it became)."""
-    return model.territory(f"commune:{code}")
+    return await _territory(model, f"commune:{code}")
 
 
 SchemeId = Annotated[str, Path(max_length=100, description="Identifiant d'un dispositif (voir /api/schemes)",
