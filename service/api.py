@@ -93,7 +93,8 @@ def scheme(request: Request, model: ModelDep, s: SchemeDep) -> Response:
 @router.get("/schemes/{a}/overlap/{b}", response_model=schemas.Overlap, summary="Recouvrement de deux dispositifs")
 def overlap(request: Request, model: ModelDep, a: SchemeId, b: SchemeId, within: WithinDep) -> Response:
     """Communes couvertes par les deux, par un seul, avec leurs populations."""
-    model.scheme(a), model.scheme(b)
+    for scheme_id in (a, b):
+        model.scheme(scheme_id)  # a 404 naming an unknown one
     return cached_json(request, model, lambda: {"a": a, "b": b, "within": within.param if within else None,
                                                 **model.coverage.overlap(a, b, within)})
 

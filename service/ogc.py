@@ -139,7 +139,7 @@ def _answer(request: Request, f: str | None, title: str, body: dict, media_type:
 
 
 CRS_HEADER = {"Content-Crs": {"description": "CRS of the coordinates (GeoJSON answers)", "schema": {"type": "string"}}}
-NOT_FOUND = {404: schemas.json_error("Unknown collection or feature (the message names the collections)")}
+NOT_FOUND = {404: schemas.json_error("Collection, entité ou territoire inconnus (le message nomme les collections)")}
 
 
 def _ok(model: type, media_type: str = JSON, description: str = "JSON, or HTML with f=html (or Accept: text/html)") -> dict:
