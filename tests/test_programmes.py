@@ -236,5 +236,6 @@ def test_montagne_grid_agrees_with_the_massif_polygons(model: Model, settings: S
 
 
 def test_a_quartier_is_a_territory(model: Model):
-    assert model.coverage.resolve("QP065003") == ("quartier", "QP065003")
-    assert set(model.coverage.communes_within("quartier:QP065003")) == {"65440", "65417"}  # Tarbes and Séméac
+    quartier = model.territory("QP065003")
+    assert (quartier.level, quartier.code) == ("quartier", "QP065003")
+    assert set(model.territory("quartier:QP065003").communes) == {"65440", "65417"}  # Tarbes and Séméac

@@ -102,8 +102,8 @@ def test_scheme_maps_of_every_member_scale(model: Model) -> None:
     assert {"commune", "epci", "quartier"} <= set(by_scale)
     for scale, scheme in by_scale.items():
         name = f"scheme-{scheme.id}"
-        texts = legend_texts(static_figure(model, name, within="31", size="400x300"))
+        texts = legend_texts(static_figure(model, name, within=model.territory("31"), size="400x300"))
         label = {"commune": "Communes membres", "epci": "EPCI membres", "grouping": "Groupements membres",
                  "quartier": "Communes des quartiers membres"}[scale]
         assert any(t.startswith(label) for t in texts), (name, texts)
-        assert label in standalone_page(model, name, within="31"), name
+        assert label in standalone_page(model, name, within=model.territory("31")), name

@@ -15,8 +15,8 @@ def frame(**columns: list) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def index() -> TerritoryIndex:
-    """Four communes in two départements (84 is also a région's code), three EPCI, one grouping of two EPCI; a former
-    commune 01004 merged into 01001; a commune 09999 out of scope."""
+    """Four communes in two départements (84 is also a région's code), three EPCI, one grouping of two EPCI, a quartier
+    across two communes; a former commune 01004 merged into 01001; a commune 09999 out of scope."""
     scales = {
         "commune": frame(code=["01001", "01002", "01003", "84001"], nom=["Alpha", "Beta", "Gamma", "Delta"],
                          epci=["200000001", "200000001", "200000002", None], departement=["01", "01", "01", "84"],
@@ -24,12 +24,14 @@ def index() -> TerritoryIndex:
         "epci": frame(code=["200000001", "200000002"], nom=["CC Un", "CC Deux"]),
         "departement": frame(code=["01", "84"], nom=["Ain", "Vaucluse"]),
         "region": frame(code=["84", "93"], nom=["Auvergne-Rhône-Alpes", "Provence-Alpes-Côte d'Azur"]),
+        "quartier": frame(code=["QP001001"], nom=["Les Deux Rives"]),
     }
     cog = Cog(communes=frame(code=["01001", "01002", "01003", "84001", "09999"], nom=["Alpha", "Beta", "Gamma", "Delta", "Loin"]),
               links=frame(code=["01004"], nom=["Ancienne"], parent=["01001"], rule=["chefLieu-deleguee"]),
               epci=frame(code=["200000001", "200000002", "200000009"], nom=["CC Un", "CC Deux", "CC Ailleurs"]),
               epci_members=frame(epci=[], commune=[]), departements=frame(code=["01", "84", "75"], nom=["Ain", "Vaucluse", "Paris"]),
-              regions=frame(code=["84", "93", "11"], nom=["Auvergne-Rhône-Alpes", "PACA", "Île-de-France"]))
+              regions=frame(code=["84", "93", "11"], nom=["Auvergne-Rhône-Alpes", "PACA", "Île-de-France"]),
+              quartier_communes=frame(quartier=["QP001001", "QP001001"], commune=["01002", "01003"], share=[0.6, 0.4]))
     groupings = {"duo": ("Les deux CC", frozenset({"200000001", "200000002"}))}
     return territory_index(scales, groupings, cog, "test", "COG 2026")
 
@@ -39,7 +41,15 @@ def test_a_commune_holds_itself_and_names_what_contains_it(index: TerritoryIndex
     assert (t.level, t.code, t.nom, t.param, t.key, t.label) == ("commune", "01002", "Beta", "01002", "commune:01002", "Beta (01002)")
     assert t.communes == ("01002",)
     assert t.codes("epci") == {"200000001"} and t.codes("departement") == {"01"} and t.codes("region") == {"84"}
-    assert t.codes("grouping") == {"duo"} and t.codes("commune") == {"01002"}
+    assert t.codes("grouping") == {"duo"} and t.codes("commune") == {"01002"} and t.codes("quartier") == {"QP001001"}
+
+
+def test_a_quartier_is_known_by_the_communes_it_lies_in(index: TerritoryIndex) -> None:
+    q = index.resolve("QP001001")
+    assert (q.level, q.nom, q.param, q.communes) == ("quartier", "Les Deux Rives", "QP001001", ("01002", "01003"))
+    assert q.codes("epci") == {"200000001", "200000002"} and q.codes("grouping") == {"duo"}
+    assert index.resolve("quartier:QP001001") == q
+    assert index.resolve("01001").codes("quartier") == frozenset()
 
 
 def test_an_epci_a_grouping_and_a_departement_hold_their_communes(index: TerritoryIndex) -> None:
@@ -70,12 +80,14 @@ def test_a_bare_code_is_a_departement_before_a_region(index: TerritoryIndex) -> 
     ("200000009", "L'EPCI 200000009 (CC Ailleurs) est hors du périmètre servi (Test)."),
     ("75", "Le département 75 (Paris) est hors du périmètre servi (Test)."),
     ("region:11", "La région 11 (Île-de-France) est hors du périmètre servi (Test)."),
-    ("epci:01", "Territoire inconnu : « epci:01 ». Donnez un code INSEE de commune, un SIREN d'EPCI, un code de département "
-                "ou de région, ou l'identifiant d'un groupement."),
-    ("nowhere", "Territoire inconnu : « nowhere ». Donnez un code INSEE de commune, un SIREN d'EPCI, un code de département "
-                "ou de région, ou l'identifiant d'un groupement."),
-    ("canton:12", "Échelle inconnue « canton » dans « canton:12 » : écrivez commune, epci, departement, region ou grouping "
-                  "avant le code, ou le code seul."),
+    ("epci:01", "Territoire inconnu : « epci:01 ». Donnez un code INSEE de commune, un code de quartier (QP…), "
+                "un SIREN d'EPCI, un code de département ou de région, ou l'identifiant d'un groupement."),
+    ("nowhere", "Territoire inconnu : « nowhere ». Donnez un code INSEE de commune, un code de quartier (QP…), "
+                "un SIREN d'EPCI, un code de département ou de région, ou l'identifiant d'un groupement."),
+    ("canton:12", "Échelle inconnue « canton » dans « canton:12 » : écrivez commune, quartier, epci, departement, region ou "
+                  "grouping avant le code, ou le code seul."),
+    ("quartier:QP999999", "Territoire inconnu : « quartier:QP999999 ». Donnez un code INSEE de commune, un code de "
+                          "quartier (QP…), un SIREN d'EPCI, un code de département ou de région, ou l'identifiant d'un groupement."),
 ])
 def test_an_unknown_territory_is_one_french_404_naming_it(index: TerritoryIndex, text: str, message: str) -> None:
     with pytest.raises(UnknownTerritory) as caught:
