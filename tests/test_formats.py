@@ -14,7 +14,8 @@ import shapely
 
 from geo.exports import FORMATS, ExportError, ExportLayer, LayerSpec, check_format, write
 from geo.exports.provenance import summary
-from geo.exports.styles import SCALE_SYMBOLS, single_style
+from geo.exports.styles import single_style
+from geo.mapspec import SCALE_LINES
 
 
 def tiny(layer_id: str = "tiny") -> ExportLayer:
@@ -23,7 +24,8 @@ def tiny(layer_id: str = "tiny") -> ExportLayer:
                              geometry=[shapely.box(5.0, 46.0, 5.1, 46.1), shapely.box(5.1, 46.0, 5.2, 46.1)], crs=4326)
     record = {"layer": layer_id, "title": "Petite", "model_version": "test", "scope": "test", "within": None, "crs": "EPSG:4326",
               "features": 2, "sources": [], "notes": []}
-    return ExportLayer(LayerSpec(layer_id, f"Petite {layer_id}", "scale", "commune"), frame, single_style(SCALE_SYMBOLS["commune"], layer_id), record)
+    style = single_style(SCALE_LINES["commune"], "Communes", layer_id)
+    return ExportLayer(LayerSpec(layer_id, f"Petite {layer_id}", "scale", "commune"), frame, style, record)
 
 
 def provenance_of(path: Path, fmt: str) -> dict:
