@@ -115,7 +115,7 @@ def test_model_holder_follows_the_pointer_and_keeps_its_model_when_loading_fails
 
     # a pointer naming a snapshot that does not exist (deleted by hand, lost disk): the holder keeps its model
     root = pointer_path(s).parent
-    broken = after | {"catalogue": "occitanie-catalogue-deleted.pkl", "version": "deleted", "published_ns": time.time_ns()}
+    broken = after | {"catalogue": "occitanie-catalogue-deleted.json", "version": "deleted", "published_ns": time.time_ns()}
     assert not (root / broken["catalogue"]).exists()
     pointer_path(s).write_text(json.dumps(broken), encoding="utf-8")
 
@@ -123,7 +123,8 @@ def test_model_holder_follows_the_pointer_and_keeps_its_model_when_loading_fails
         holder.maybe_reload()
         return holder.last_error is not None
     assert _wait(failed)
-    assert "FileNotFoundError" in holder.last_error and "occitanie-catalogue-deleted.pkl" in holder.last_error
+    assert holder.last_error.startswith(f"CacheError: {root / broken['catalogue']}: the catalogue snapshot of version deleted does not exist")
+    assert holder.last_error.endswith("— fix: run `territoires refresh` to publish a new version")
     assert holder.model is current and holder.model.version == after["version"]
 
 
