@@ -118,8 +118,8 @@ BAD_SCHEMES = {
         "give the scheme file another id", file="action-coeur-de-ville.yaml", programmes=True),
     "all-parent-members without parent": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci")}, 6,
                                              ("members is 'all-parent-members' but no parent is named",), "add 'parent: <scheme id>'"),
-    "parent that is not an id": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: [a, b]\n")}, None,
-                                    ("parent scheme \"['a', 'b']\" is not declared",), "declare it or fix the id"),
+    "parent that is not an id": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: [a, b]\n")}, 6,
+                                    ("parent must be a text, not a list",), "write one text after 'parent:'"),
     "unknown parent": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: reseau-inexistant\n")}, None,
                           ("parent scheme 'reseau-inexistant' is not declared",), "declare it or fix the id"),
 }
