@@ -87,13 +87,13 @@ def new_directory(target: Path) -> Iterator[Path]:
 def locked(path: Path, shared: bool = False) -> Iterator[None]:
     """Hold an flock on ``path`` for the block: exclusive for a writer (the file is created if needed), shared
     for a reader. A reader that can neither open nor create the lock file (a read-only cache, no publisher has
-    run in it yet) reads without it; a writer raises OSError there, as its writes would."""
+    run in it yet) reads without it; a writer gets a CacheError there, as its writes would."""
     fd = None
     try:
         fd = os.open(path, os.O_RDONLY) if shared and path.exists() else os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:
+    except OSError as exc:
         if not shared:
-            raise
+            raise cache_error(exc, f"take the lock {path.name}", path) from exc
     if fd is None:
         yield
         return

@@ -244,7 +244,8 @@ def read_member_csv(path: Path, schemes: dict[str, Scheme]) -> dict[str, list[Me
     except csv.Error as exc:  # a header with neither ';' nor ',' (tab-separated, one column, not a CSV)
         raise InputError([Problem(name, 1, "the header is not separated by ';' or ','",
                                   f"the header must be {';'.join(CSV_COLUMNS)} (';' or ',' separated)")]) from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
+    # the sniffed delimiter, with the spreadsheet quoting rules (a quote in a quoted field written twice)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, strict=True)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:

@@ -74,9 +74,9 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
     with ExitStack() as stack:
         try:
             root.mkdir(parents=True, exist_ok=True)
-            stack.enter_context(locked(root / PUBLISH_LOCK))  # one publisher at a time, from build to prune
         except OSError as exc:
-            raise cache_error(exc, "publish a new version", root) from exc
+            raise cache_error(exc, "create the builds directory", root) from exc
+        stack.enter_context(locked(root / PUBLISH_LOCK))  # one publisher at a time, from build to prune
         build = ensure_build(settings, rebuild=rebuild, progress=progress)
         territories = load_saved(build)
         catalogue = load_catalogue(territories.cog, settings)  # strict: any scheme error aborts the refresh
@@ -92,11 +92,14 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
         target = pointer_path(settings)
         try:
             with locked(root / VERSIONS_LOCK):  # no reader between reading a pointer and what it names
-                write_atomic(target, json.dumps(pointer).encode())
+                try:
+                    write_atomic(target, json.dumps(pointer).encode())
+                except OSError as exc:
+                    raise cache_error(exc, f"put version {model.version} in service", target) from exc
                 _prune(settings)
-        except OSError as exc:
+        except CacheError:
             snapshot.unlink(missing_ok=True)  # named by no pointer
-            raise cache_error(exc, f"put version {model.version} in service", target) from exc
+            raise
     return pointer
 
 

@@ -150,7 +150,7 @@ def mapping(node: yaml.Node, file: str, fields: Mapping[str, Reader], what: str)
             close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
             shown = repr(key) if key is not None else kind_of(key_node)
             problems.append(Problem(file, line(key_node), f"unknown key {shown} in {what}",
-                                    (f"did you mean '{close[0]}'? " if close else "remove it, or use ") + f"(keys: {', '.join(fields)})"))
+                                    (f"did you mean '{close[0]}'? " if close else "remove it; ") + f"the keys are: {', '.join(fields)}"))
             continue
         nodes[key] = value_node
         try:
