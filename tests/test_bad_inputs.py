@@ -30,10 +30,11 @@ from bench.server import free_port
 from boundaries import SCHEMES_DIR
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
-from geo.errors import CacheError, InputError, SourceError
+from geo.errors import CacheError, InputError, Problem, SourceError
 from geo.model import Model
 from geo.readers import ReadReport, read_boundaries
-from geo.schemes import parse_scheme_file
+from geo.schemes import Member, Scheme, parse_scheme_file
+from geo.snapshot import SnapshotError, decode_catalogue, encode_catalogue
 from geo.sources import catalogue as datasets
 from geo.sources import fetch, sha256_of
 from geo.versions import load_published, pointer_path, publish, read_pointer
@@ -623,6 +624,40 @@ def test_bad_cache_is_one_clear_error_and_the_version_stays_in_service(served, m
     if case.action == "load":
         assert not reloaded and holder.last_error == f"CacheError: {exc.value}"
     assert not (s.cache / "pwned").exists()
+
+
+TINY = Catalogue({"test-ok": Scheme("test-ok", "Test", "contract", "commune", (Member("31555", role="pilote", start=dt.date(2022, 1, 1), line=7),),
+                                     "test-ok.yaml", source={"title": "t"})}, [Problem("f.yaml", 3, "m", "fix")], ["w"])
+
+
+def _tiny(edit: Callable[[dict], object]) -> bytes:
+    document = json.loads(encode_catalogue(TINY))
+    edit(document)
+    return json.dumps(document).encode()
+
+
+BAD_SNAPSHOTS = {  # what a snapshot reader refuses to build anything from, and the path to the value it names
+    "not JSON": (b"\x80\x04\x95 a pickle", "not JSON"),
+    "another format": (_tiny(lambda d: d.update(format=2)), "not a catalogue snapshot of format 1"),
+    "an unknown field": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"]["members"][0].update(__reduce__="os.system")),
+                         "catalogue.schemes.test-ok.members[0]: unknown field(s) of Member: __reduce__"),
+    "a list where a text is": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"].update(name=["a"] * 3)),
+                               "catalogue.schemes.test-ok.name: expected str, not list"),
+    "a date that does not exist": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"]["members"][0].update(start="2022-13-01")),
+                                   "catalogue.schemes.test-ok.members[0].start: expected a date, not str '2022-13-01'"),
+    "a text where a number is": (_tiny(lambda d: d["catalogue"]["problems"][0].update(row="3")), "catalogue.problems[0].row: expected int"),
+}
+
+
+def test_snapshot_round_trip_on_a_catalogue_built_in_code():
+    assert decode_catalogue(encode_catalogue(TINY)) == TINY
+
+
+@pytest.mark.parametrize("data, message", BAD_SNAPSHOTS.values(), ids=BAD_SNAPSHOTS.keys())
+def test_snapshot_reader_refuses_what_this_code_did_not_write(data: bytes, message: str):
+    with pytest.raises(SnapshotError) as exc:
+        decode_catalogue(data)
+    assert message in str(exc.value)
 
 
 def test_a_pointer_naming_a_path_outside_the_cache_is_never_followed(served, tmp_path: Path):
