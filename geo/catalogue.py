@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 from geo.cog import Cog
@@ -54,17 +55,17 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
     so whatever the caller had loaded before stays as it was). With ``keep_going``, schemes with a
     problem are left out and the others are returned with the problems listed.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = _missing_paths(settings)
     warnings: list[str] = []
     parsed: dict[str, Scheme] = {}
-    for path in sorted(settings.schemes.glob("*.yaml")):
+    for path in sorted(settings.schemes.glob("*.yaml")) if not problems else ():
         try:
             scheme = parse_scheme_file(path)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         parsed[scheme.id] = scheme
-    for csv_path in settings.members:
+    for csv_path in settings.members if not problems else ():
         try:
             imported = read_member_csv(csv_path, parsed)
         except InputError as exc:
@@ -105,3 +106,23 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
     if problems and not keep_going:
         raise InputError(problems)
     return Catalogue({k: v for k, v in parsed.items() if k not in bad}, problems, warnings)
+
+
+def _missing_paths(settings: Settings) -> list[Problem]:
+    """The schemes directory and the member lists named in the settings must exist, and be what they are named as:
+    a missing one would silently serve fewer schemes or members."""
+    problems = []
+    schemes = settings.schemes
+    if not schemes.is_dir():
+        what = "is a file, not a directory" if schemes.exists() else "does not exist"
+        problems.append(Problem(str(schemes), None, f"the schemes directory (TERRITOIRES_SCHEMES) {what}",
+                                "point TERRITOIRES_SCHEMES at the directory of scheme files (by default boundaries/schemes)"))
+    elif not any(schemes.glob("*.yaml")):
+        problems.append(Problem(str(schemes), None, "the schemes directory (TERRITOIRES_SCHEMES) holds no scheme file (*.yaml)",
+                                "point TERRITOIRES_SCHEMES at the directory of scheme files (by default boundaries/schemes)"))
+    for path in settings.members:
+        if not path.is_file():
+            what = "is a directory, not a CSV file" if path.is_dir() else "does not exist"
+            problems.append(Problem(str(path), None, f"the member list (TERRITOIRES_MEMBERS) {what}",
+                                    f"name existing CSV files in TERRITOIRES_MEMBERS, separated by '{os.pathsep}'"))
+    return problems

@@ -57,3 +57,11 @@ class InputError(TerritoiresError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class CacheError(TerritoiresError):
+    """The build cache cannot be written or read (full disk, read-only, a directory in place of a file), or was altered."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))

@@ -7,23 +7,27 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
+import io
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
-from yaml.constructor import SafeConstructor
 
 from geo.cog import Cog
 from geo.errors import InputError, Problem
 from geo.kinds import KINDS as KIND_TABLE
 from geo.periods import Period, membership_period
+from geo.yamlfiles import code, compose, date, fail, flag, is_null, kind_of, line, mapping, text
 
 KINDS = tuple(KIND_TABLE)  # the ids of geo/kinds.py
 MEMBER_SCALES = ("commune", "epci", "grouping", "quartier")
 ALL_PARENT_MEMBERS = "all-parent-members"
 CSV_COLUMNS = ("code", "scheme", "role", "start", "end")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # goes into URLs, file names and download headers as it is
+TERRITORY_CODE = re.compile(r"[0-9]+|2[ab][0-9]*", re.IGNORECASE)  # communes, EPCI, départements, régions: within=/focus= take these
 
 
 @dataclass(frozen=True)
@@ -72,34 +76,16 @@ class Scheme:
         return [m.code for m in self.members]
 
 
-def _date(value: object, file: str, line: int | None, what: str) -> dt.date | None:
-    if value in (None, ""):
+def _date(value: str, file: str, row: int, what: str) -> dt.date | None:
+    """A CSV date cell: empty, or YYYY-MM-DD."""
+    if not value:
         return None
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError([Problem(file, line, f"{what} {value!r} is not a date", "write dates as YYYY-MM-DD")]) from None
-
-
-def _code(value: object) -> str:
-    """An official code as text (YAML may have read an unquoted code as a number)."""
-    return str(value).strip()
-
-
-def _line_of_bad_date(node: yaml.Node | None) -> int | None:
-    """Line of the first YAML timestamp that is not a real date (e.g. 2022-13-01), or None."""
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                SafeConstructor().construct_yaml_timestamp(node)
-            except ValueError:
-                return node.start_mark.line + 1
-        return None
-    children = node.value if isinstance(node, yaml.SequenceNode) else \
-        [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
-    return next((line for child in children if (line := _line_of_bad_date(child)) is not None), None)
+        raise InputError([Problem(file, row, f"{what} {value!r} is not a date", "write dates as YYYY-MM-DD")]) from None
 
 
 def _utf8_row(exc: UnicodeDecodeError) -> int:
@@ -107,58 +93,96 @@ def _utf8_row(exc: UnicodeDecodeError) -> int:
     return exc.object[:exc.start].count(b"\n") + 1
 
 
+def _identifier(node: yaml.Node, file: str, key: str) -> str | None:
+    """A scheme id: a slug (ASCII lowercase letters, digits, hyphens) that cannot be taken for a territory code."""
+    value = node.value if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":str", ":int")) else text(node, file, key)
+    if value and not SLUG.fullmatch(value):
+        raise fail(file, node, f"id {value!r} is not a safe identifier",
+                   "use lowercase ASCII letters, digits and hyphens only (e.g. contrat-albi): the id goes into URLs, file names and headers")
+    if value and TERRITORY_CODE.fullmatch(value):
+        raise fail(file, node, f"id {value!r} has the form of a territory code (commune, EPCI, département or région), so within= "
+                               "and focus= could not tell them apart", f"give the scheme an id with letters (e.g. groupement-{value})")
+    return value
+
+
+def _node(node: yaml.Node, file: str, key: str) -> yaml.Node:
+    """Kept as a node (members: read below, one member at a time with its line)."""
+    return node
+
+
+def _submapping(fields: dict, example: str):
+    """A reader of a nested mapping (period, source) with its own keys; empty is an empty mapping."""
+    def read(node: yaml.Node, file: str, key: str) -> dict:
+        if is_null(node):
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            shown = node.value if isinstance(node, yaml.ScalarNode) else kind_of(node)
+            raise fail(file, node, f"{key} must be a mapping, not {shown}", f"write {key}: {example}")
+        values, _, problems = mapping(node, file, fields, key)
+        if problems:
+            raise InputError(problems)
+        return values
+    return read
+
+
+def _ids(node: yaml.Node, file: str, key: str) -> tuple[str, ...]:
+    """One scheme id, or a list of them (succeeds: the earlier generations a scheme replaced)."""
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if is_null(node) or not all(isinstance(n, yaml.ScalarNode) and n.tag.endswith(":str") for n in items):
+        shown = node.value if isinstance(node, yaml.ScalarNode) else kind_of(node)
+        raise fail(file, node, f"{key} must be a scheme id or a list of ids, not {shown}", f"write {key}: <scheme id> or {key}: [<id>, <id>]")
+    return tuple(n.value for n in items)
+
+
+MEMBER_FIELDS = {"code": code, "name": text, "role": text, "start": date, "end": date, "note": text}
+SCHEME_FIELDS = {
+    "id": _identifier, "name": text, "kind": text, "owner": code,
+    "period": _submapping({"start": date, "end": date, "source": text}, "{start: YYYY-MM-DD, end: YYYY-MM-DD, source: ...}"),
+    "generation": text, "succeeds": _ids,
+    "member_scale": text, "scale": flag, "parent": text, "members": _node,
+    "source": _submapping({"title": text, "url": text, "publisher": text}, "{title: ..., url: ..., publisher: ...}"),
+    "as_of": date, "notes": text,
+}
+
+
+def _choice(value: str, options: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    return (f"did you mean '{close[0]}'? " if close else "") + f"use one of {', '.join(options)}"
+
+
 def parse_scheme_file(path: Path) -> Scheme:
-    """Parse one YAML scheme file; raise InputError naming the file and line on a malformed one."""
+    """Parse one YAML scheme file; raise InputError naming the file, the line and the fix on a malformed one."""
     name = str(path)
-    root = None
     try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        source_text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise InputError([Problem(name, _utf8_row(exc), f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
                                   "save the file as UTF-8")]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(name, mark.line + 1 if mark else None, f"is not valid YAML ({getattr(exc, 'problem', exc)})",
-                                  "fix the YAML syntax (indentation, quotes, colons)")]) from exc
-    except ValueError as exc:  # a well-formed but impossible date such as 2022-13-01 fails in the YAML constructor
-        raise InputError([Problem(name, _line_of_bad_date(root), f"holds a date that does not exist ({exc})",
-                                  "write dates as YYYY-MM-DD with a real month and day")]) from exc
-    if not isinstance(data, dict):
+    except IsADirectoryError as exc:
+        raise InputError([Problem(name, None, "is a directory, not a scheme file", "move it out of the schemes directory")]) from exc
+    except OSError as exc:
+        raise InputError([Problem(name, None, f"cannot be read ({exc.strerror})", "make the file readable by this user")]) from exc
+    root = compose(source_text, name)  # anchors, aliases, merge keys and tags are refused before anything is built
+    if not isinstance(root, yaml.MappingNode):
         raise InputError([Problem(name, None, "does not hold a scheme mapping", "see boundaries/schemes/ for the expected keys")])
-    lines: dict = {}
-    keys: dict = {}
-    problems: list[Problem] = []
-    for key_node, value_node in root.value:
-        if key_node.value in keys:  # YAML keeps the last one silently: a second 'members:' would hide the first
-            problems.append(Problem(name, key_node.start_mark.line + 1,
-                                    f"key {key_node.value!r} is declared twice (first at row {keys[key_node.value].start_mark.line + 1})",
-                                    "keep one of them (merge the two lists if both hold members)"))
-        keys[key_node.value], lines[key_node.value] = key_node, value_node
+    data, nodes, problems = mapping(root, name, SCHEME_FIELDS, "the scheme")
 
     def line_of(key: str) -> int | None:
-        node = lines.get(key)
-        return node.start_mark.line + 1 if node is not None else None
+        return line(nodes[key]) if key in nodes else None
 
     for key in ("id", "name", "kind", "member_scale", "members", "source"):
-        if key not in data:
+        if key not in nodes:
             problems.append(Problem(name, None, f"missing key {key!r}", f"add '{key}:' (see README, Scheme files)"))
-        elif data[key] in (None, "") and key in ("id", "name", "kind", "member_scale"):
+        elif key in data and data[key] in (None, "") and key in ("id", "name", "kind", "member_scale"):
             problems.append(Problem(name, line_of(key), f"key {key!r} has no value", f"write a value after '{key}:'"))
-    for key in ("period", "source"):
-        if data.get(key) is not None and not isinstance(data[key], dict):
-            problems.append(Problem(name, line_of(key), f"{key} must be a mapping, not {data[key]!r}",
-                                    "write period: {start: YYYY-MM-DD, end: YYYY-MM-DD}" if key == "period"
-                                    else "write source: {title: ..., url: ..., publisher: ...}"))
     if problems:
         raise InputError(problems)
     if data["kind"] not in KINDS:
-        problems.append(Problem(name, line_of("kind"), f"unknown kind {data['kind']!r}", f"use one of {', '.join(KINDS)}"))
+        problems.append(Problem(name, line_of("kind"), f"unknown kind {data['kind']!r}", _choice(data["kind"], KINDS)))
     if data["member_scale"] not in MEMBER_SCALES:
         problems.append(Problem(name, line_of("member_scale"), f"unknown member_scale {data['member_scale']!r}",
-                                f"use one of {', '.join(MEMBER_SCALES)}"))
-    if str(data["id"]) != path.stem:
+                                _choice(data["member_scale"], MEMBER_SCALES)))
+    if data["id"] != path.stem:
         taken = path.parent / f"{data['id']}{path.suffix}"
         if os.path.isfile(taken):  # renaming the file as the usual fix says would clash with the other scheme
             problems.append(Problem(name, line_of("id"), f"id {data['id']!r} is already the id of {taken}",
@@ -167,47 +191,36 @@ def parse_scheme_file(path: Path) -> Scheme:
             problems.append(Problem(name, line_of("id"), f"id {data['id']!r} differs from the file name",
                                     f"name the file {data['id']}.yaml or set id: {path.stem}"))
     period = data.get("period") or {}
-    succeeds = data.get("succeeds") or ()
-    if isinstance(succeeds, str):
-        succeeds = (succeeds,)
-    if not isinstance(succeeds, (list, tuple)) or not all(isinstance(i, str) for i in succeeds):
-        problems.append(Problem(name, line_of("succeeds"), f"succeeds must be a scheme id or a list of ids, not {succeeds!r}",
-                                "write succeeds: <scheme id> or succeeds: [<id>, <id>]"))
-        succeeds = ()
-    start = _date(period.get("start"), name, line_of("period"), "period start")
-    end = _date(period.get("end"), name, line_of("period"), "period end")
 
-    raw_members = data["members"]
+    members_node = nodes["members"]
     members: list[Member] = []
-    all_parent = raw_members == ALL_PARENT_MEMBERS
+    all_parent = isinstance(members_node, yaml.ScalarNode) and members_node.value == ALL_PARENT_MEMBERS
     if all_parent and not data.get("parent"):
         problems.append(Problem(name, line_of("members"), f"members is {ALL_PARENT_MEMBERS!r} but no parent is named",
                                 "add 'parent: <scheme id>'"))
     elif not all_parent:
-        if not isinstance(raw_members, list):
+        if not isinstance(members_node, yaml.SequenceNode):
             raise InputError(problems + [Problem(name, line_of("members"), "members must be a list",
                                                  f"list members as '- {{code: ...}}' or write {ALL_PARENT_MEMBERS!r}")])
-        nodes = lines["members"].value
-        for item, node in zip(raw_members, nodes):
-            line = node.start_mark.line + 1
-            if not isinstance(item, dict) or item.get("code") in (None, ""):
-                problems.append(Problem(name, line, "member without a code", "write each member as {code: \"...\"}"))
+        for node in members_node.value:
+            if not isinstance(node, yaml.MappingNode):
+                problems.append(Problem(name, line(node), "member without a code", "write each member as {code: \"...\"}"))
                 continue
-            members.append(Member(
-                code=_code(item["code"]), name=item.get("name"), role=item.get("role"),
-                start=_date(item.get("start"), name, line, "member start"), end=_date(item.get("end"), name, line, "member end"),
-                note=item.get("note"), line=line,
-            ))
+            values, _, found = mapping(node, name, MEMBER_FIELDS, "a member")
+            if found:
+                problems.extend(found)
+            elif not values.get("code"):
+                problems.append(Problem(name, line(node), "member without a code", "write each member as {code: \"...\"}"))
+            else:
+                members.append(Member(**values, line=line(node)))
     if problems:
         raise InputError(problems)
     return Scheme(
-        id=str(data["id"]), name=str(data["name"]), kind=data["kind"], member_scale=data["member_scale"],
-        members=tuple(members), file=name, start=start, end=end,
-        owner=_code(data["owner"]) if data.get("owner") else None, scale=bool(data.get("scale", False)),
-        parent=_code(data["parent"]) if data.get("parent") else None, all_parent_members=all_parent, source=dict(data["source"] or {}),
-        as_of=_date(data.get("as_of"), name, line_of("as_of"), "as_of"), notes=data.get("notes"),
-        period_source=period.get("source"), generation=str(data["generation"]) if data.get("generation") else None,
-        succeeds=tuple(succeeds),
+        id=data["id"], name=data["name"], kind=data["kind"], member_scale=data["member_scale"],
+        members=tuple(members), file=name, start=period.get("start"), end=period.get("end"),
+        owner=data.get("owner"), scale=data.get("scale", False), parent=data.get("parent"), all_parent_members=all_parent,
+        source=data.get("source") or {}, as_of=data.get("as_of"), notes=data.get("notes"),
+        period_source=period.get("source"), generation=data.get("generation"), succeeds=data.get("succeeds", ()),
     )
 
 
@@ -224,21 +237,46 @@ def read_member_csv(path: Path, schemes: dict[str, Scheme]) -> dict[str, list[Me
                                   "save the CSV as UTF-8 (LibreOffice: Save as… > Character set: Unicode (UTF-8))")]) from exc
     if not text.strip():
         raise InputError([Problem(name, None, "is empty", f"write a header line {';'.join(CSV_COLUMNS)} and one row per member")])
+    if "\x00" in text:  # a spreadsheet's binary format, or a UTF-16 file, renamed .csv
+        raise InputError([Problem(name, text[:text.index("\x00")].count("\n") + 1, "holds a NUL byte: it is not a text CSV",
+                                  "save the list from the spreadsheet as CSV UTF-8 (not .xls/.xlsx/.ods or UTF-16)")])
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
     except csv.Error as exc:  # a header with neither ';' nor ',' (tab-separated, one column, not a CSV)
         raise InputError([Problem(name, 1, "the header is not separated by ';' or ','",
                                   f"the header must be {';'.join(CSV_COLUMNS)} (';' or ',' separated)")]) from exc
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    # the sniffed delimiter, with the spreadsheet quoting rules (a quote in a quoted field written twice)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, strict=True)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise InputError([Problem(name, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {';'.join(CSV_COLUMNS)}")])
     out: dict[str, list[Member]] = {}
     problems: list[Problem] = []
-    for row in reader:
+    lines = text.split("\n")
+    while True:
+        start = reader.line_num + 1
+        while start <= len(lines) and not lines[start - 1].strip():  # the reader skips blank lines
+            start += 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # nothing after this row can be read reliably: report it and stop
+            raise InputError(problems + [Problem(name, start, f"cannot be read as CSV from this row on ({exc})",
+                                                 "close the quote opened on this row (\"…\") or remove it; a quote inside a "
+                                                 "quoted field is written twice (\"\")")]) from exc
         i = reader.line_num  # the file's line, so blank lines skipped by the reader do not shift rows
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        values = [v for k, v in raw.items() if k is not None and v]
+        if any("\n" in v or "\r" in v for v in values):
+            problems.append(Problem(name, start, f"a quoted field runs on over several lines, up to row {i}: a quote is not closed",
+                                    "close the quote on this row (\"…\") or remove it"))
+            continue
+        if any(v.strip() for v in raw.get(None) or []):
+            problems.append(Problem(name, i, f"has more fields than the header's {len(header)}",
+                                    "put a text holding the separator in quotes, or remove the extra separators"))
+            continue
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         if row["scheme"] not in schemes:
             problems.append(Problem(name, i, f"unknown scheme {row['scheme']!r}",
                                     "declare the scheme in boundaries/schemes/ first, or fix the id", row["code"]))

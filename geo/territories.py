@@ -4,15 +4,13 @@ The cache key is derived from the declared checksums of the inputs, the scope an
 a restart reads GeoParquet instead of re-parsing GeoJSON, and any change of input makes a new build.
 Builds are immutable directories ``builds/<scope>-<key>-<stamp>``, each written to a temporary directory
 and renamed into place, so readers (several workers) never see half a build; geo/versions.py decides
-which build is in service.
+which build is in service. A build that cannot be written (full disk, read-only cache) or read back is one
+CacheError, and leaves no temporary directory behind.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -23,9 +21,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import quartiers, zonings
+from geo.cachefiles import cache_error, new_directory
 from geo.cog import CODE_TABLES, Cog, load_cog
 from geo.config import Settings
-from geo.errors import SourceError
+from geo.errors import CacheError, Problem, SourceError
 from geo.readers import ReadReport, read_many
 from geo.reconcile import ReconciliationReport, reconcile
 from geo.scales import build_scales
@@ -35,6 +34,7 @@ BUILD_FORMAT = 3  # bump when the content or layout of a build changes
 BASE_LEVELS = ("commune", "epci", "departement", "region")
 LEVELS = (*BASE_LEVELS, "quartier")  # every scale a build holds (groupings come from the catalogue)
 COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions", "quartier_communes", "zone_shares")
+BUILD_FILES = ("meta.json", *(f"{level}.parquet" for level in LEVELS), *(f"cog-{name}.parquet" for name in COG_TABLES))
 T = TypeVar("T")
 #: Datasets read in the build beside the communes and the COG (mirror-only: skipped, and said so, without a mirror).
 EXTRA_DATASETS = (quartiers.DATASET, *zonings.ZONINGS)
@@ -92,34 +92,40 @@ def _optional(settings: Settings, report: ReadReport, dataset: str, build: Calla
 def save(territories: Territories, settings: Settings) -> Path:
     """Write a new immutable build directory atomically (a temporary sibling renamed into place)."""
     target = settings.cache / "builds" / f"{settings.scope}-{territories.version}-{time.time_ns()}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
-        for level, gdf in territories.scales.items():
-            gdf.to_parquet(tmp / f"{level}.parquet", index=False)
-        for name in COG_TABLES:
-            getattr(territories.cog, name).to_parquet(tmp / f"cog-{name}.parquet", index=False)
-        meta = {"version": territories.version, "scope": territories.scope,
-                "reconciliation": territories.reconciliation.as_dict(), "read_report": asdict(territories.read_report)}
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with new_directory(target) as tmp:
+            for level, gdf in territories.scales.items():
+                gdf.to_parquet(tmp / f"{level}.parquet", index=False)
+            for name in COG_TABLES:
+                getattr(territories.cog, name).to_parquet(tmp / f"cog-{name}.parquet", index=False)
+            meta = {"version": territories.version, "scope": territories.scope,
+                    "reconciliation": territories.reconciliation.as_dict(), "read_report": asdict(territories.read_report)}
+            (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise cache_error(exc, f"write the build {target.name}", target.parent) from exc
     return target
 
 
 def load_saved(path: Path) -> Territories:
-    """Read a saved build."""
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    scales = {level: gpd.read_parquet(path / f"{level}.parquet") for level in LEVELS}
-    cog = Cog(**{name: pd.read_parquet(path / f"cog-{name}.parquet") for name in COG_TABLES})
-    rec = meta["reconciliation"]
-    rec["rekeyed_codes"] = [tuple(x) for x in rec["rekeyed_codes"]]
-    rr = meta["read_report"]
-    return Territories(scales, cog, ReconciliationReport(**rec),
-                       ReadReport(*([tuple(x) for x in rr[k]] for k in ("repaired", "reprojected", "unavailable"))),
-                       meta["version"], meta["scope"])
+    """Read a saved build; CacheError naming the build and the fix if it is missing or unreadable."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        scales = {level: gpd.read_parquet(path / f"{level}.parquet") for level in LEVELS}
+        cog = Cog(**{name: pd.read_parquet(path / f"cog-{name}.parquet") for name in COG_TABLES})
+        rec = meta["reconciliation"]
+        rec["rekeyed_codes"] = [tuple(x) for x in rec["rekeyed_codes"]]
+        rr = meta["read_report"]
+        return Territories(scales, cog, ReconciliationReport(**rec),
+                           ReadReport(*([tuple(x) for x in rr[k]] for k in ("repaired", "reprojected", "unavailable"))),
+                           meta["version"], meta["scope"])
+    except FileNotFoundError as exc:
+        what = "does not exist" if not path.is_dir() else f"lacks {Path(exc.filename or '?').name}"
+        raise CacheError(Problem(str(path), None, f"the build {what}", "run `territoires refresh --rebuild` to build and publish "
+                                 "a new version")) from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's errors on a damaged file are OSError or ValueError
+        raise CacheError(Problem(str(path), None, f"the build cannot be read ({type(exc).__name__}: {exc})",
+                                 "run `territoires refresh --rebuild` to build and publish a new version")) from exc
 
 
 def ensure_build(settings: Settings, rebuild: bool = False, progress: bool = False) -> Path:

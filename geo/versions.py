@@ -1,58 +1,63 @@
 """Data versions in service: a validated territories build plus a catalogue snapshot, switched atomically.
 
 ``publish`` builds (or reuses) the territories, loads and validates every scheme, writes a catalogue
-snapshot and only then replaces the pointer file ``builds/<scope>-<sources>.current``. Workers load what the
-pointer names, so several workers share one build on disk, and a refresh that fails at any step (bad
-file, checksum mismatch, interrupted download) leaves the previous version in service.
+snapshot (JSON, geo/snapshot.py) and only then replaces the pointer file ``builds/<scope>-<sources>.current``,
+which records the snapshot's sha256. Workers load what the pointer names, so several workers share one
+build on disk, and a refresh that fails at any step (bad file, checksum mismatch, interrupted download, full
+disk) leaves the previous version in service.
+
+Two lock files in ``builds/`` make publishers and readers safe against each other, across processes:
+``.publish.lock`` lets one publisher at a time build, write and prune (so no publisher prunes the build
+another is about to name), and ``.versions.lock`` is held shared by readers while they read what a pointer
+names and exclusively by a publisher while it switches a pointer and prunes (so nothing is pruned under a
+reader).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pickle
 import shutil
-import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
-from geo.catalogue import load_catalogue
+from geo.cachefiles import cache_error, locked, sweep_stale, write_atomic
+from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
+from geo.errors import CacheError, Problem
 from geo.model import Model, assemble
-from geo.territories import build_key, ensure_build, load_saved
+from geo.snapshot import SnapshotError, decode_catalogue, encode_catalogue
+from geo.territories import BUILD_FILES, Territories, build_key, ensure_build, load_saved
+
+POINTER_KEYS = ("territories", "catalogue", "catalogue_sha256", "version")
+PUBLISH_LOCK, VERSIONS_LOCK = ".publish.lock", ".versions.lock"
+REFRESH = "run `territoires refresh` to publish a new version"
+
+
+def builds_dir(settings: Settings) -> Path:
+    return settings.cache / "builds"
 
 
 def pointer_path(settings: Settings) -> Path:
     """The pointer file of a deployment: one per scope and set of scheme/member sources."""
     sources = json.dumps([str(settings.schemes.resolve()), [str(p.resolve()) for p in settings.members]])
-    return settings.cache / "builds" / f"{settings.scope}-{hashlib.sha256(sources.encode()).hexdigest()[:8]}.current"
+    return builds_dir(settings) / f"{settings.scope}-{hashlib.sha256(sources.encode()).hexdigest()[:8]}.current"
+
+
+def _valid(pointer: object, scope: str) -> bool:
+    """A pointer this code wrote: every key, and names of entries of the builds directory of its scope (no path)."""
+    return (isinstance(pointer, dict) and all(isinstance(pointer.get(k), str) for k in POINTER_KEYS)
+            and all(Path(pointer[k]).name == pointer[k] and pointer[k].startswith(f"{scope}-") for k in ("territories", "catalogue")))
 
 
 def read_pointer(settings: Settings) -> dict | None:
-    path = pointer_path(settings)
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -> dict:
-    """Build and validate a new version, then put it in service. Raises (and changes nothing) on failure."""
-    build = ensure_build(settings, rebuild=rebuild, progress=progress)
-    territories = load_saved(build)
-    catalogue = load_catalogue(territories.cog, settings)  # strict: any scheme error aborts the refresh
-    model = assemble(settings, territories, catalogue)
-    snapshot = build.parent / f"{settings.scope}-catalogue-{model.version}-{time.time_ns()}.pkl"
-    _write_atomic(snapshot, pickle.dumps(catalogue))
-    pointer = {"territories": build.name, "catalogue": snapshot.name, "version": model.version, "published_ns": time.time_ns()}
-    _write_atomic(pointer_path(settings), json.dumps(pointer).encode())
-    _prune(settings, pointer)
-    return pointer
+    """The pointer of this deployment, or None when there is none or it is not one this code wrote (an older
+    format, a truncated or edited file): publishing writes a new one over it."""
+    try:
+        pointer = json.loads(pointer_path(settings).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return pointer if _valid(pointer, settings.scope) else None
 
 
 def current_pointer(settings: Settings) -> dict | None:
@@ -63,28 +68,123 @@ def current_pointer(settings: Settings) -> dict | None:
     return pointer
 
 
+def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -> dict:
+    """Build and validate a new version, then put it in service. Raises (and changes nothing) on failure."""
+    root = builds_dir(settings)
+    with ExitStack() as stack:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise cache_error(exc, "create the builds directory", root) from exc
+        stack.enter_context(locked(root / PUBLISH_LOCK))  # one publisher at a time, from build to prune
+        build = ensure_build(settings, rebuild=rebuild, progress=progress)
+        territories = load_saved(build)
+        catalogue = load_catalogue(territories.cog, settings)  # strict: any scheme error aborts the refresh
+        model = assemble(settings, territories, catalogue)
+        data = encode_catalogue(catalogue)
+        snapshot = root / f"{settings.scope}-catalogue-{model.version}-{time.time_ns()}.json"
+        pointer = {"territories": build.name, "catalogue": snapshot.name, "catalogue_sha256": hashlib.sha256(data).hexdigest(),
+                   "version": model.version, "published_ns": time.time_ns()}
+        try:
+            write_atomic(snapshot, data)
+        except OSError as exc:
+            raise cache_error(exc, f"write the catalogue snapshot of version {model.version}", snapshot) from exc
+        target = pointer_path(settings)
+        try:
+            with locked(root / VERSIONS_LOCK):  # no reader between reading a pointer and what it names
+                try:
+                    write_atomic(target, json.dumps(pointer).encode())
+                except OSError as exc:
+                    raise cache_error(exc, f"put version {model.version} in service", target) from exc
+                _prune(settings)
+        except CacheError:
+            snapshot.unlink(missing_ok=True)  # named by no pointer
+            raise
+    return pointer
+
+
+def check_published(settings: Settings) -> dict:
+    """The pointer in service, after checking without loading it that what it names is there and intact
+    (every build file, the snapshot's checksum and format); CacheError naming what is wrong otherwise."""
+    root = builds_dir(settings)
+    with locked(root / VERSIONS_LOCK, shared=True):
+        pointer = _pointer_in_service(settings)
+        build = root / pointer["territories"]
+        missing = [name for name in BUILD_FILES if not (build / name).is_file()]
+        if missing:
+            what = "does not exist" if not build.is_dir() else f"lacks {', '.join(missing)}"
+            raise CacheError(Problem(str(build), None, f"the build of version {pointer['version']} {what}", REFRESH))
+        _read_snapshot(root, pointer)
+    return pointer
+
+
+def read_published(settings: Settings) -> tuple[Territories, Catalogue]:
+    """Read the territories and the catalogue of the version in service (under the readers' lock, so that no
+    publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered."""
+    root = builds_dir(settings)
+    with locked(root / VERSIONS_LOCK, shared=True):
+        pointer = _pointer_in_service(settings)
+        return load_saved(root / pointer["territories"]), _read_snapshot(root, pointer)
+
+
 def load_published(settings: Settings) -> Model:
     """The model of the version in service (publishing one first if there is none, or if the inputs or the
     build format changed since; edited scheme files go into service with ``territoires refresh``)."""
-    pointer = current_pointer(settings) or publish(settings)
-    root = pointer_path(settings).parent
-    territories = load_saved(root / pointer["territories"])
-    catalogue = pickle.loads((root / pointer["catalogue"]).read_bytes())
-    return assemble(settings, territories, catalogue)
+    if current_pointer(settings) is None:
+        publish(settings)
+    return assemble(settings, *read_published(settings))
 
 
-def _prune(settings: Settings, pointer: dict, spare: int = 2) -> None:
-    """Remove old builds and snapshots of this scope, keeping the current ones and the ``spare`` newest others."""
-    root = pointer_path(settings).parent
-    current = {pointer["territories"], pointer["catalogue"]}
-    for other in root.glob("*.current"):  # other deployments (scheme dirs, member lists) sharing this cache
+def _pointer_in_service(settings: Settings) -> dict:
+    pointer = current_pointer(settings)
+    if pointer is None:  # another process published from other inputs (or removed the pointer) since
+        raise CacheError(Problem(str(pointer_path(settings)), None, "no version of these inputs is published", REFRESH))
+    return pointer
+
+
+def _read_snapshot(root: Path, pointer: dict) -> Catalogue:
+    """The catalogue snapshot a pointer names, verified against the checksum the pointer records."""
+    path = root / pointer["catalogue"]
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CacheError(Problem(str(path), None, f"the catalogue snapshot of version {pointer['version']} does not exist", REFRESH)) from exc
+    except OSError as exc:
+        raise cache_error(exc, f"read the catalogue snapshot of version {pointer['version']}", path) from exc
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != pointer["catalogue_sha256"]:
+        raise CacheError(Problem(str(path), None, f"the catalogue snapshot was changed after it was published (sha256 {actual}, "
+                                 f"the pointer records {pointer['catalogue_sha256']}); nothing was loaded from it",
+                                 f"{REFRESH}, and find out what else writes into the cache"))
+    try:
+        return decode_catalogue(data)
+    except SnapshotError as exc:
+        raise CacheError(Problem(str(path), None, f"the catalogue snapshot cannot be read ({exc})", REFRESH)) from exc
+
+
+def _prune(settings: Settings, spare: int = 2) -> None:
+    """Remove old builds and snapshots of this scope, keeping every one a pointer in the cache names (other
+    deployments, scheme dirs or member lists, share it) and the ``spare`` newest others; and the temporary
+    entries killed processes left. Called with both locks held: no publisher is between writing a build and
+    naming it, and no reader is reading."""
+    root = builds_dir(settings)
+    named: set[str] = set()
+    for other in root.glob("*.current"):
         try:
-            named = json.loads(other.read_text(encoding="utf-8"))
-            current |= {named["territories"], named["catalogue"]}
+            pointer = json.loads(other.read_bytes())
+            named |= {pointer["territories"], pointer["catalogue"]}
         except (OSError, ValueError, KeyError, TypeError):
             continue
-    snapshots = [p for p in root.glob(f"{settings.scope}-catalogue-*.pkl") if p.name not in current]
-    builds = [p for p in root.glob(f"{settings.scope}-*") if p.is_dir() and p.name not in current]
+    snapshots = [p for p in root.glob(f"{settings.scope}-catalogue-*") if p.is_file() and p.name not in named]
+    builds = [p for p in root.glob(f"{settings.scope}-*") if p.is_dir() and p.name not in named]
     for group in (snapshots, builds):
-        for path in sorted(group, key=lambda p: p.stat().st_mtime, reverse=True)[spare:]:
+        for path in sorted(group, key=_mtime, reverse=True)[spare:]:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    sweep_stale(root)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile (a `territoires data --rebuild` does not take the publishers' lock)
+        return 0.0

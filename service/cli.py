@@ -228,8 +228,9 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     """Run the map service (FastAPI + uvicorn) on the configured data."""
     import copy
 
-    import uvicorn
     from uvicorn.config import LOGGING_CONFIG
+
+    from service.workers import run_workers
 
     settings = _settings(mirror, scope)
     try:
@@ -245,8 +246,10 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
         log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
         print(json.dumps({"url": f"http://{host}:{port}", "version": pointer["version"], "scope": settings.scope,
                           "workers": workers, "pid": os.getpid()}, ensure_ascii=False), flush=True)
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers, access_log=access_log,
-                log_config=log_config)
+    try:  # non-zero exit, with the reason, if the workers cannot start
+        run_workers(settings, host=host, port=port, workers=workers, access_log=access_log, log_config=log_config)
+    except TerritoiresError as exc:
+        _fail(exc)
 
 
 Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]

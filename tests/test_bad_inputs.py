@@ -5,30 +5,48 @@ Every file here is a test fixture written into pytest's tmp_path; the real mirro
 """
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pyarrow.parquet
 import pytest
 from datamirror import corrupted, partial_mirror, seeded_cache
+from resource_faults import run_in_namespace
 from shapely.geometry import Polygon
 
+import geo.cachefiles
+from bench.server import free_port
 from boundaries import SCHEMES_DIR
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
-from geo.errors import InputError, SourceError
+from geo.errors import CacheError, InputError, Problem, SourceError
 from geo.model import Model
 from geo.readers import ReadReport, read_boundaries
+from geo.schemes import Member, Scheme, parse_scheme_file
+from geo.snapshot import SnapshotError, decode_catalogue, encode_catalogue
 from geo.sources import catalogue as datasets
 from geo.sources import fetch, sha256_of
-from geo.versions import load_published, publish, read_pointer
+from geo.versions import load_published, pointer_path, publish, read_pointer
+from service.state import ModelHolder
 
 BIN = Path(sys.executable).parent / "territoires"
 SOURCE = "source: {title: test fixture, url: 'https://example.org/test'}\n"
+
+
+#: A "billion laughs" of nested aliases, 9 levels of 9: a scheme file under 600 bytes that expands to 9**9 strings.
+BOMB = "".join(f"  - &a{i} [{','.join([f'*a{i - 1}'] * 9) if i else ','.join(['lol'] * 9)}]\n" for i in range(9))
+ANCHOR = ("uses a YAML anchor or alias (&name / *name)",)
 
 
 def scheme(members: str = '\n  - {code: "31555"}', *, id: str = "test-bad", scale: str = "commune", kind: str = "contract",
@@ -118,10 +136,76 @@ BAD_SCHEMES = {
         "give the scheme file another id", file="action-coeur-de-ville.yaml", programmes=True),
     "all-parent-members without parent": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci")}, 6,
                                              ("members is 'all-parent-members' but no parent is named",), "add 'parent: <scheme id>'"),
-    "parent that is not an id": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: [a, b]\n")}, None,
-                                    ("parent scheme \"['a', 'b']\" is not declared",), "declare it or fix the id"),
+    "parent that is not an id": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: [a, b]\n")}, 6,
+                                    ("parent must be a text, not a list",), "write one text after 'parent:'"),
     "unknown parent": Bad({"test-bad.yaml": scheme(" all-parent-members", scale="epci", extra="parent: reseau-inexistant\n")}, None,
                           ("parent scheme 'reseau-inexistant' is not declared",), "declare it or fix the id"),
+    # YAML that expands: refused from the parser's events, before any node is built (the bomb is ~600 bytes)
+    "alias bomb in notes": Bad({"test-bad.yaml": scheme(extra="notes:\n" + BOMB)}, 7, ANCHOR, "write each value out in full"),
+    "alias bomb in a member's role": Bad({"test-bad.yaml": scheme('\n  - code: "31555"\n    role:\n' + BOMB.replace("  - ", "      - "))}, 9,
+                                         ANCHOR, "write each value out in full"),
+    "one anchor and alias": Bad({"test-bad.yaml": scheme(extra='notes: &n "Toulouse"\nas_of: *n\n')}, 6, ANCHOR,
+                                "anchors and aliases are not allowed"),
+    "merge key": Bad({"test-bad.yaml": scheme('\n  - {<<: {code: "31555"}, role: pilote}')}, 7, ("uses a YAML merge key (<<)",),
+                     "write the keys out in full"),
+    "python tag": Bad({"test-bad.yaml": scheme(extra='notes: !!python/object/apply:os.system ["true"]\n')}, 6,
+                      ("uses the YAML tag tag:yaml.org,2002:python/object/apply:os.system",), "remove the tag"),
+    "explicit str tag": Bad({"test-bad.yaml": scheme("\n  - {code: !!str 31555}")}, 7, ("uses the YAML tag tag:yaml.org,2002:str",),
+                            "remove the tag (write text in quotes"),
+    # strict types
+    "scale in quotes": Bad({"test-bad.yaml": scheme(extra='scale: "false"\n')}, 6, ("scale 'false' is not true or false",),
+                           "write scale: true or scale: false, without quotes"),
+    "scale: yes": Bad({"test-bad.yaml": scheme(extra="scale: yes\n")}, 6, ("scale 'yes' is not true or false",), "without quotes"),
+    "date and time where a date is expected": Bad({"test-bad.yaml": scheme(extra="as_of: 2024-01-01T10:00:00Z\n")}, 6,
+                                                  ("as_of 2024-01-01T10:00:00Z is a date and time where a date is expected",),
+                                                  "write the date alone: as_of: 2024-01-01"),
+    "date and time in a period": Bad({"test-bad.yaml": scheme(extra='period: {start: "2024-01-01 10:00", end: null}\n')}, 6,
+                                     ("start '2024-01-01 10:00' is a date and time where a date is expected",), "write the date alone"),
+    "number where a date is expected": Bad({"test-bad.yaml": scheme(extra="as_of: 2024\n")}, 6, ("as_of '2024' is not a date",),
+                                           "write dates as YYYY-MM-DD"),
+    "list where a text is expected": Bad({"test-bad.yaml": scheme().replace("name: Schéma de test", "name: [Schéma, de test]")}, 2,
+                                         ("name must be a text, not a list",), "write one text after 'name:'"),
+    "mapping where a text is expected": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", role: {a: b}}')}, 7,
+                                            ("role must be a text, not a mapping",), "write one text after 'role:'"),
+    "boolean where a text is expected": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", role: yes}')}, 7,
+                                            ("role 'yes' is read by YAML as a boolean (true/false), not a text",),
+                                            'write it in quotes: role: "yes"'),
+    "number where a text is expected": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", note: 2024}')}, 7,
+                                           ("note '2024' is read by YAML as an integer, not a text",), 'write it in quotes: note: "2024"'),
+    "unknown key (a typo)": Bad({"test-bad.yaml": scheme(extra="peroid: {start: 2022-01-01}\n")}, 6,
+                                ("unknown key 'peroid' in the scheme",), "did you mean 'period'? the keys are: id, name, kind"),
+    "unknown key in a member": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", rôle: pilote}')}, 7,
+                                   ("unknown key 'rôle' in a member",), "did you mean 'role'?"),
+    "unknown key in a period": Bad({"test-bad.yaml": scheme(extra="period: {start: 2022-01-01, fin: 2023-01-01}\n")}, 6,
+                                   ("unknown key 'fin' in period",), "remove it; the keys are: start, end"),
+    "unknown key in the source": Bad({"test-bad.yaml": scheme().replace("/test'}", "/test', publsher: AUAT}")},
+                                     5, ("unknown key 'publsher' in source",), "did you mean 'publisher'?"),
+    "key declared twice in a member": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", code: "31069"}')}, 7,
+                                          ("key 'code' is declared twice (first at row 7)",), "keep one of them"),
+    "key declared twice in a period": Bad({"test-bad.yaml": scheme(extra="period:\n  start: 2022-01-01\n  start: 2023-01-01\n")}, 8,
+                                          ("key 'start' is declared twice (first at row 7)",), "keep one of them"),
+    "unquoted code with a leading zero (01001 is 513)": Bad({"test-bad.yaml": scheme("\n  - {code: 01001}")}, 7,
+                                                            ("code 01001 is written without quotes, so YAML reads it as a number",),
+                                                            'write the code in quotes: code: "01001"'),
+    "unquoted code 09001 (a number for other YAML readers)": Bad({"test-bad.yaml": scheme("\n  - {code: 09001}")}, 7,
+                                                                 ("code 09001 is written without quotes",), 'code: "09001"'),
+    "unquoted code with an underscore": Bad({"test-bad.yaml": scheme("\n  - {code: 31_555}")}, 7,
+                                            ("code 31_555 is written without quotes",), 'write the code in quotes: code: "31555"'),
+    "unquoted owner SIREN": Bad({"test-bad.yaml": scheme(extra="owner: 243100518\n")}, 6, ("owner 243100518 is written without quotes",),
+                                'owner: "243100518"'),
+    # identifiers
+    "id with œ": Bad({"cœur.yaml": scheme(id="cœur")}, 1, ("id 'cœur' is not a safe identifier",),
+                     "use lowercase ASCII letters, digits and hyphens only", file="cœur.yaml"),
+    "id with a quote": Bad({"test-bad.yaml": scheme(id="l'agglo")}, 1, ("id \"l'agglo\" is not a safe identifier",), "lowercase ASCII"),
+    "id with CRLF": Bad({"test-bad.yaml": scheme(id='"test-bad\\r\\n"')}, 1, ("id 'test-bad\\r\\n' is not a safe identifier",), "lowercase ASCII"),
+    "id in capitals": Bad({"Test-Bad.yaml": scheme(id="Test-Bad")}, 1, ("id 'Test-Bad' is not a safe identifier",), "lowercase ASCII",
+                          file="Test-Bad.yaml"),
+    "id that is a département code": Bad({"31.yaml": scheme(id='"31"')}, 1, ("id '31' has the form of a territory code",),
+                                         "give the scheme an id with letters (e.g. groupement-31)", file="31.yaml"),
+    "id that is a commune code, unquoted": Bad({"31555.yaml": scheme(id="31555")}, 1, ("id '31555' has the form of a territory code",),
+                                               "groupement-31555", file="31555.yaml"),
+    "id shaped like a Corsican commune code": Bad({"2a004.yaml": scheme(id="2a004")}, 1, ("id '2a004' has the form of a territory code",),
+                                                  "groupement-2a004", file="2a004.yaml"),
 }
 
 
@@ -162,6 +246,58 @@ def test_very_long_name_loads_whole(model: Model, settings: Settings, tmp_path: 
     assert found.name == long_name and found.members[0].name == long_name
 
 
+def test_strict_reading_keeps_what_is_right(tmp_path: Path):
+    """Strictness refuses the ambiguous, not the plain: unquoted codes with letters, quoted dates, true/false,
+    block text and every member key load as written."""
+    path = tmp_path / "test-ok.yaml"
+    path.write_text(scheme('\n  - {code: 2A004, name: Ajaccio, role: "non", start: "2022-01-01", end: 2023-12-31, note: "n° 1: test"}',
+                           id="test-ok", extra="scale: false\nowner: \"243100518\"\nnotes: >-\n  une note\n  sur deux lignes\n"),
+                    encoding="utf-8")
+    found = parse_scheme_file(path)
+    member = found.members[0]
+    assert (member.code, member.name, member.role, member.start, member.end, member.note, member.line) == (
+        "2A004", "Ajaccio", "non", dt.date(2022, 1, 1), dt.date(2023, 12, 31), "n° 1: test", 12)
+    assert found.scale is False and found.owner == "243100518" and found.notes == "une note sur deux lignes"
+
+
+# --- the settings' paths ------------------------------------------------------------------------------------------
+
+def _schemes_file(tmp_path: Path) -> Path:
+    (tmp_path / "schemes.yaml").write_text(scheme(), encoding="utf-8")
+    return tmp_path / "schemes.yaml"
+
+
+def _yaml_directory(tmp_path: Path) -> Path:
+    (tmp_path / "schemes" / "test-bad.yaml").mkdir(parents=True)
+    return tmp_path / "schemes"
+
+
+BAD_PATHS = {  # (schemes directory, member lists) -> (the path named, message, fix)
+    "schemes directory that does not exist": (lambda t: (t / "nowhere", ()), lambda t: t / "nowhere",
+                                              "the schemes directory (TERRITOIRES_SCHEMES) does not exist", "point TERRITOIRES_SCHEMES at"),
+    "schemes 'directory' that is a file": (lambda t: (_schemes_file(t), ()), lambda t: t / "schemes.yaml",
+                                           "the schemes directory (TERRITOIRES_SCHEMES) is a file, not a directory", "point TERRITOIRES_SCHEMES"),
+    "schemes directory with no scheme file": (lambda t: ((t / "empty").mkdir() or t / "empty", ()), lambda t: t / "empty",
+                                              "holds no scheme file (*.yaml)", "point TERRITOIRES_SCHEMES at the directory of scheme files"),
+    "member list that does not exist": (lambda t: (SCHEMES_DIR, (t / "missing.csv",)), lambda t: t / "missing.csv",
+                                        "the member list (TERRITOIRES_MEMBERS) does not exist", "name existing CSV files in TERRITOIRES_MEMBERS"),
+    "member list that is a directory": (lambda t: (SCHEMES_DIR, (t,)), lambda t: t,
+                                        "the member list (TERRITOIRES_MEMBERS) is a directory, not a CSV file", "name existing CSV files"),
+    "scheme 'file' that is a directory": (lambda t: (_yaml_directory(t), ()), lambda t: t / "schemes" / "test-bad.yaml",
+                                          "is a directory, not a scheme file", "move it out of the schemes directory"),
+}
+
+
+@pytest.mark.parametrize("paths, named, message, fix", BAD_PATHS.values(), ids=BAD_PATHS.keys())
+def test_bad_path_in_the_settings_is_one_clear_error(model: Model, settings: Settings, tmp_path: Path, paths, named, message: str, fix: str):
+    schemes, members = paths(tmp_path)
+    with pytest.raises(InputError) as exc:
+        _load(model, settings, schemes, members, programmes=True)  # the programmes would load: a wrong path still fails
+    problem = _one_problem(exc)
+    assert problem.file == str(named(tmp_path)) and problem.row is None, str(problem)
+    assert message in problem.message and fix in problem.fix, str(problem)
+
+
 # --- member CSV files ----------------------------------------------------------------------------------------------
 
 HEADER = "code;scheme;role;start;end\n"
@@ -180,6 +316,21 @@ BAD_CSV = {
                             ("30157 is no longer a commune: it merged into 30052",), "use the 2026 code 30052"),
     "bad row after blank lines (rows are file lines)": ((HEADER + "\n31555;contrat-test;;;\n\n99999;contrat-test;;;\n").encode(), 5,
                                                         ("99999 is not a 2026 commune code",), "use a 2026 INSEE commune code"),
+    "NUL byte": ((HEADER + "31555;contrat-test;;;\n31069;contrat-test;sig\x00nataire;;\n").encode(), 3,
+                 ("holds a NUL byte: it is not a text CSV",), "save the list from the spreadsheet as CSV UTF-8"),
+    "quote never closed": ((HEADER + "31555;contrat-test;;;\n31069;contrat-test;\"signataire;;\n31149;contrat-test;;;\n").encode(), 3,
+                           ("cannot be read as CSV from this row on (unexpected end of data)",), "close the quote opened on this row"),
+    "quote closed rows later": ((HEADER + "31069;contrat-test;\"signataire;;\n31149;contrat-test;x\";;\n").encode(), 2,
+                                ("a quoted field runs on over several lines, up to row 3: a quote is not closed",), "close the quote on this row"),
+    "text after a closing quote": ((HEADER + "\n31069;contrat-test;\"signataire\" CA;;\n").encode(), 3,
+                                   ("cannot be read as CSV from this row on", "expected after '\"'"),
+                                   "a quote inside a quoted field is written twice"),
+    "field over the csv module's limit": ((HEADER + "31069;contrat-test;" + "x" * 200_000 + ";;\n").encode(), 2,
+                                          ("cannot be read as CSV from this row on (field larger than field limit (131072))",),
+                                          "close the quote opened on this row"),
+    "more fields than the header": ((HEADER + "31555;contrat-test;signataire;2022-01-01;;Toulouse\n").encode(), 2,
+                                    ("has more fields than the header's 5",), "put a text holding the separator in quotes"),
+    "date not written YYYY-MM-DD": ((HEADER + "31555;contrat-test;;20220101;\n").encode(), 2, ("start '20220101' is not a date",), "YYYY-MM-DD"),
 }
 CONTRAT_TEST = "id: contrat-test\nname: Contrat de test\nkind: contract\nmember_scale: commune\nmembers: []\n" + SOURCE
 
@@ -196,6 +347,15 @@ def test_bad_member_csv_is_one_clear_error(model: Model, settings: Settings, tmp
     problem = _one_problem(exc)
     assert str(csv_path) in problem.file and problem.row == row, str(problem)
     assert all(part in problem.message for part in message) and fix in problem.fix, str(problem)
+
+
+def test_member_csv_reads_quotes_the_spreadsheet_way(model: Model, settings: Settings, tmp_path: Path):
+    """A quoted field may hold the separator and a doubled quote (what LibreOffice and Excel write)."""
+    (tmp_path / "schemes").mkdir()
+    (tmp_path / "schemes" / "contrat-test.yaml").write_text(CONTRAT_TEST, encoding="utf-8")
+    csv_path = tmp_path / "members.csv"
+    csv_path.write_text(HEADER + '31555;contrat-test;"CA ""Grand Sud"" ; signataire";;\n', encoding="utf-8")
+    assert _load(model, settings, tmp_path / "schemes", members=(csv_path,)).get("contrat-test").members[0].role == 'CA "Grand Sud" ; signataire'
 
 
 @pytest.mark.parametrize("sep", [";", ","])
@@ -303,6 +463,224 @@ def test_corrupt_source_file_names_both_checksums_and_fix(mirror: Path, tmp_path
     assert str(tmp_mirror / ds.file) in text and "Fix: restore the original file from https://" in text
 
 
+# --- the build cache: full, read-only, a directory where a file belongs, altered after publication -------------------
+
+@pytest.fixture()
+def served(settings: Settings, tmp_path: Path) -> tuple[Settings, dict, ModelHolder]:
+    """A deployment with its own cache, the version it has in service, and a worker's holder serving it."""
+    s = Settings(mirror=settings.mirror, cache=seeded_cache(settings, tmp_path / "cache"), schemes=SCHEMES_DIR)
+    pointer = publish(s)
+    holder = ModelHolder(s)
+    assert holder.load().version == pointer["version"]
+    return s, pointer, holder
+
+
+class FullDisk:
+    """A file object that writes half of what it is given, then fails as a full disk does."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def write(self, data: bytes) -> int:
+        self.fh.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+
+def _disk_full_for(monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Files of the cache whose name ends with ``suffix`` hit a full disk (through the atomic writer's file object)."""
+    real = os.fdopen
+
+    def fdopen(fd: int, *args, **kwargs):
+        fh = real(fd, *args, **kwargs)
+        return FullDisk(fh) if Path(os.readlink(f"/proc/self/fd/{fd}")).name.endswith(suffix) else fh
+    monkeypatch.setattr(geo.cachefiles.os, "fdopen", fdopen)
+
+
+def _disk_full_in_parquet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing a build's GeoParquet hits a full disk half-way, as pyarrow reports it (errno in the message only)."""
+    def write_table(table, where, *args, **kwargs):
+        Path(where).write_bytes(b"PAR1" + b"\0" * 1000)
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+    monkeypatch.setattr(pyarrow.parquet, "write_table", write_table)
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file the cache code creates or opens for writing fails as on a read-only file system."""
+    real = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, flags, *args, **kwargs)
+    monkeypatch.setattr(geo.cachefiles.os, "open", open_)
+
+
+@dataclass(frozen=True)
+class BadCache:
+    """A way to break the cache (given the deployment, its pointer, pytest's monkeypatch), what fails (publishing
+    a new version, or loading the one in service), and the one error expected: the path it names, message, fix."""
+
+    breaks: Callable[[Settings, dict, pytest.MonkeyPatch], None]
+    action: str  # "publish" | "rebuild" | "load"
+    path: Callable[[Settings, dict], str]
+    message: tuple[str, ...]
+    fix: str
+
+
+def _builds(s: Settings) -> Path:
+    return s.cache / "builds"
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+def _directory_in_place_of(path: Path) -> None:
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+
+
+def _pickle_as_snapshot(s: Settings, pointer: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attacker's pickle in place of the snapshot, and its checksum in the pointer: loading it must not unpickle."""
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {s.cache / 'pwned'}",))
+    data = pickle.dumps(Payload())
+    (_builds(s) / pointer["catalogue"]).write_bytes(data)
+    pointer_path(s).write_text(json.dumps(pointer | {"catalogue_sha256": hashlib.sha256(data).hexdigest()}), encoding="utf-8")
+
+
+BAD_CACHES = {
+    "disk full while writing a build": BadCache(lambda s, p, mp: _disk_full_in_parquet(mp), "rebuild", lambda s, p: str(_builds(s)),
+                                                ("cannot write the build occitanie-", "No space left on device"),
+                                                "free space on the disk holding"),
+    "disk full while writing the snapshot": BadCache(lambda s, p, mp: _disk_full_for(mp, ".json"), "publish",
+                                                     lambda s, p: "occitanie-catalogue-",
+                                                     ("cannot write the catalogue snapshot of version", "No space left on device"),
+                                                     "free space on the disk holding"),
+    "disk full while switching the pointer": BadCache(lambda s, p, mp: _disk_full_for(mp, ".current"), "publish",
+                                                      lambda s, p: str(pointer_path(s)),
+                                                      ("cannot put version", "in service: No space left on device"), "free space"),
+    "read-only cache": BadCache(lambda s, p, mp: _read_only(mp), "publish", lambda s, p: str(_builds(s) / ".publish.lock"),
+                                ("cannot take the lock .publish.lock: Read-only file system",),
+                                "the cache is on a read-only file system: set TERRITOIRES_CACHE to a writable directory"),
+    "a directory in place of the pointer": BadCache(lambda s, p, mp: _directory_in_place_of(pointer_path(s)), "publish",
+                                                    lambda s, p: str(pointer_path(s)), ("cannot put version", "Is a directory"),
+                                                    "a directory stands where a file is expected: remove"),
+    "a directory in place of the publication lock": BadCache(lambda s, p, mp: _directory_in_place_of(_builds(s) / ".publish.lock"),
+                                                             "publish", lambda s, p: str(_builds(s) / ".publish.lock"),
+                                                             ("cannot take the lock .publish.lock: Is a directory",),
+                                                             "a directory stands where a file is expected: remove"),
+    "snapshot altered after publication": BadCache(lambda s, p, mp: _flip_a_byte(_builds(s) / p["catalogue"]), "load",
+                                                   lambda s, p: str(_builds(s) / p["catalogue"]),
+                                                   ("the catalogue snapshot was changed after it was published", "nothing was loaded from it"),
+                                                   "run `territoires refresh` to publish a new version, and find out what else writes"),
+    "a pickle in place of the snapshot, its checksum in the pointer": BadCache(
+        _pickle_as_snapshot, "load", lambda s, p: str(_builds(s) / p["catalogue"]),
+        ("the catalogue snapshot cannot be read (not JSON",), "run `territoires refresh`"),
+    "snapshot deleted": BadCache(lambda s, p, mp: (_builds(s) / p["catalogue"]).unlink(), "load", lambda s, p: str(_builds(s) / p["catalogue"]),
+                                 ("the catalogue snapshot of version", "does not exist"), "run `territoires refresh`"),
+    "build deleted": BadCache(lambda s, p, mp: shutil.rmtree(_builds(s) / p["territories"]), "load",
+                              lambda s, p: str(_builds(s) / p["territories"]), ("the build does not exist",),
+                              "run `territoires refresh --rebuild`"),
+    "build file damaged": BadCache(lambda s, p, mp: (_builds(s) / p["territories"] / "commune.parquet").write_bytes(b"PAR1 truncated"), "load",
+                                   lambda s, p: str(_builds(s) / p["territories"]), ("the build cannot be read",),
+                                   "run `territoires refresh --rebuild`"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CACHES.values(), ids=BAD_CACHES.keys())
+def test_bad_cache_is_one_clear_error_and_the_version_stays_in_service(served, monkeypatch: pytest.MonkeyPatch, case: BadCache):
+    s, before, holder = served
+    serving = holder.model
+    entries = sorted(p.name for p in _builds(s).iterdir())
+    case.breaks(s, before, monkeypatch)
+    with pytest.raises(CacheError) as exc:
+        if case.action == "load":
+            load_published(s)
+        else:
+            publish(s, rebuild=case.action == "rebuild")
+    problem = exc.value.problem
+    assert problem.file.startswith(case.path(s, before)) if case.path(s, before).startswith("/") else case.path(s, before) in problem.file
+    assert all(part in problem.message for part in case.message) and case.fix in problem.fix, str(problem)
+    assert str(exc.value) == str(problem) and "— fix: " in str(exc.value)
+    monkeypatch.undo()
+    assert not list(_builds(s).glob(".tmp-*")), "temporary files left behind"
+    if case.action != "load":  # nothing was added (no build, no snapshot) and the pointer is as it was
+        assert sorted(p.name for p in _builds(s).iterdir() if p.name != ".versions.lock") == [e for e in entries if e != ".versions.lock"]
+        assert read_pointer(s) == before or pointer_path(s).is_dir()
+    reloaded = holder.reload()  # a worker following the pointer: it keeps serving the version it has
+    assert holder.model.version == before["version"] and (reloaded or holder.model is serving)
+    if case.action == "load":
+        assert not reloaded and holder.last_error == f"CacheError: {exc.value}"
+    assert not (s.cache / "pwned").exists()
+
+
+TINY = Catalogue({"test-ok": Scheme("test-ok", "Test", "contract", "commune", (Member("31555", role="pilote", start=dt.date(2022, 1, 1), line=7),),
+                                     "test-ok.yaml", source={"title": "t"})}, [Problem("f.yaml", 3, "m", "fix")], ["w"])
+
+
+def _tiny(edit: Callable[[dict], object]) -> bytes:
+    document = json.loads(encode_catalogue(TINY))
+    edit(document)
+    return json.dumps(document).encode()
+
+
+BAD_SNAPSHOTS = {  # what a snapshot reader refuses to build anything from, and the path to the value it names
+    "not JSON": (b"\x80\x04\x95 a pickle", "not JSON"),
+    "another format": (_tiny(lambda d: d.update(format=2)), "not a catalogue snapshot of format 1"),
+    "an unknown field": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"]["members"][0].update(__reduce__="os.system")),
+                         "catalogue.schemes.test-ok.members[0]: unknown field(s) of Member: __reduce__"),
+    "a list where a text is": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"].update(name=["a"] * 3)),
+                               "catalogue.schemes.test-ok.name: expected str, not list"),
+    "a date that does not exist": (_tiny(lambda d: d["catalogue"]["schemes"]["test-ok"]["members"][0].update(start="2022-13-01")),
+                                   "catalogue.schemes.test-ok.members[0].start: expected a date, not str '2022-13-01'"),
+    "a text where a number is": (_tiny(lambda d: d["catalogue"]["problems"][0].update(row="3")), "catalogue.problems[0].row: expected int"),
+}
+
+
+def test_snapshot_round_trip_on_a_catalogue_built_in_code():
+    assert decode_catalogue(encode_catalogue(TINY)) == TINY
+
+
+@pytest.mark.parametrize("data, message", BAD_SNAPSHOTS.values(), ids=BAD_SNAPSHOTS.keys())
+def test_snapshot_reader_refuses_what_this_code_did_not_write(data: bytes, message: str):
+    with pytest.raises(SnapshotError) as exc:
+        decode_catalogue(data)
+    assert message in str(exc.value)
+
+
+def test_a_pointer_naming_a_path_outside_the_cache_is_never_followed(served, tmp_path: Path):
+    """An edited pointer is not one this code wrote: it is replaced by a new version, never read from."""
+    s, before, _ = served
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(_builds(s) / before["territories"], outside)
+    pointer_path(s).write_text(json.dumps(before | {"territories": f"../../{outside.name}"}), encoding="utf-8")
+    assert read_pointer(s) is None
+    after = load_published(s)
+    assert read_pointer(s)["territories"] == before["territories"] and after.version == before["version"]
+
+
+def test_a_temporary_file_a_killed_process_left_is_swept_by_the_next_publication(served):
+    s, before, _ = served
+    stale, fresh = _builds(s) / ".tmp-0123456789ab-occitanie-catalogue-x.json", _builds(s) / ".tmp-ba9876543210-occitanie-y"
+    stale.write_bytes(b"{")
+    fresh.mkdir()
+    os.utime(stale, (time.time() - 2 * 3600,) * 2)  # two hours old: its writer is long gone
+    publish(s)
+    assert not stale.exists() and fresh.exists()  # a recent one may belong to a `territoires data` running now
+
+
 # --- the command line, as a real process -----------------------------------------------------------------------------
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -318,6 +696,10 @@ CLI_CHECK = {
                             "use the 2026 code 30052"),
     "code that looks like console markup": (scheme('\n  - {code: "[/]"}\n  - {code: "[bold]31555"}'),
                                             ", row 7: [/] is not a 2026 commune code", "use a 2026 INSEE commune code"),
+    "alias bomb in a name (3.7 GB and 35 s before, then a MemoryError)": (
+        scheme().replace("name: Schéma de test", "name:\n" + BOMB), ", row 3: uses a YAML anchor or alias",
+        "write each value out in full"),
+    "unknown key": (scheme(extra="peroid: {start: 2022-01-01}\n"), ", row 6: unknown key 'peroid' in the scheme", "did you mean 'period'?"),
 }
 
 
@@ -345,3 +727,89 @@ def test_refresh_on_a_corrupt_mirror_exits_1_and_keeps_the_version_in_service(se
     assert f"version {before['version']} stays in service" in err
     assert read_pointer(served) == before
     assert load_published(served).version == before["version"]
+
+
+def _env(settings: Settings, cache: Path, **extra: str) -> dict[str, str]:
+    return {"TERRITOIRES_MIRROR": str(settings.mirror), "TERRITOIRES_CACHE": str(cache), **extra}
+
+
+@pytest.mark.parametrize("env, named, message", [
+    ({"TERRITOIRES_SCHEMES": "nowhere"}, "nowhere", "the schemes directory (TERRITOIRES_SCHEMES) does not exist"),
+    ({"TERRITOIRES_MEMBERS": "."}, ".", "the member list (TERRITOIRES_MEMBERS) is a directory, not a CSV file"),
+], ids=["missing schemes directory", "member list that is a directory"])
+def test_a_wrong_path_fails_check_and_refresh(settings: Settings, tmp_path: Path, env: dict, named: str, message: str):
+    """Before: a missing schemes directory passed `check` and served the 6 programmes instead of 16 schemes."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    before = publish(Settings(mirror=settings.mirror, cache=cache))
+    env = {k: str(tmp_path / v) for k, v in env.items()}
+    check = _run("check", **_env(settings, cache, **env))
+    assert check.returncode == 1 and f"error {tmp_path / named}: {message}" in check.stdout, check.stdout[-2000:]
+    refresh = _run("refresh", **_env(settings, cache, **env))
+    err = " ".join(refresh.stderr.split())
+    assert refresh.returncode == 1 and f"{tmp_path / named}: {message}" in err
+    assert read_pointer(Settings(mirror=settings.mirror, cache=cache)) == before
+
+
+def _serve(settings: Settings, cache: Path, workers: int) -> subprocess.CompletedProcess:
+    """`territoires serve` on a free port: it must stop by itself (the data cannot be served)."""
+    return _run("serve", "--workers", str(workers), "--port", str(free_port()), **_env(settings, cache))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_exits_1_with_the_reason_when_the_build_in_service_was_removed(settings: Settings, tmp_path: Path, workers: int):
+    """Before: the workers failed with a FileNotFoundError traceback each and the master exited 0."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    pointer = publish(Settings(mirror=settings.mirror, cache=cache))
+    shutil.rmtree(cache / "builds" / pointer["territories"])
+    out = _serve(settings, cache, workers)
+    err = " ".join(out.stderr.split())
+    assert out.returncode == 1 and "Started server process" not in err  # found before any worker starts
+    assert f"error: {cache / 'builds' / pointer['territories']}: the build of version {pointer['version']} does not exist" in err
+    assert "fix: run `territoires refresh` to publish a new version" in err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_exits_1_with_the_reason_when_its_workers_cannot_load_the_data(settings: Settings, tmp_path: Path, workers: int):
+    """A damage the check before start-up does not see (a build file's content): the workers fail to load it, say
+    why in one line each, and the master stops and exits 1 with the reason."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    pointer = publish(Settings(mirror=settings.mirror, cache=cache))
+    (cache / "builds" / pointer["territories"] / "epci.parquet").write_bytes(b"PAR1 damaged")
+    out = _serve(settings, cache, workers)
+    err = " ".join(out.stderr.split())
+    assert out.returncode == 1, err[-2000:]
+    reason = f"{cache / 'builds' / pointer['territories']}: the build cannot be read"
+    assert reason in err and "fix: run `territoires refresh --rebuild`" in err
+    if workers > 1:
+        assert "could not start: " + reason in err and "cannot load the data version: " + reason in err
+
+
+def test_refresh_on_a_full_disk_exits_1_and_keeps_the_version_in_service(settings: Settings, tmp_path: Path):
+    """A real full disk: the cache copied onto a tmpfs with 1 MiB to spare (private mount namespace), then a rebuild."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    before = publish(Settings(mirror=settings.mirror, cache=cache))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TERRITOIRES_")}
+    report = run_in_namespace("full", cache, base | _env(settings, cache), "--rebuild")
+    err = " ".join(report["stderr"].split())
+    assert report["returncode"] == 1 and "Traceback" not in err, err[-2000:]
+    assert "cannot write the build occitanie-" in err and "No space left on device" in err and "fix: free space on the disk holding" in err
+    assert f"version {before['version']} stays in service" in err
+    assert not [e for e in report["entries"] if e.startswith(".tmp-")] and report["pointer"] == before
+    assert report["served"] == before["version"]
+
+
+def test_refresh_on_a_read_only_cache_exits_1_and_the_version_is_still_served(settings: Settings, tmp_path: Path):
+    """A real read-only cache (a read-only bind mount in a private mount namespace): refreshing fails in one line,
+    reading the version in service still works."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    schemes = tmp_path / "schemes"
+    shutil.copytree(SCHEMES_DIR, schemes, ignore=shutil.ignore_patterns("*.md"))
+    before = publish(Settings(mirror=settings.mirror, cache=cache, schemes=schemes))
+    (schemes / "test-ok.yaml").write_text(scheme(id="test-ok"), encoding="utf-8")  # an edit to put in service
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TERRITOIRES_")}
+    report = run_in_namespace("readonly", cache, base | _env(settings, cache, TERRITOIRES_SCHEMES=str(schemes)))
+    err = " ".join(report["stderr"].split())
+    assert report["returncode"] == 1 and "Traceback" not in err, err[-2000:]
+    assert f"{cache / 'builds' / '.publish.lock'}: cannot take the lock .publish.lock: Read-only file system" in err
+    assert "fix: the cache is on a read-only file system" in err and f"version {before['version']} stays in service" in err
+    assert report["pointer"] == before and report["served"] == before["version"]

@@ -6,20 +6,30 @@ Each test gets its own cache (seeded with the session's build) and its own copy 
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from datamirror import corrupted, partial_mirror, seeded_cache
 
+from bench.server import running_service
 from boundaries import SCHEMES_DIR
+from geo.cachefiles import locked
 from geo.config import Settings
 from geo.errors import InputError, SourceError
+from geo.snapshot import decode_catalogue, encode_catalogue
 from geo.sources import catalogue as datasets
-from geo.versions import load_published, pointer_path, publish, read_pointer
+from geo.versions import PUBLISH_LOCK, VERSIONS_LOCK, builds_dir, check_published, load_published, pointer_path, publish, read_pointer
 from service.state import ModelHolder
 
 #: A scheme written by these tests only (it is not catalogue data): one real 2026 commune, Toulouse.
@@ -115,7 +125,7 @@ def test_model_holder_follows_the_pointer_and_keeps_its_model_when_loading_fails
 
     # a pointer naming a snapshot that does not exist (deleted by hand, lost disk): the holder keeps its model
     root = pointer_path(s).parent
-    broken = after | {"catalogue": "occitanie-catalogue-deleted.pkl", "version": "deleted", "published_ns": time.time_ns()}
+    broken = after | {"catalogue": "occitanie-catalogue-deleted.json", "version": "deleted", "published_ns": time.time_ns()}
     assert not (root / broken["catalogue"]).exists()
     pointer_path(s).write_text(json.dumps(broken), encoding="utf-8")
 
@@ -123,7 +133,8 @@ def test_model_holder_follows_the_pointer_and_keeps_its_model_when_loading_fails
         holder.maybe_reload()
         return holder.last_error is not None
     assert _wait(failed)
-    assert "FileNotFoundError" in holder.last_error and "occitanie-catalogue-deleted.pkl" in holder.last_error
+    assert holder.last_error.startswith(f"CacheError: {root / broken['catalogue']}: the catalogue snapshot of version deleted does not exist")
+    assert holder.last_error.endswith("— fix: run `territoires refresh` to publish a new version")
     assert holder.model is current and holder.model.version == after["version"]
 
 
@@ -152,3 +163,94 @@ def test_a_version_built_from_other_inputs_is_not_served(settings, tmp_path, mon
     assert current_pointer(s) is None
     model = load_published(s)
     assert model.territories.version != old["version"].split("-")[0] and current_pointer(s) is not None
+
+
+# --- publication and pruning against each other (several refreshes, readers) -----------------------------------
+
+BIN = Path(sys.executable).parent / "territoires"
+
+
+def test_concurrent_refreshes_leave_every_pointer_naming_an_existing_version_and_serve_starts(settings: Settings, tmp_path: Path):
+    """Four `territoires refresh --rebuild` at once on one cache, for two deployments (scheme directories): before
+    the publication lock, one pointer in two named a build another process had just pruned, and all exited 0."""
+    cache = seeded_cache(settings, tmp_path / "cache")
+    deployments = []
+    for i in range(2):
+        shutil.copytree(SCHEMES_DIR, tmp_path / f"schemes-{i}", ignore=shutil.ignore_patterns("*.md"))
+        deployments.append(Settings(mirror=settings.mirror, cache=cache, schemes=tmp_path / f"schemes-{i}"))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TERRITOIRES_")} | {
+        "TERRITOIRES_MIRROR": str(settings.mirror), "TERRITOIRES_CACHE": str(cache), "TERRITOIRES_RATE_LIMIT": "0"}
+    procs = [subprocess.Popen([str(BIN), "refresh", "--rebuild", "--json"], env=base | {"TERRITOIRES_SCHEMES": str(d.schemes)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for d in deployments * 2]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err[-500:] for _, err in outs]
+    assert all("Traceback" not in out + err for out, err in outs)
+    for d in deployments:  # each pointer names a complete build and a snapshot matching its checksum
+        pointer = check_published(d)
+        assert pointer in [json.loads(out) for out, _ in outs]
+        assert load_published(d).version == pointer["version"]
+    assert not list((cache / "builds").glob(".tmp-*"))
+    with running_service(2, base | {"TERRITOIRES_SCHEMES": str(deployments[1].schemes)}) as (url, _):
+        assert httpx.get(url + "/healthz").json()["version"] == read_pointer(deployments[1])["version"]
+
+
+def _in_thread(target, *args) -> tuple[threading.Thread, list]:
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(target(*args)), daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_a_publisher_waits_for_the_one_in_progress(deployment: tuple[Settings, dict]):
+    """While another process publishes (holds the publication lock, e.g. between writing its build and naming
+    it), a second publisher neither builds, prunes nor switches the pointer."""
+    s, before = deployment
+    with locked(builds_dir(s) / PUBLISH_LOCK):
+        thread, result = _in_thread(publish, s)
+        thread.join(timeout=3)
+        assert thread.is_alive() and read_pointer(s) == before
+    thread.join(timeout=300)
+    assert result and read_pointer(s) == result[0] != before
+
+
+def test_nothing_is_pruned_while_a_reader_reads_a_version(deployment: tuple[Settings, dict]):
+    """A worker reading what a pointer names holds the readers' lock: a publisher builds meanwhile, but switches
+    the pointer and prunes only once the reader is done."""
+    s, before = deployment
+    (s.schemes / "test-fixture-toulouse.yaml").write_text(TEST_SCHEME, encoding="utf-8")
+    snapshots = set(builds_dir(s).glob("*.json"))
+    with locked(builds_dir(s) / VERSIONS_LOCK, shared=True):
+        thread, result = _in_thread(publish, s)
+        assert _wait(lambda: set(builds_dir(s).glob("*.json")) - snapshots, timeout=300)  # built, validated, snapshot written
+        thread.join(timeout=1)
+        assert thread.is_alive() and read_pointer(s) == before
+        assert (builds_dir(s) / before["territories"]).is_dir() and (builds_dir(s) / before["catalogue"]).is_file()
+    thread.join(timeout=300)
+    assert result and read_pointer(s) == result[0] and result[0]["version"] != before["version"]
+
+
+# --- what is published: data, not code, readable by the service's user --------------------------------------------
+
+def test_snapshot_is_json_that_reads_back_the_same_catalogue(deployment: tuple[Settings, dict], model):
+    s, pointer = deployment
+    data = (builds_dir(s) / pointer["catalogue"]).read_bytes()
+    assert pointer["catalogue"].endswith(".json") and data.startswith(b'{"format":1,')
+    assert hashlib.sha256(data).hexdigest() == pointer["catalogue_sha256"]
+    assert decode_catalogue(data) == load_published(s).catalogue
+    assert decode_catalogue(encode_catalogue(model.catalogue)) == model.catalogue  # with every programme
+
+
+@pytest.mark.parametrize("umask, dirs, files", [(0o022, 0o755, 0o644), (0o027, 0o750, 0o640)])
+def test_published_files_follow_the_umask(settings: Settings, tmp_path: Path, umask: int, dirs: int, files: int):
+    """Another user of the machine (the service's) can read what `territoires refresh` publishes when the umask says so."""
+    s = Settings(mirror=settings.mirror, cache=tmp_path / "cache")
+    old = os.umask(umask)
+    try:
+        pointer = publish(s, rebuild=True)
+    finally:
+        os.umask(old)
+    root = builds_dir(s)
+    published = [root / pointer["territories"], *(root / pointer["territories"]).iterdir(), root / pointer["catalogue"],
+                 pointer_path(s), root / PUBLISH_LOCK, root / VERSIONS_LOCK]
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in published}
+    assert modes == {p.name: dirs if p.is_dir() else files for p in published}
