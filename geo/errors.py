@@ -62,6 +62,8 @@ class InputError(TerritoiresError):
 class CacheError(TerritoiresError):
     """The build cache cannot be written or read (full disk, read-only, a directory in place of a file), or was altered."""
 
+    status = 503
+
     def __init__(self, problem: Problem):
         self.problem = problem
         super().__init__(str(problem))
