@@ -1,24 +1,185 @@
-"""Point lookup: which commune contains each (lon, lat), through an STRtree, vectorised for many points."""
+"""Point lookup: which commune contains each (lon, lat), through a two-level grid over the commune polygons.
+
+Build (once per model): every ring is rasterised onto a fine grid; the cells it passes through are *edge cells*,
+each keeping its candidate polygons. Every other cell lies wholly inside the same polygons (or outside all), found
+by an even-odd scanline fill at the cell centres. Fine cells are stored in BLOCK × BLOCK blocks, only where a
+block holds an edge cell; any other coarse cell holds its answer itself. Lookup: two array reads per point, and
+an exact test (prepared polygons, ``shapely.intersects_xy``) only for the points in edge cells.
+
+A point on a boundary, touching several polygons, gets the lowest index among them (the communes are sorted by
+code: the smallest code), exactly as brute force ``np.flatnonzero(shapely.intersects(geometries, point))[0]``.
+"""
 from __future__ import annotations
 
 import numpy as np
 import shapely
-from shapely import STRtree
+
+SHIFT = 4
+BLOCK = 1 << SHIFT  # fine cells per block side
+CELLS_PER_POLYGON = 64  # the default fine cell holds an average polygon in 64 to 256 cells (a power of two)
+CHUNK = 500_000  # vertices + filled cells built at a time, to bound the build's memory
+PAD = 1e-6  # slack of the rasterised rings, in cell units (float error is below 1e-10 cell)
+OUTSIDE = np.iinfo(np.int32).max  # a cell inside no polygon, while building (the lowest index wins)
+
+
+def default_cell(areas: np.ndarray) -> float:
+    """A power of two of the coordinate unit, so that an average polygon covers CELLS_PER_POLYGON to 4× cells."""
+    mean = float(np.nansum(areas)) / max(len(areas), 1)
+    return float(2.0 ** np.floor(np.log2(np.sqrt(mean / CELLS_PER_POLYGON)))) if mean > 0 else 1.0
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a plain sort: numpy's hash-based unique is several times slower on these keys)."""
+    values = np.sort(values)
+    return values[np.append(True, values[1:] != values[:-1])] if len(values) else values
+
+
+def _spread(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For integer ranges [lo, hi] (empty when hi < lo): the range's index and the value, for every value."""
+    count = np.maximum(hi - lo + 1, 0)
+    which = np.repeat(np.arange(len(lo)), count)
+    return which, lo[which] + np.arange(len(which)) - np.repeat(np.cumsum(count) - count, count)
+
+
+def _segments(geometries: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every ring segment of every polygon: start x, y, end x, y, and the polygon's index (ascending)."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    same = np.flatnonzero(ring[1:] == ring[:-1])
+    return xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1], owner[part[ring[same]]]
+
+
+def _edge_cells(xa, ya, xb, yb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment, column, row) of every cell a segment passes through, in cell units (a superset near corners).
+
+    The column range of a segment comes from its ends through the same arithmetic as a looked-up point, which is
+    monotonic: every point of the segment falls in one of these cells. Within a column, the segment's row range
+    is widened by PAD (more on steep segments) and bounded by the rows of its ends.
+    """
+    xlo, xhi, ylo, yhi = np.minimum(xa, xb), np.maximum(xa, xb), np.minimum(ya, yb), np.maximum(ya, yb)
+    c0, c1 = np.floor(xlo).astype(np.int64), np.floor(xhi).astype(np.int64)
+    r0, r1 = np.floor(ylo).astype(np.int64), np.floor(yhi).astype(np.int64)
+    seg, col = _spread(c0, c1)
+    dx, dy = xb - xa, yb - ya
+    slope = np.divide(dy, dx, out=np.zeros_like(dy), where=dx != 0)[seg]
+    left, right = np.maximum(col, xlo[seg]), np.minimum(col + 1, xhi[seg])
+    y_left, y_right = ya[seg] + (left - xa[seg]) * slope, ya[seg] + (right - xa[seg]) * slope
+    pad = PAD * (1 + np.abs(slope))
+    lo = np.maximum(np.floor(np.minimum(y_left, y_right) - pad).astype(np.int64), r0[seg])
+    hi = np.minimum(np.floor(np.maximum(y_left, y_right) + pad).astype(np.int64), r1[seg])
+    one = np.flatnonzero((c0 == c1)[seg])  # a segment within one column (a vertical one too) spans its rows
+    lo[one], hi[one] = r0[seg[one]], r1[seg[one]]
+    which, row = _spread(lo, hi)
+    return seg[which], col[which], row
+
+
+def _centre_cells(xa, ya, xb, yb, owner) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(polygon, column, row) of every cell whose centre is inside the polygon, by an even-odd scanline fill.
+
+    Row j's centre line y = j + 0.5 crosses a segment when its lower end <= j + 0.5 < its upper end: decided
+    per vertex, so every ring crosses each line an even number of times and crossings pair up in order.
+    """
+    seg, row = _spread(np.ceil(np.minimum(ya, yb) - 0.5).astype(np.int64), np.ceil(np.maximum(ya, yb) - 0.5).astype(np.int64) - 1)
+    x = xa[seg] + (row + 0.5 - ya[seg]) * (xb[seg] - xa[seg]) / (yb[seg] - ya[seg])
+    order = np.lexsort((x, row, owner[seg]))
+    x, row, polygon = x[order], row[order][0::2], owner[seg][order][0::2]
+    which, col = _spread(np.ceil(x[0::2] - 0.5).astype(np.int64), np.ceil(x[1::2] - 0.5).astype(np.int64) - 1)
+    return polygon[which], col, row[which]
 
 
 class Locator:
-    """Spatial index over commune polygons (WGS 84)."""
+    """Two-level grid over polygons (here communes, WGS 84): which polygon holds each point."""
 
-    def __init__(self, geometries: np.ndarray):
-        self.geometries = geometries
+    def __init__(self, geometries: np.ndarray, cell: float | None = None):
+        self.geometries = np.asarray(geometries, dtype=object)
         shapely.prepare(self.geometries)
-        self.tree = STRtree(self.geometries)
+        n = len(self.geometries)
+        areas = shapely.area(self.geometries)
+        self.cell = float(cell) if cell else default_cell(areas)
+        bounds = shapely.total_bounds(self.geometries)
+        xmin, ymin, xmax, ymax = bounds if np.isfinite(bounds).all() else (0.0, 0.0, 0.0, 0.0)
+        self.x0, self.y0 = xmin - self.cell, ymin - self.cell  # a margin: no ring on the first row or column
+        self.ncx = int((xmax - self.x0) / self.cell) // BLOCK + 1
+        self.ncy = int((ymax - self.y0) / self.cell) // BLOCK + 1
+        self.nx, self.ny = self.ncx * BLOCK, self.ncy * BLOCK
+
+        # polygons in chunks of about CHUNK vertices and filled cells, to bound the build's memory
+        weight = shapely.get_num_coordinates(self.geometries) + np.nan_to_num(areas) / self.cell**2
+        cuts = np.append(np.flatnonzero(np.diff(np.cumsum(weight) // CHUNK, prepend=-1)), n)
+        chunks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
+
+        pairs = [np.zeros(0, dtype=np.int64)]  # (cell key) * n + polygon, for the edge cells and their candidates
+        for chunk in chunks:
+            xa, ya, xb, yb, owner = self._segments(chunk)
+            seg, col, row = _edge_cells(xa, ya, xb, yb)
+            pairs.append(_unique((row * self.nx + col) * n + owner[seg]))
+        pairs = _unique(np.concatenate(pairs))
+        edges = _unique(pairs // n)
+        edge_row, edge_col = edges // self.nx, edges % self.nx
+
+        self.coarse = np.full(self.ncx * self.ncy, OUTSIDE, dtype=np.int32)
+        mixed = _unique(self._coarse_index(edge_row, edge_col))
+        self.coarse[mixed] = -2 - np.arange(len(mixed))
+        self.blocks = np.full(len(mixed) << (2 * SHIFT), OUTSIDE, dtype=np.int32)
+        self.blocks[self._block_index(edge_row, edge_col)] = -2 - np.arange(len(edges))
+        extra = [pairs]
+        for chunk in chunks:
+            polygon, col, row = _centre_cells(*self._segments(chunk))
+            where = self._coarse_index(row, col)
+            whole = self.coarse[where] >= 0
+            np.minimum.at(self.coarse, where[whole], polygon[whole].astype(np.int32))
+            polygon, col, row = polygon[~whole], col[~whole], row[~whole]
+            slot = self._block_index(row, col)
+            at_edge = self.blocks[slot] <= -2
+            np.minimum.at(self.blocks, slot[~at_edge], polygon[~at_edge].astype(np.int32))
+            # an edge cell's candidates: the polygons whose rings cross it, and any polygon holding it whole
+            extra.append((row[at_edge] * self.nx + col[at_edge]) * n + polygon[at_edge])
+        pairs = _unique(np.concatenate(extra))
+        self.candidates = (pairs % n).astype(np.int32)
+        self.starts = np.searchsorted(pairs // n, np.append(edges, self.nx * self.ny)).astype(np.int32)
+        self.coarse[self.coarse == OUTSIDE] = -1
+        self.blocks[self.blocks == OUTSIDE] = -1
+
+    def _segments(self, chunk: slice) -> tuple[np.ndarray, ...]:
+        """The ring segments of a chunk of polygons, in cell units (the same arithmetic as locate())."""
+        xa, ya, xb, yb, owner = _segments(self.geometries[chunk])
+        return ((xa - self.x0) / self.cell, (ya - self.y0) / self.cell, (xb - self.x0) / self.cell, (yb - self.y0) / self.cell,
+                owner + chunk.start)
+
+    def _coarse_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+        return (row >> SHIFT) * self.ncx + (col >> SHIFT)
+
+    def _block_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+        block = -2 - self.coarse[self._coarse_index(row, col)].astype(np.int64)
+        return (block << (2 * SHIFT)) + ((row & (BLOCK - 1)) << SHIFT) + (col & (BLOCK - 1))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the grid's arrays."""
+        return self.coarse.nbytes + self.blocks.nbytes + self.candidates.nbytes + self.starts.nbytes
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index of the polygon containing each point, or -1 when none does (boundary points: the first hit)."""
-        points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-        point_idx, geom_idx = self.tree.query(points, predicate="intersects")
-        out = np.full(len(points), -1, dtype=np.int64)
-        first = np.unique(point_idx, return_index=True)[1]  # pairs are sorted by point index
-        out[point_idx[first]] = geom_idx[first]
+        """Index of the polygon containing each point, or -1 when none does (NaN or infinite coordinates: -1)."""
+        x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        fx, fy = (x - self.x0) / self.cell, (y - self.y0) / self.cell
+        out = np.full(len(x), -1, dtype=np.int64)
+        pts = np.flatnonzero((fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny))  # NaN compares false
+        col, row = fx[pts].astype(np.int64), fy[pts].astype(np.int64)
+        value = self.coarse[self._coarse_index(row, col)].astype(np.int64)
+        fine = np.flatnonzero(value <= -2)
+        row, col = row[fine], col[fine]
+        value[fine] = self.blocks[((-2 - value[fine]) << (2 * SHIFT)) + ((row & (BLOCK - 1)) << SHIFT) + (col & (BLOCK - 1))]
+        out[pts] = np.maximum(value, -1)
+        edge = np.flatnonzero(value <= -2)
+        pts, cell = pts[edge], -2 - value[edge]
+        start, count = self.starts[cell], self.starts[cell + 1] - self.starts[cell]
+        rank = 0
+        while len(pts):  # the candidates in index order: the first that holds the point wins
+            polygon = self.candidates[start + rank]
+            hit = shapely.intersects_xy(self.geometries[polygon], x[pts], y[pts])
+            out[pts[hit]] = polygon[hit]
+            rank += 1
+            left = ~hit & (count > rank)
+            pts, start, count = pts[left], start[left], count[left]
         return out
