@@ -97,7 +97,7 @@ class Locator:
         n = len(self.geometries)
         areas = shapely.area(self.geometries)
         self.cell = float(cell) if cell else default_cell(areas)
-        bounds = shapely.total_bounds(self.geometries)
+        bounds = shapely.total_bounds(self.geometries) if n else np.full(4, np.nan)
         xmin, ymin, xmax, ymax = bounds if np.isfinite(bounds).all() else (0.0, 0.0, 0.0, 0.0)
         self.x0, self.y0 = xmin - self.cell, ymin - self.cell  # a margin: no ring on the first row or column
         self.ncx = int((xmax - self.x0) / self.cell) // BLOCK + 1
