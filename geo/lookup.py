@@ -95,7 +95,7 @@ class Locator:
         self.geometries = np.asarray(geometries, dtype=object)
         shapely.prepare(self.geometries)
         n = len(self.geometries)
-        areas = shapely.area(self.geometries)
+        areas = np.nan_to_num(shapely.area(self.geometries))
         self.cell = float(cell) if cell else default_cell(areas)
         bounds = shapely.total_bounds(self.geometries) if n else np.full(4, np.nan)
         xmin, ymin, xmax, ymax = bounds if np.isfinite(bounds).all() else (0.0, 0.0, 0.0, 0.0)
@@ -103,40 +103,23 @@ class Locator:
         self.ncx = int((xmax - self.x0) / self.cell) // BLOCK + 1
         self.ncy = int((ymax - self.y0) / self.cell) // BLOCK + 1
         self.nx, self.ny = self.ncx * BLOCK, self.ncy * BLOCK
-
+        if self.nx * self.ny * max(n, 1) >= 2**62:
+            raise ValueError(f"a cell of {self.cell} is too small for polygons spanning {xmax - xmin} × {ymax - ymin}")
         # polygons in chunks of about CHUNK vertices and filled cells, to bound the build's memory
-        weight = shapely.get_num_coordinates(self.geometries) + np.nan_to_num(areas) / self.cell**2
+        weight = shapely.get_num_coordinates(self.geometries) + areas / self.cell**2
         cuts = np.append(np.flatnonzero(np.diff(np.cumsum(weight) // CHUNK, prepend=-1)), n)
         chunks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
 
-        pairs = [np.zeros(0, dtype=np.int64)]  # (cell key) * n + polygon, for the edge cells and their candidates
-        for chunk in chunks:
-            xa, ya, xb, yb, owner = self._segments(chunk)
-            seg, col, row = _edge_cells(xa, ya, xb, yb)
-            pairs.append(_unique((row * self.nx + col) * n + owner[seg]))
-        pairs = _unique(np.concatenate(pairs))
+        pairs = self._ring_pairs(chunks)
         edges = _unique(pairs // n)
-        edge_row, edge_col = edges // self.nx, edges % self.nx
-
+        row, col = edges // self.nx, edges % self.nx
         self.coarse = np.full(self.ncx * self.ncy, OUTSIDE, dtype=np.int32)
-        mixed = _unique(self._coarse_index(edge_row, edge_col))
+        mixed = _unique(self._coarse_index(row, col))
         self.coarse[mixed] = -2 - np.arange(len(mixed))
-        self.blocks = np.full(len(mixed) << (2 * SHIFT), OUTSIDE, dtype=np.int32)
-        self.blocks[self._block_index(edge_row, edge_col)] = -2 - np.arange(len(edges))
-        extra = [pairs]
-        for chunk in chunks:
-            polygon, col, row = _centre_cells(*self._segments(chunk))
-            where = self._coarse_index(row, col)
-            whole = self.coarse[where] >= 0
-            np.minimum.at(self.coarse, where[whole], polygon[whole].astype(np.int32))
-            polygon, col, row = polygon[~whole], col[~whole], row[~whole]
-            slot = self._block_index(row, col)
-            at_edge = self.blocks[slot] <= -2
-            np.minimum.at(self.blocks, slot[~at_edge], polygon[~at_edge].astype(np.int32))
-            # an edge cell's candidates: the polygons whose rings cross it, and any polygon holding it whole
-            extra.append((row[at_edge] * self.nx + col[at_edge]) * n + polygon[at_edge])
-        pairs = _unique(np.concatenate(extra))
-        self.candidates = (pairs % n).astype(np.int32)
+        self.blocks = np.full(len(mixed) * BLOCK * BLOCK, OUTSIDE, dtype=np.int32)
+        self.blocks[self._block_index(row, col)] = -2 - np.arange(len(edges))
+        pairs = _unique(np.concatenate([pairs, *(self._fill(chunk) for chunk in chunks)]))
+        self.candidates = (pairs % n).astype(np.int32)  # per edge cell, ascending
         self.starts = np.searchsorted(pairs // n, np.append(edges, self.nx * self.ny)).astype(np.int32)
         self.coarse[self.coarse == OUTSIDE] = -1
         self.blocks[self.blocks == OUTSIDE] = -1
@@ -147,12 +130,35 @@ class Locator:
         return ((xa - self.x0) / self.cell, (ya - self.y0) / self.cell, (xb - self.x0) / self.cell, (yb - self.y0) / self.cell,
                 owner + chunk.start)
 
+    def _ring_pairs(self, chunks: list[slice]) -> np.ndarray:
+        """(cell key) × n + polygon for every cell a polygon's ring passes through, sorted."""
+        pairs = [np.zeros(0, dtype=np.int64)]
+        for chunk in chunks:
+            xa, ya, xb, yb, owner = self._segments(chunk)
+            seg, col, row = _edge_cells(xa, ya, xb, yb)
+            pairs.append(_unique((row * self.nx + col) * len(self.geometries) + owner[seg]))
+        return _unique(np.concatenate(pairs))
+
+    def _fill(self, chunk: slice) -> np.ndarray:
+        """Write the lowest polygon holding each cell centre into the grid, outside the edge cells; return the
+        (cell key) × n + polygon pairs of the edge cells whose centre a polygon holds (it may hold them whole)."""
+        polygon, col, row = _centre_cells(*self._segments(chunk))
+        where = self._coarse_index(row, col)
+        whole = self.coarse[where] >= 0  # a coarse cell without edge cells
+        np.minimum.at(self.coarse, where[whole], polygon[whole].astype(np.int32))
+        polygon, col, row = polygon[~whole], col[~whole], row[~whole]
+        slot = self._block_index(row, col)
+        at_edge = self.blocks[slot] <= -2
+        np.minimum.at(self.blocks, slot[~at_edge], polygon[~at_edge].astype(np.int32))
+        return (row[at_edge] * self.nx + col[at_edge]) * len(self.geometries) + polygon[at_edge]
+
     def _coarse_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
         return (row >> SHIFT) * self.ncx + (col >> SHIFT)
 
-    def _block_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
-        block = -2 - self.coarse[self._coarse_index(row, col)].astype(np.int64)
-        return (block << (2 * SHIFT)) + ((row & (BLOCK - 1)) << SHIFT) + (col & (BLOCK - 1))
+    def _block_index(self, row: np.ndarray, col: np.ndarray, coarse: np.ndarray | None = None) -> np.ndarray:
+        """Index in self.blocks of fine cells in blocks (their coarse values when the caller has them)."""
+        coarse = self.coarse[self._coarse_index(row, col)] if coarse is None else coarse
+        return ((-2 - coarse.astype(np.int64)) << (2 * SHIFT)) + ((row & (BLOCK - 1)) << SHIFT) + (col & (BLOCK - 1))
 
     @property
     def nbytes(self) -> int:
@@ -168,12 +174,11 @@ class Locator:
         col, row = fx[pts].astype(np.int64), fy[pts].astype(np.int64)
         value = self.coarse[self._coarse_index(row, col)].astype(np.int64)
         fine = np.flatnonzero(value <= -2)
-        row, col = row[fine], col[fine]
-        value[fine] = self.blocks[((-2 - value[fine]) << (2 * SHIFT)) + ((row & (BLOCK - 1)) << SHIFT) + (col & (BLOCK - 1))]
+        value[fine] = self.blocks[self._block_index(row[fine], col[fine], value[fine])]
         out[pts] = np.maximum(value, -1)
         edge = np.flatnonzero(value <= -2)
-        pts, cell = pts[edge], -2 - value[edge]
-        start, count = self.starts[cell], self.starts[cell + 1] - self.starts[cell]
+        pts, edge = pts[edge], -2 - value[edge]
+        start, count = self.starts[edge], self.starts[edge + 1] - self.starts[edge]
         rank = 0
         while len(pts):  # the candidates in index order: the first that holds the point wins
             polygon = self.candidates[start + rank]

@@ -7,8 +7,10 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from bench.build_and_lookup import boundary_points, brute_force, random_points
+from geo.config import Settings
 from geo.lookup import Locator
 from geo.model import Model
+from geo.territories import load_territories
 
 NAN, INF = float("nan"), float("inf")
 
@@ -101,3 +103,20 @@ def test_real_communes_agree_with_brute_force_at_random_and_near_boundaries(mode
     assert np.array_equal(got, expected), f"{(got != expected).sum()} points disagree"
     codes = model.locate(lon[:3], lat[:3])  # the model turns indices into codes
     assert codes.tolist() == [None if i < 0 else communes["code"].iloc[i] for i in expected[:3]]
+
+
+def test_france_communes_agree_with_brute_force_overseas_too(france_settings: Settings):
+    """The national grid spans the overseas départements: points around random communes, on vertices, on edges."""
+    geometries = load_territories(france_settings).scales["commune"].geometry.values
+    rng = np.random.default_rng(3)
+    bounds = shapely.bounds(np.asarray(geometries))
+    overseas = np.flatnonzero(bounds[:, 3] < 20)
+    bounds = bounds[np.concatenate([rng.integers(0, len(geometries), 3000), rng.choice(overseas, 1000)])]
+    around = rng.uniform(bounds[:, :2], bounds[:, 2:])
+    coordinates = shapely.get_coordinates(geometries)
+    at = rng.integers(0, len(coordinates) - 1, 2000)
+    points = np.concatenate([around, coordinates[at], (coordinates[at] + coordinates[at + 1]) / 2])  # vertices, mid-edges
+    expected, touching = brute_force(geometries, points[:, 0], points[:, 1])
+    got = Locator(geometries).locate(points[:, 0], points[:, 1])
+    assert (touching > 1).sum() > 1000 and (got[points[:, 1] < 20] >= 0).sum() > 500  # ties; overseas
+    assert np.array_equal(got, expected), f"{(got != expected).sum()} points disagree"
