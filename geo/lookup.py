@@ -17,7 +17,7 @@ import shapely
 SHIFT = 4
 BLOCK = 1 << SHIFT  # fine cells per block side
 CELLS_PER_POLYGON = 64  # the default fine cell holds an average polygon in 64 to 256 cells (a power of two)
-CHUNK = 500_000  # vertices + filled cells built at a time, to bound the build's memory
+CHUNK = 200_000  # vertices + filled cells built at a time, to bound the build's memory
 PAD = 1e-6  # slack of the rasterised rings, in cell units (float error is below 1e-10 cell)
 OUTSIDE = np.iinfo(np.int32).max  # a cell inside no polygon, while building (the lowest index wins)
 
@@ -112,17 +112,23 @@ class Locator:
 
         pairs = self._ring_pairs(chunks)
         edges = _unique(pairs // n)
+        self._allocate(edges)
+        held = np.concatenate([np.zeros(0, dtype=np.int64), *(self._fill(chunk, pairs) for chunk in chunks)])
+        if len(held):
+            pairs = _unique(np.concatenate([pairs, held]))
+        self.candidates = (pairs % n).astype(np.int32)  # per edge cell, ascending
+        self.starts = np.searchsorted(pairs // n, np.append(edges, self.nx * self.ny)).astype(np.int32)
+        self.coarse[self.coarse == OUTSIDE] = -1
+        self.blocks[self.blocks == OUTSIDE] = -1
+
+    def _allocate(self, edges: np.ndarray) -> None:
+        """The coarse grid, and a block for each coarse cell holding an edge cell, with the edge cells marked."""
         row, col = edges // self.nx, edges % self.nx
         self.coarse = np.full(self.ncx * self.ncy, OUTSIDE, dtype=np.int32)
         mixed = _unique(self._coarse_index(row, col))
         self.coarse[mixed] = -2 - np.arange(len(mixed))
         self.blocks = np.full(len(mixed) * BLOCK * BLOCK, OUTSIDE, dtype=np.int32)
         self.blocks[self._block_index(row, col)] = -2 - np.arange(len(edges))
-        pairs = _unique(np.concatenate([pairs, *(self._fill(chunk) for chunk in chunks)]))
-        self.candidates = (pairs % n).astype(np.int32)  # per edge cell, ascending
-        self.starts = np.searchsorted(pairs // n, np.append(edges, self.nx * self.ny)).astype(np.int32)
-        self.coarse[self.coarse == OUTSIDE] = -1
-        self.blocks[self.blocks == OUTSIDE] = -1
 
     def _segments(self, chunk: slice) -> tuple[np.ndarray, ...]:
         """The ring segments of a chunk of polygons, in cell units (the same arithmetic as locate())."""
@@ -139,9 +145,10 @@ class Locator:
             pairs.append(_unique((row * self.nx + col) * len(self.geometries) + owner[seg]))
         return _unique(np.concatenate(pairs))
 
-    def _fill(self, chunk: slice) -> np.ndarray:
+    def _fill(self, chunk: slice, pairs: np.ndarray) -> np.ndarray:
         """Write the lowest polygon holding each cell centre into the grid, outside the edge cells; return the
-        (cell key) × n + polygon pairs of the edge cells whose centre a polygon holds (it may hold them whole)."""
+        (cell key) × n + polygon pairs of edge cells whose centre a polygon holds (it may hold them whole: where
+        polygons overlap) and that are not among the ring pairs yet."""
         polygon, col, row = _centre_cells(*self._segments(chunk))
         where = self._coarse_index(row, col)
         whole = self.coarse[where] >= 0  # a coarse cell without edge cells
@@ -150,7 +157,8 @@ class Locator:
         slot = self._block_index(row, col)
         at_edge = self.blocks[slot] <= -2
         np.minimum.at(self.blocks, slot[~at_edge], polygon[~at_edge].astype(np.int32))
-        return (row[at_edge] * self.nx + col[at_edge]) * len(self.geometries) + polygon[at_edge]
+        held = (row[at_edge] * self.nx + col[at_edge]) * len(self.geometries) + polygon[at_edge]
+        return held[pairs[np.minimum(np.searchsorted(pairs, held), len(pairs) - 1)] != held] if len(pairs) else held
 
     def _coarse_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
         return (row >> SHIFT) * self.ncx + (col >> SHIFT)
