@@ -34,6 +34,12 @@ def _unique(values: np.ndarray) -> np.ndarray:
     return values[np.append(True, values[1:] != values[:-1])] if len(values) else values
 
 
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted keys: the distinct keys, and where each one's run starts (with the end appended)."""
+    starts = np.flatnonzero(np.append(True, keys[1:] != keys[:-1])) if len(keys) else np.zeros(0, dtype=np.int64)
+    return keys[starts], np.append(starts, len(keys)).astype(np.int32)
+
+
 def _spread(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For integer ranges [lo, hi] (empty when hi < lo): the range's index and the value, for every value."""
     count = np.maximum(hi - lo + 1, 0)
@@ -111,13 +117,16 @@ class Locator:
         chunks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
 
         pairs = self._ring_pairs(chunks)
-        edges = _unique(pairs // n)
-        self._allocate(edges)
-        held = np.concatenate([np.zeros(0, dtype=np.int64), *(self._fill(chunk, pairs) for chunk in chunks)])
-        if len(held):
-            pairs = _unique(np.concatenate([pairs, held]))
+        edges, self.starts = _groups(pairs // n)
         self.candidates = (pairs % n).astype(np.int32)  # per edge cell, ascending
-        self.starts = np.searchsorted(pairs // n, np.append(edges, self.nx * self.ny)).astype(np.int32)
+        del pairs
+        self._allocate(edges)
+        held = np.concatenate([np.zeros(0, dtype=np.int64), *(self._fill(chunk) for chunk in chunks)])
+        if len(held):  # polygons overlap: add the polygons holding an edge cell whole
+            edge = np.repeat(np.arange(len(edges)), np.diff(self.starts))
+            pairs = _unique(np.concatenate([edge * n + self.candidates, held]))
+            self.starts = np.searchsorted(pairs // n, np.arange(len(edges) + 1)).astype(np.int32)
+            self.candidates = (pairs % n).astype(np.int32)
         self.coarse[self.coarse == OUTSIDE] = -1
         self.blocks[self.blocks == OUTSIDE] = -1
 
@@ -145,10 +154,10 @@ class Locator:
             pairs.append(_unique((row * self.nx + col) * len(self.geometries) + owner[seg]))
         return _unique(np.concatenate(pairs))
 
-    def _fill(self, chunk: slice, pairs: np.ndarray) -> np.ndarray:
+    def _fill(self, chunk: slice) -> np.ndarray:
         """Write the lowest polygon holding each cell centre into the grid, outside the edge cells; return the
-        (cell key) × n + polygon pairs of edge cells whose centre a polygon holds (it may hold them whole: where
-        polygons overlap) and that are not among the ring pairs yet."""
+        (edge cell) × n + polygon pairs of edge cells whose centre a polygon holds but none of its rings crosses:
+        it holds them whole (where polygons overlap)."""
         polygon, col, row = _centre_cells(*self._segments(chunk))
         where = self._coarse_index(row, col)
         whole = self.coarse[where] >= 0  # a coarse cell without edge cells
@@ -157,8 +166,12 @@ class Locator:
         slot = self._block_index(row, col)
         at_edge = self.blocks[slot] <= -2
         np.minimum.at(self.blocks, slot[~at_edge], polygon[~at_edge].astype(np.int32))
-        held = (row[at_edge] * self.nx + col[at_edge]) * len(self.geometries) + polygon[at_edge]
-        return held[pairs[np.minimum(np.searchsorted(pairs, held), len(pairs) - 1)] != held] if len(pairs) else held
+        edge, polygon = -2 - self.blocks[slot[at_edge]].astype(np.int64), polygon[at_edge]
+        start, count = self.starts[edge], self.starts[edge + 1] - self.starts[edge]
+        crossing = np.zeros(len(edge), dtype=bool)
+        for rank in range(count.max(initial=0)):
+            crossing |= (count > rank) & (self.candidates[np.minimum(start + rank, len(self.candidates) - 1)] == polygon)
+        return edge[~crossing] * len(self.geometries) + polygon[~crossing]
 
     def _coarse_index(self, row: np.ndarray, col: np.ndarray) -> np.ndarray:
         return (row >> SHIFT) * self.ncx + (col >> SHIFT)
