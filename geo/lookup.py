@@ -16,16 +16,21 @@ import shapely
 
 SHIFT = 4
 BLOCK = 1 << SHIFT  # fine cells per block side
-CELLS_PER_POLYGON = 64  # the default fine cell holds an average polygon in 64 to 256 cells (a power of two)
+CELLS_PER_POLYGON = 64  # the default fine cell: an average polygon in 64 to 256 cells (a power of two) …
+MAX_CELLS = 2_000_000  # … and at most this many cells inside polygons, to bound the grid's memory
 CHUNK = 200_000  # vertices + filled cells built at a time, to bound the build's memory
 PAD = 1e-6  # slack of the rasterised rings, in cell units (float error is below 1e-10 cell)
 OUTSIDE = np.iinfo(np.int32).max  # a cell inside no polygon, while building (the lowest index wins)
 
 
 def default_cell(areas: np.ndarray) -> float:
-    """A power of two of the coordinate unit, so that an average polygon covers CELLS_PER_POLYGON to 4× cells."""
-    mean = float(np.nansum(areas)) / max(len(areas), 1)
-    return float(2.0 ** np.floor(np.log2(np.sqrt(mean / CELLS_PER_POLYGON)))) if mean > 0 else 1.0
+    """A power of two of the coordinate unit: an average polygon covers CELLS_PER_POLYGON to 4× cells, unless
+    the polygons would cover more than MAX_CELLS cells (Occitanie: 1/256 of a degree; France: 1/128)."""
+    total = float(np.nansum(areas))
+    if total <= 0:
+        return 1.0
+    per_polygon = np.floor(np.log2(np.sqrt(total / len(areas) / CELLS_PER_POLYGON)))
+    return float(2.0 ** max(per_polygon, np.ceil(np.log2(np.sqrt(total / MAX_CELLS)))))
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
