@@ -7,6 +7,7 @@ links all read this table. Adding a format is one writer function and one line i
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
@@ -15,6 +16,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
@@ -25,6 +27,7 @@ from geo.errors import Invalid
 from geo.exports.layers import ExportLayer
 from geo.exports.provenance import now, stamped, summary
 from geo.exports.styles import to_qml, to_sld
+from geo.spreadsheet import formula_safe
 
 #: Output CRS (EPSG code → name): WGS 84 (the model's) and Lambert-93.
 CRS_NAMES = {4326: "WGS 84", 2154: "Lambert-93"}
@@ -131,12 +134,19 @@ def write_shapefile_zip(layers: list[ExportLayer], path: Path, options: WriteOpt
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / f"{stem}.shp"
         _ogr(frame.rename(columns=names), shp, "ESRI Shapefile", layer=stem, encoding="UTF-8")
-        fields = "field;shapefile_field\n" + "".join(f"{k};{v}\n" for k, v in names.items())
+        fields = io.BytesIO()
+        spreadsheet_csv(pd.DataFrame({"field": list(names), "shapefile_field": list(names.values())}), fields)
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for part in sorted(Path(tmp).iterdir()):
                 zf.write(part, part.name)
-            zf.writestr("fields.csv", fields.encode("utf-8-sig"))
+            zf.writestr("fields.csv", fields.getvalue())
             zf.writestr("provenance.json", json.dumps(record, ensure_ascii=False, indent=1))
+
+
+def spreadsheet_csv(table: pd.DataFrame, target: Path | BinaryIO) -> None:
+    """A table as CSV in the French spreadsheet convention (';', UTF-8 with BOM, decimal comma, CRLF), every cell
+    formula-safe (geo/spreadsheet.py): every CSV an export writes goes through here."""
+    formula_safe(table).to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_csv(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
@@ -147,7 +157,7 @@ def write_csv(layers: list[ExportLayer], path: Path, options: WriteOptions) -> N
         table[col] = table[col].astype("int8")
     if options.wkt:
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if options.crs == 4326 else 2)
-    table.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    spreadsheet_csv(table, path)
     Path(str(path) + PROVENANCE_SUFFIX).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
