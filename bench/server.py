@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -23,14 +24,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _soft_nofile(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
 @contextmanager
-def running_service(workers: int, env: dict[str, str], timeout: float = 180,
-                    args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start the service with N workers on 127.0.0.1; yield (base URL, master process); stop it after."""
+def running_service(workers: int, env: dict[str, str], timeout: float = 180, args: tuple[str, ...] = (),
+                    nofile: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start the service with N workers on 127.0.0.1 (with ``nofile``, that soft limit on open files, as systemd and
+    most shells give); yield (base URL, master process); stop it after."""
     port = free_port()
     log = tempfile.TemporaryFile()  # a file, not a pipe: an undrained pipe would block the workers' logging
     proc = subprocess.Popen([str(BIN), "serve", "--workers", str(workers), "--port", str(port), *args],
-                            env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            env=os.environ | env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=(lambda: _soft_nofile(nofile)) if nofile else None)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -134,8 +134,6 @@ def territories(request: Request, model: ModelDep, responses: ResponsesDep, limi
     Une réponse contient au plus TERRITOIRES_MAX_FEATURES territoires (5 000 par défaut) : à l'échelle de la
     France, les communes se demandent dans un territoire (`within`) ou une emprise (`bbox`), ou en tuiles
     vectorielles (/tiles/commune/{z}/{x}/{y}.pbf)."""
-    if (cached := not_modified(request, model)) is not None:
-        return cached
     try:
         box = parse_bbox(bbox) if bbox else None
     except ValueError as exc:
@@ -151,5 +149,7 @@ def territories(request: Request, model: ModelDep, responses: ResponsesDep, limi
         raise BadRequest(f"Requête invalide : {_n(selected)} {LEVEL_NAMES[level][1]} dans une seule réponse, au plus "
                          f"{_n(limits.max_features)}. Restreignez avec within= (un département, un EPCI…) ou "
                          f"bbox=minlon,minlat,maxlon,maxlat, ou utilisez les tuiles vectorielles /tiles/{level}/{{z}}/{{x}}/{{y}}.pbf.")
+    if (cached := not_modified(request, model)) is not None:  # after every parameter is checked: a bad one is never a 304
+        return cached
     payload = collection(responses, model, level, tolerance, codes, box, key=within.key if within else "")
     return payload.response(request, model, headers={"X-Simplify-Tolerance": str(tolerance)})

@@ -4,7 +4,6 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 
 from geo.config import Settings
 from geo.model import Model
@@ -13,9 +12,12 @@ from service import ogc, static_maps
 from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
+from service.docs import mount_docs
 from service.errors import install_error_handlers
 from service.exports import exports_router
 from service.geojson import response_memo
+from service.heavy import HeavyWork
+from service.http import GZip, HeadAsGet, PublicOrigin
 from service.limits import Limits, install_limits
 from service.maps import mount_map_static
 from service.maps import router as maps_router
@@ -35,18 +37,22 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
             holder.load()
         yield
 
-    app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
+    limits = limits or Limits()
+    app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.",
                   responses={429: {"description": "Trop de requêtes pour ce client (TERRITOIRES_RATE_LIMIT) ; voir Retry-After"}})
-    limits = limits or Limits()
     app.state.holder = holder
     app.state.limits = limits
     app.state.map_settings = map_settings or MapSettings()
     app.state.responses = response_memo(limits.response_cache_mb)
     app.state.tiles = response_memo(limits.tile_cache_mb)
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.state.heavy = HeavyWork(limits.max_heavy)
+    app.add_middleware(GZip, minimum_size=500)  # innermost; then the policy (rate limit, headers), the public origin, HEAD
     install_limits(app, limits)
+    app.add_middleware(PublicOrigin, base_url=limits.base_url)
+    app.add_middleware(HeadAsGet)
     mount_assets(app)
+    mount_docs(app)
     mount_map_static(app)
     install_error_handlers(app)
     app.include_router(api_router)

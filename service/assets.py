@@ -59,6 +59,11 @@ MANIFEST: dict[str, str] = {
     "pattern": "leaflet.pattern/dist/leaflet.pattern.js",
     # The map pages' vector tiles (service/maps/controls.py), with pbf and vector-tile bundled in.
     "leaflet.vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+    # The API documentation pages (service/docs.py): Swagger UI at /docs, ReDoc at /redoc.
+    "swagger_ui_js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger_ui_css": "swagger-ui-dist/swagger-ui.css",
+    "swagger_ui_favicon": "swagger-ui-dist/favicon-32x32.png",
+    "redoc_js": "redoc/bundles/redoc.standalone.js",
 }
 
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)

@@ -268,7 +268,7 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
-    from geo.exports import ExportError, build_layer, check_crs, check_format, layer_specs, write
+    from geo.exports import ExportError, build_layer, bundle_ids, check_crs, check_format, layer_specs, write
     from geo.exports.formats import multi_layer_formats
 
     try:
@@ -286,9 +286,9 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
         spec, epsg = check_format(fmt.value), check_crs(crs)
         if layer == "bundle" and not spec.multi_layer:
             raise ExportError(f"a bundle holds several layers: use --format {' or '.join(multi_layer_formats())}")
-        ids = ([i.strip() for i in layers.split(",")] if layers else list(layer_specs(model))) if layer == "bundle" else [layer]
+        ids = bundle_ids(model, layers) if layer == "bundle" else [layer]
         territory = model.territory(within) if within else None
-        chosen = [build_layer(model, i, territory) for i in dict.fromkeys(ids)]
+        chosen = [build_layer(model, i, territory) for i in ids]
         target = output or Path(f"{layer}.{spec.extension}")
         write(chosen, spec.extension, target, epsg, wkt)
     except TerritoiresError as exc:

@@ -20,6 +20,7 @@ from geo.schemes import Scheme
 from geo.territory import Territory
 from service.errors import BadRequest
 from service.geojson import Payload
+from service.heavy import HeavyWork
 from service.limits import Limits
 from service.schemas import examples
 from service.settings import MapSettings
@@ -59,6 +60,11 @@ async def get_responses(request: Request) -> Memo[Payload]:
 async def get_tiles(request: Request) -> Memo[Payload]:
     """Recently encoded vector tiles, gzip-compressed, bounded in bytes."""
     return request.app.state.tiles
+
+
+async def get_heavy(request: Request) -> HeavyWork:
+    """The worker's slots for expensive work (static maps, export files): ``heavy.run(build)``, 503 when all are taken."""
+    return request.app.state.heavy
 
 
 ModelDep = Annotated[Model, Depends(get_model)]
@@ -119,6 +125,7 @@ async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 ResponsesDep = Annotated[Memo[Payload], Depends(get_responses)]
 TilesDep = Annotated[Memo[Payload], Depends(get_tiles)]
+HeavyDep = Annotated[HeavyWork, Depends(get_heavy)]
 MapSettingsDep = Annotated[MapSettings, Depends(get_map_settings)]
 WithinDep = Annotated[Territory | None, Depends(get_within)]
 FocusDep = Annotated[Territory | None, Depends(get_focus)]

@@ -55,13 +55,13 @@ def _wants_html(request: Request) -> bool:
     return request.url.path.startswith("/maps")
 
 
-def error_response(request: Request, status: int, message: str) -> Response:
+def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if _wants_html(request):
         body = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Erreur {status}</title></head>'
                 f'<body><h1>Erreur {status}</h1><p>{html.escape(message)}</p><p><a href="/maps/scales">Carte des échelles</a></p>'
                 "</body></html>")
-        return HTMLResponse(body, status_code=status)
-    return JSONResponse({"detail": message}, status_code=status)
+        return HTMLResponse(body, status_code=status, headers=headers)
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -70,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TerritoiresError)
     async def known(request: Request, exc: TerritoiresError) -> Response:
-        return error_response(request, exc.status, str(exc))
+        retry = getattr(exc, "retry_after", None)  # a busy worker says when to come back
+        return error_response(request, exc.status, str(exc), {"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -14,15 +14,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 
-from geo.exports import FORMATS, ExportError, build_layer, check_crs, check_format, layer_specs, write
+from geo.exports import FORMATS, ExportError, build_layer, bundle_ids, check_crs, check_format, write
 from geo.exports.formats import multi_layer_formats
 from geo.exports.provenance import stamped
 from geo.model import Model
 from geo.territory import Territory
 from service import schemas
-from service.deps import LimitsDep, ModelDep, ResponsesDep, WithinDep
+from service.deps import HeavyDep, LimitsDep, ModelDep, ResponsesDep, WithinDep
 from service.errors import BadRequest
-from service.geojson import GEOJSON, cached_payload
+from service.geojson import GEOJSON, Payload
 
 BUNDLE = "bundle"
 
@@ -33,8 +33,7 @@ def file_stem(layer: str, within: str | None) -> str:
 
 
 def _layers(model: Model, name: str, layers: str | None, within: Territory | None) -> list:
-    ids = list(dict.fromkeys(i.strip() for i in layers.split(","))) if layers else list(layer_specs(model))
-    ids = ids if name == BUNDLE else [name]
+    ids = bundle_ids(model, layers) if name == BUNDLE else [name]
     return [build_layer(model, i, within) for i in ids]
 
 
@@ -48,7 +47,8 @@ def exports_router() -> APIRouter:
     """The /export routes, documented from the table of formats as it is now."""
     router = APIRouter(prefix="/export", tags=["exports"], responses={
         404: schemas.json_error("Couche ou territoire inconnus (le message nomme les valeurs acceptées)"),
-        422: schemas.json_error("Format, CRS ou option impossibles, ou trop d'entités (le message nomme les valeurs acceptées)")})
+        422: schemas.json_error("Format, CRS ou option impossibles, ou trop d'entités (le message nomme les valeurs acceptées)"),
+        503: schemas.busy()})
     bundles = multi_layer_formats()
     #: The 200 of a download: one media type per format, with a link to the layer's provenance.
     download = {200: {"description": "The layer (or the bundle) as a file, with its provenance linked (rel=describedby)",
@@ -62,7 +62,7 @@ def exports_router() -> APIRouter:
     @router.get("/{name}", summary="Download a layer (or a bundle of layers) in a GIS format", response_class=Response,
                 responses=download)
     def export(
-        request: Request, model: ModelDep, limits: LimitsDep, responses: ResponsesDep, within: WithinDep,
+        request: Request, model: ModelDep, limits: LimitsDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep,
         name: str = PathParam(description=f"<layer>.<format>, or {' or '.join(f'{BUNDLE}.{e}' for e in bundles)}. Formats: {formats}.",
                               openapi_examples=examples),
         crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
@@ -92,9 +92,12 @@ def exports_router() -> APIRouter:
                 write(chosen, fmt, path, epsg, wkt)
                 return path.read_bytes()
 
-        # written once per data version, request and day (its provenance says when), then served from the app's memo
+        # written once per data version, day (its provenance says when) and what the file holds: the layers (a bundle's
+        # in the model's order), the territory resolved, the CRS, WKT for CSV; any other parameter changes nothing
         today = dt.datetime.now(dt.UTC).date().isoformat()
-        payload = cached_payload(responses, (model.version, "export", name, request.url.query, today), build)
+        key = (model.version, "export", today, fmt, tuple(c.spec.id for c in chosen), within.key if within else "", epsg,
+               wkt and fmt == "csv")
+        payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(build(), compress=fmt != "shp.zip")))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         if layer != BUNDLE:
             provenance = _url_path(request, f"/export/{chosen[0].spec.id}/provenance")

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 
 from geo.memo import Memo
 from geo.model import Model
 from geo.simplify import TOLERANCES_M, snap_tolerance, tolerance_for_zoom  # noqa: F401  (re-exported)
+from service.http import accepts_gzip
 
 API_FORMAT = "1"  # bump when the shape of a response changes, so cached copies are refetched
 GEOJSON = "application/geo+json"
@@ -57,10 +59,26 @@ def cached_json(request: Request, model: Model, build: Callable[[], object], med
         return Response(status_code=304, headers=_headers(tag))
     if not memo:
         return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
-    key = (model.version, "json", request.url.path, request.url.query)
+    key = (model.version, "json", request.url.path, declared_query(request))
     payload = cached_payload(request.app.state.responses, key, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
                                                                                    separators=(",", ":")).encode())
     return payload.response(request, model, media_type=media_type)
+
+
+def declared_query(request: Request) -> tuple[tuple[str, str], ...]:
+    """The query parameters of a request that its route takes, sorted by name: what a response memo keys on (a
+    parameter the route does not take, such as ``?junk=1``, changes nothing and makes no entry of its own)."""
+    route = request.scope.get("route")
+    names = _query_names(route.dependant) if route is not None and hasattr(route, "dependant") else frozenset()
+    return tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k in names))
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameter names (aliases) a route takes, its dependencies' included."""
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
 
 
 def not_modified(request: Request, model: Model) -> Response | None:
@@ -77,8 +95,9 @@ class Payload:
     gz: bytes
 
     @classmethod
-    def of(cls, raw: bytes) -> Payload:
-        return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0))
+    def of(cls, raw: bytes, compress: bool = True) -> Payload:
+        """A body and its gzip form (none for what is compressed already: PNG)."""
+        return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0) if compress else b"")
 
     def size(self) -> int:
         """Bytes held (plain and compressed): what a response memo counts."""
@@ -87,7 +106,7 @@ class Payload:
     def response(self, request: Request, model: Model, media_type: str = GEOJSON, headers: dict | None = None) -> Response:
         """The body gzip-encoded when the client accepts it (GZipMiddleware leaves encoded bodies alone)."""
         out = {**_headers(etag(model)), **(headers or {})}
-        if "gzip" in request.headers.get("accept-encoding", ""):
+        if self.gz and accepts_gzip(request.headers.get("accept-encoding", "")):
             return Response(self.gz, media_type=media_type, headers={**out, "Content-Encoding": "gzip"})
         return Response(self.raw, media_type=media_type, headers=out)
 

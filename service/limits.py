@@ -1,21 +1,26 @@
 """Service limits and web policy, from the environment with safe defaults.
 
-Page sizes, export size, search length, request rates and the memory of the response and tile caches are bounded
-here (the GeoJSON layer limits, features per response and bbox area, are in service/settings.py with the other map
+Page sizes, export size, search length, request rates, expensive work at once, what a client may send (URL and
+header sizes, timeouts, connections: applied by service/guard.py) and the memory of the response and tile caches
+are bounded here (the GeoJSON layer limits, features per response and bbox area, are in service/settings.py with the other map
 settings); CORS origins and the embed policy (which sites may frame the maps) are settings too. Read when the app
 is created (``create_app``), kept in ``app.state.limits`` and reached through a dependency. The per-worker rate
 limit is a backstop: in production, rate-limit at the reverse proxy as well (see README).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 
+import cachetools
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+
+from service.http import check_base_url
 
 
 def _int(name: str, default: int) -> int:
@@ -39,14 +44,43 @@ class Limits:
     frame_ancestors: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_FRAME_ANCESTORS", "'self'"))
     response_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_RESPONSE_CACHE_MB", 256))  # JSON, pages, exports
     tile_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_TILE_CACHE_MB", 64))  # encoded vector tiles
+    max_heavy: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_HEAVY", 2))  # static maps, export files at once
+    # what `territoires serve` accepts from a client (service/guard.py), per worker
+    max_url_bytes: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_URL_BYTES", 8192))  # request line: 414 beyond
+    max_header_bytes: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_HEADER_BYTES", 16384))  # header lines: 431 beyond
+    header_timeout: float = field(default_factory=lambda: float(os.environ.get("TERRITOIRES_HEADER_TIMEOUT", 10)))  # seconds
+    keep_alive_timeout: int = field(default_factory=lambda: _int("TERRITOIRES_KEEP_ALIVE_TIMEOUT", 5))  # idle seconds
+    max_waiting: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_WAITING", 256))  # connections sending their head
+    max_connections: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_CONNECTIONS", 1000))  # 503 beyond
+    max_clients: int = field(default_factory=lambda: _int("TERRITOIRES_RATE_CLIENTS", 100_000))  # rate buckets kept, least recent out
+    # where the service is: links and redirects are written from this address, never from the Host header
+    base_url: str | None = field(default_factory=lambda: os.environ.get("TERRITOIRES_BASE_URL") or None)
+    # proxies whose X-Forwarded-For names the client (addresses or networks); from anyone else, the socket's address is the client
+    trusted_proxies: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_TRUSTED_PROXIES", ""))
+
+    def __post_init__(self) -> None:
+        """Settings that cannot be used are an error naming the setting and the fix (when the app or serve starts)."""
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", check_base_url(self.base_url))
+        self.proxies  # noqa: B018  (validated now, not at the first request)
+
+    @property
+    def proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The trusted proxies as networks (an address is a network of one)."""
+        try:
+            return tuple(ipaddress.ip_network(p, strict=False) for p in self.trusted_proxies)
+        except ValueError:
+            raise ValueError(f"TERRITOIRES_TRUSTED_PROXIES={','.join(self.trusted_proxies)!r} is not a list of addresses. Fix: give the "
+                             "proxies' IP addresses or networks, separated by commas (e.g. 127.0.0.1,10.0.0.0/8)") from None
 
 
 class _Buckets:
-    """Token buckets per client address."""
+    """Token buckets per client address, at most ``clients`` of them: the least recently seen client goes first, and a
+    client unseen for as long as its bucket takes to fill again is forgotten (it would be full anyway)."""
 
-    def __init__(self, rate: float, burst: int):
+    def __init__(self, rate: float, burst: int, clients: int):
         self.rate, self.burst = rate, burst
-        self.state: dict[str, tuple[float, float]] = {}
+        self.state: cachetools.TTLCache = cachetools.TTLCache(clients, ttl=max(burst / rate, 1.0))
         self.lock = threading.Lock()
 
     def allow(self, key: str) -> bool:
@@ -54,13 +88,35 @@ class _Buckets:
         with self.lock:
             tokens, last = self.state.get(key, (float(self.burst), now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if len(self.state) > 100_000:  # bounded memory under many clients
-                self.state.clear()
-            if tokens < 1:
-                self.state[key] = (tokens, now)
-                return False
-            self.state[key] = (tokens - 1, now)
-            return True
+            allowed = tokens >= 1
+            self.state[key] = (tokens - 1 if allowed else tokens, now)
+            return allowed
+
+
+def client_address(scope: dict, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> str:
+    """The client of a request: the socket's address; through a trusted proxy, the last address of X-Forwarded-For
+    that is not one of the trusted proxies (what a client writes there itself comes before, and is not believed)."""
+    peer = (scope.get("client") or ("-", 0))[0]
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"]
+    hops = [h.strip() for h in ",".join(forwarded).split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a proxy that writes no address: the proxy is the client
+        if not any(address in p for p in proxies):
+            return str(address)
+    return str(ipaddress.ip_address(hops[0])) if hops else peer
+
+
+def _trusted(peer: str, proxies: tuple) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in p for p in proxies)
 
 
 class PolicyMiddleware:
@@ -68,15 +124,15 @@ class PolicyMiddleware:
 
     def __init__(self, app, limits: Limits):
         self.app = app
-        self.buckets = _Buckets(limits.rate_per_second, limits.rate_burst) if limits.rate_per_second > 0 else None
+        self.buckets = _Buckets(limits.rate_per_second, limits.rate_burst, limits.max_clients) if limits.rate_per_second > 0 else None
+        self.proxies = limits.proxies
         self.headers = [(b"content-security-policy", ("frame-ancestors " + " ".join(limits.frame_ancestors)).encode()),
                         (b"x-content-type-options", b"nosniff")]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        client = (scope.get("client") or ("-", 0))[0]
-        if self.buckets is not None and not self.buckets.allow(client):
+        if self.buckets is not None and not self.buckets.allow(client_address(scope, self.proxies)):
             response = JSONResponse({"detail": "Trop de requêtes : réessayez dans un instant."}, status_code=429,
                                     headers={"Retry-After": "1"})
             return await response(scope, receive, send)

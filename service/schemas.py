@@ -234,6 +234,12 @@ def html_error(description: str) -> dict:
     return {"description": description, "content": HTML}
 
 
+def busy() -> dict:
+    """The 503 of expensive work when every slot of the worker is taken (service/heavy.py)."""
+    return {**json_error("Service occupé : trop de cartes ou de fichiers en préparation ; réessayez après Retry-After secondes"),
+            "headers": {"Retry-After": {"description": "Secondes à attendre", "schema": {"type": "integer"}}}}
+
+
 NOT_MODIFIED = {304: {"description": "Inchangé depuis la version des données de l'ETag envoyé (If-None-Match)"}}
 
 

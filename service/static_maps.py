@@ -1,29 +1,46 @@
-"""Static maps for reports: GET /static/{map}.{png|svg|pdf} (server-side matplotlib, no browser)."""
+"""Static maps for reports: GET /static/{map}.{png|svg|pdf} (server-side matplotlib, no browser).
+
+A map is rendered once per data version and normalised parameters (the map, the format, the territory resolved,
+the size in inches and dots per inch: `a4` and `1754x1240`… are keys of their own, a parameter the route does not
+take is no key at all) and kept in the app's bounded response memo; rendering takes one of the worker's slots for
+expensive work (service/heavy.py: 503 with Retry-After when they are all taken). Sizes are bounded
+(geo/render.py: at most 4000 pixels a side and 9 million pixels).
+"""
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from geo.render import RENDER_FORMATS
+from geo.render import MAX_AREA, MAX_PIXELS, RENDER_FORMATS, check_format, parse_size
 from service import schemas
-from service.deps import ModelDep, WithinDep
-from service.maps.kinds import MAP_HELP, MAP_NAMES, static_bytes
+from service.deps import HeavyDep, ModelDep, ResponsesDep, WithinDep
+from service.geojson import Payload, not_modified
+from service.maps.kinds import MAP_HELP, MAP_NAMES, resolve_map, static_bytes
 
 router = APIRouter(prefix="/static", tags=["static maps"], responses={
-    404: schemas.json_error("Territoire inconnu (message en français)"),
-    422: schemas.json_error("Carte, format ou taille inconnus (le message nomme les valeurs acceptées)")})
+    **schemas.NOT_MODIFIED, 404: schemas.json_error("Territoire inconnu (message en français)"),
+    422: schemas.json_error("Carte, format ou taille inconnus (le message nomme les valeurs acceptées)"),
+    503: schemas.busy()})
 
 
 @router.get("/{name}", summary=f"A map as PNG, SVG or PDF: {MAP_NAMES}", response_class=Response,
             responses={200: {"description": "The map", "content": {t: {"schema": schemas.BINARY} for t in RENDER_FORMATS.values()}}})
 def static_map(
-    model: ModelDep, within: WithinDep,
+    request: Request, model: ModelDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep,
     name: str = Path(description=f"<map>.<{'|'.join(RENDER_FORMATS)}>: {MAP_HELP}",
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
-    size: str = Query("a4", description="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels."),
+    size: str = Query("a4", max_length=20, description=f"a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels (at most {MAX_PIXELS} "
+                      f"a side and {MAX_AREA:,} pixels)."),
 ) -> Response:
     """`scales.png`, `coverage.pdf?within=31`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
     map_name, _, fmt = name.rpartition(".")
-    body = static_bytes(model, map_name, fmt, within, size)
+    resolve_map(model, map_name)
+    check_format(fmt)
+    dims = parse_size(size)
+    if (cached := not_modified(request, model)) is not None:
+        return cached
+    key = (model.version, "static", map_name, fmt, within.key if within else "", dims)
+    payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(static_bytes(model, map_name, fmt, within, size),
+                                                                      compress=fmt != "png")))
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps
-    return Response(body, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return payload.response(request, model, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from geo.memo import Memo
 
@@ -41,3 +42,61 @@ def test_hits_from_threads_get_the_kept_value() -> None:
     assert len(built) == 1 and all(r is first for r in results)
     memo.clear()
     assert len(memo) == 0 and memo.get("k", build) is not first
+
+
+def test_a_burst_of_misses_on_one_key_builds_it_once_and_shares_it() -> None:
+    memo: Memo[object] = Memo(8)
+    started, release = threading.Event(), threading.Event()
+    built: list[int] = []
+
+    def slow() -> object:
+        built.append(1)
+        started.set()
+        release.wait(5)
+        return object()
+
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(memo.get("k", slow))) for _ in range(16)]
+    for t in threads:
+        t.start()
+    assert started.wait(5)
+    release.set()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len(results) == 16 and all(r is results[0] for r in results)
+
+
+def test_waiters_for_a_failed_build_build_again_and_a_value_too_large_is_shared_not_kept() -> None:
+    memo: Memo[bytes] = Memo(4, getsizeof=len)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def fails_first() -> bytes:
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            release.wait(5)
+            raise RuntimeError("busy")
+        time.sleep(0.3)  # long enough for every waiter of the failed build to find this one
+        return b"too large for the memo"
+
+    outcomes: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcomes.append(memo.get("k", fails_first))
+        except RuntimeError as exc:
+            outcomes.append(exc)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert started.wait(5)
+    others = [threading.Thread(target=ask) for _ in range(4)]
+    for t in others:
+        t.start()
+    time.sleep(0.3)  # the others are waiting for the first build
+    release.set()
+    for t in [first, *others]:
+        t.join()
+    assert sum(isinstance(o, RuntimeError) for o in outcomes) == 1  # only the thread whose build failed sees it
+    assert outcomes.count(b"too large for the memo") == 4 and len(calls) == 2 and "k" not in memo

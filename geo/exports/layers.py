@@ -72,6 +72,16 @@ def resolve_layer(model: Model, layer_id: str) -> LayerSpec:
     return specs[layer_id]
 
 
+def bundle_ids(model: Model, text: str | None) -> list[str]:
+    """The layer ids of a bundle from 'a,b,…' (every layer when none): each known (UnknownLayer otherwise), once, in the
+    model's layer order, so that the same set of layers, in whatever order it is asked, is one file."""
+    specs = layer_specs(model)
+    asked = {i.strip() for i in (text or "").split(",") if i.strip()}
+    for layer_id in sorted(asked - set(specs)):
+        resolve_layer(model, layer_id)
+    return [i for i in specs if i in asked] if asked else list(specs)
+
+
 def _dates(values: list) -> pd.arrays.ArrowExtensionArray:
     return pd.array(values, dtype="date32[pyarrow]")
 

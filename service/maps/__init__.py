@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from geo.memo import Memo
 from geo.model import Model
 from service.deps import FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
-from service.geojson import Payload, cached_payload, not_modified
+from service.geojson import Payload, cached_payload, declared_query, not_modified
 from service.maps.base import View
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
@@ -29,7 +29,7 @@ ViewDep = Annotated[View, Depends(View.query)]
 def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str]) -> Response:
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "page", request.url.path, tuple(sorted(request.query_params.multi_items())))
+    key = (model.version, "page", request.url.path, declared_query(request))
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
 
 
