@@ -3,10 +3,11 @@ GeoPackages asked with a junk parameter that changes on every request.
 
 Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python -m bench.expensive [--concurrent 16]
 
-Prints, for the burst: each request's status and latency (median and max of the 200s, and how many were turned
-away with 503), and the worker's resident memory before, at its peak during, and a few seconds after the burst;
-for the bundle: the time of each request with a new junk value (a rebuild each time if the cache is keyed on the raw
-query string, a memo hit otherwise). One worker, loopback only, rate limit off.
+Prints, for a burst of identical maps and one of maps of distinct sizes: each request's status and latency
+(median and max of the 200s, and how many were turned away with 503), and the worker's resident memory before, at
+its peak during, and a few seconds after the burst; for the bundle: the time of each request with a new junk value
+(a rebuild each time if the cache is keyed on the raw query string, a memo hit otherwise). One worker, loopback
+only, rate limit off.
 """
 from __future__ import annotations
 
@@ -59,17 +60,17 @@ def timed_get(base: str, path: str, timeout: float = 300) -> tuple[int, float]:
     return status, time.perf_counter() - t0
 
 
-def burst(base: str, pid: int, path: str, n: int) -> None:
+def burst(base: str, pid: int, paths: list[str], label: str) -> None:
     before = rss_mib(pid)
-    with Sampler(pid) as sampler, ThreadPoolExecutor(n) as pool:
+    with Sampler(pid) as sampler, ThreadPoolExecutor(len(paths)) as pool:
         t0 = time.perf_counter()
-        results = list(pool.map(lambda _: timed_get(base, path), range(n)))
+        results = list(pool.map(lambda p: timed_get(base, p), paths))
         wall = time.perf_counter() - t0
     time.sleep(3)
     after = rss_mib(pid)
     ok = [t for s, t in results if s == 200]
     statuses = {s: sum(1 for r in results if r[0] == s) for s in sorted({s for s, _ in results})}
-    print(f"{n} concurrent GET {path}: statuses {statuses}, wall {wall:.1f} s")
+    print(f"{len(paths)} concurrent GET {label}: statuses {statuses}, wall {wall:.1f} s")
     if ok:
         print(f"  200s: median {statistics.median(ok):.2f} s, max {max(ok):.2f} s")
     turned = [t for s, t in results if s == 503]
@@ -92,13 +93,16 @@ def junk_bundle(base: str, pid: int, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrent", type=int, default=16)
-    parser.add_argument("--size", default="6000x6000")
+    parser.add_argument("--size", default="3000x3000", help="WIDTHxHEIGHT (the distinct burst adds 10 px of width per request)")
     parser.add_argument("--junk", type=int, default=6)
     args = parser.parse_args()
     with running_service(1, {"TERRITOIRES_RATE_LIMIT": "0"}, args=("--no-access-log",)) as (base, proc):
         httpx.get(base + "/static/scales.png?size=400x300", timeout=120)  # warm the layers the renders share
         junk_bundle(base, proc.pid, args.junk)
-        burst(base, proc.pid, f"/static/scales.png?size={args.size}", args.concurrent)
+        w, h = (int(v) for v in args.size.split("x"))
+        burst(base, proc.pid, [f"/static/scales.png?size={args.size}"] * args.concurrent, f"/static/scales.png?size={args.size}")
+        burst(base, proc.pid, [f"/static/coverage.png?size={w - 10 * i}x{h}" for i in range(args.concurrent)],
+              f"/static/coverage.png?size=…x{h}, {args.concurrent} sizes")
 
 
 if __name__ == "__main__":

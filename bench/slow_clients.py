@@ -25,7 +25,7 @@ async def slow_client(host: str, port: int, stop: asyncio.Event, opened: list[in
     """One connection that starts a request and never finishes its headers."""
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return
     opened.append(1)
     try:
@@ -34,7 +34,7 @@ async def slow_client(host: str, port: int, stop: asyncio.Event, opened: list[in
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), 3)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 writer.write(b"X-Slow: 1\r\n")
                 await writer.drain()
             if reader.at_eof():
@@ -74,7 +74,8 @@ async def hold(base: str, host: str, port: int, step: int, most: int) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-    print(f"slow clients: {'a new request failed with ' + str(failed_at) + ' slow connections open' if failed_at else f'none failed up to {len(opened)}'}")
+    verdict = f"a new request failed with {failed_at} slow connections open" if failed_at else f"none failed up to {len(opened)}"
+    print(f"slow clients: {verdict}")
 
 
 def oversized(host: str, port: int, what: str, size: int) -> None:

@@ -1,4 +1,4 @@
-"""Serve the JS/CSS that folium loads from CDNs from this machine instead.
+"""Serve the JS/CSS that folium loads from CDNs from this machine instead, and only those.
 
 folium elements list their browser resources as ``(name, url)`` pairs in
 ``default_js`` / ``default_css``, with CDN URLs.  The npm packages pinned in
@@ -6,8 +6,10 @@ folium elements list their browser resources as ``(name, url)`` pairs in
 ``npm ci --prefix service/static``) provide the same files; :data:`MANIFEST`
 maps each resource name to its path under ``service/static/node_modules``,
 :func:`localize` rewrites an element tree to ``/assets/<path>`` and
-:func:`mount_assets` serves that directory at ``/assets``.  Fonts and images
-referenced by the CSS resolve because each package's layout is served as is.
+:func:`mount_assets` serves at ``/assets`` the files of :func:`served_files`
+(the manifest's, and the fonts and images its stylesheets point at, in each
+package's layout so that relative references resolve); every other file of
+node_modules is 404.
 
 Call :func:`localize` (or :func:`render_offline`) after the map is complete:
 elements added afterwards keep their CDN URLs.
@@ -21,6 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from branca.element import Element
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -153,6 +159,32 @@ def render_offline(element: Element) -> str:
     return html
 
 
+#: Files leaflet.js asks for by name beside the marker-icon.png its stylesheet points at (L.Icon.Default).
+SCRIPT_REFERENCES = ("leaflet/dist/images/marker-icon-2x.png", "leaflet/dist/images/marker-shadow.png")
+_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
+
+
+def css_references(css: Path, root: Path) -> list[str]:
+    """Files (relative to ``root``) a stylesheet points at with url(...): fonts and images; data URIs left out."""
+    found = []
+    for ref in _CSS_URL.findall(css.read_text(encoding="utf-8")):
+        if ref.startswith(("data:", "#")):
+            continue
+        target = (css.parent / ref.split("?")[0].split("#")[0]).resolve()
+        found.append(target.relative_to(root.resolve()).as_posix())
+    return list(dict.fromkeys(found))
+
+
+def served_files(directory: Path = NODE_MODULES) -> frozenset[str]:
+    """What /assets serves, derived from :data:`MANIFEST`: its files, what its stylesheets point at, leaflet's marker
+    images. Nothing else of the npm packages (their sources, maps, package.json) is reachable."""
+    files = set(MANIFEST.values()) | set(SCRIPT_REFERENCES)
+    for path in MANIFEST.values():
+        if path.endswith(".css") and (directory / path).is_file():
+            files.update(css_references(directory / path, directory))
+    return frozenset(files)
+
+
 def missing_files(directory: Path = NODE_MODULES) -> list[str]:
     """Manifest paths absent from ``directory``."""
     return [p for p in MANIFEST.values() if not (directory / p).is_file()]
@@ -164,11 +196,22 @@ def mount_assets(app: FastAPI, directory: Path = NODE_MODULES) -> None:
     Raises RuntimeError naming the fix if the packages are not installed or
     lack a file of the manifest.
     """
-    from fastapi.staticfiles import StaticFiles
-
     if not directory.is_dir():
         raise RuntimeError(f"front-end assets not installed: {directory} is missing; {FIX}")
     missing = missing_files(directory)
     if missing:
         raise RuntimeError(f"front-end assets incomplete in {directory}, missing {missing}; {FIX}")
-    app.mount(URL_PREFIX, StaticFiles(directory=directory), name="assets")
+    app.mount(URL_PREFIX, WhitelistedFiles(directory=directory, files=served_files(directory)), name="assets")
+
+
+class WhitelistedFiles(StaticFiles):
+    """Static files of a directory, only those named (404 for every other file of the directory)."""
+
+    def __init__(self, *, directory: Path, files: frozenset[str]):
+        super().__init__(directory=directory)
+        self.files = files
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if Path(path).as_posix() not in self.files:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
