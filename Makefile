@@ -23,15 +23,16 @@ lock:
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes -q -o $(LOCK)
 
-# Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark).
+# Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark),
+# nginx (the reverse-proxy configuration of deploy/nginx.conf, checked in front of the service).
 system:
-	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null && command -v wrk >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin wrk)
+	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null && command -v wrk >/dev/null && command -v nginx >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin wrk nginx-light)
 
 # Leaflet / Folium JS and CSS served by the service itself (pinned in service/static/package-lock.json).
 assets: service/static/node_modules/.package-lock.json
 service/static/node_modules/.package-lock.json: service/static/package-lock.json service/static/package.json
-	npm ci --prefix service/static --no-audit --no-fund
+	npm ci --prefix service/static --no-audit --no-fund --ignore-scripts
 
 setup: $(STAMP) assets
 
