@@ -63,7 +63,8 @@ def parse_size(value: str) -> Size:
         raise RenderError(f"Taille inconnue : « {value} ». Utilisez a4, a4-portrait ou LARGEURxHAUTEUR en pixels (de 200 à {MAX_PIXELS}).")
     w, h = (int(v) for v in match.groups())
     if w * h > MAX_AREA:
-        raise RenderError(f"Taille trop grande : « {value} » fait {w * h / 1e6:.1f} millions de pixels, au plus {MAX_AREA / 1e6:g} millions "
+        millions = f"{w * h / 1e6:.1f}".replace(".", ",")
+        raise RenderError(f"Taille trop grande : « {value} » fait {millions} millions de pixels, au plus {MAX_AREA / 1e6:g} millions "
                           "(une page A4 à 300 dpi, 3508x2480, y tient).")
     return Size((w / 100, h / 100), 100)
 

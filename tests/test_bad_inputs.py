@@ -813,3 +813,35 @@ def test_refresh_on_a_read_only_cache_exits_1_and_the_version_is_still_served(se
     assert f"{cache / 'builds' / '.publish.lock'}: cannot take the lock .publish.lock: Read-only file system" in err
     assert "fix: the cache is on a read-only file system" in err and f"version {before['version']} stays in service" in err
     assert report["pointer"] == before and report["served"] == before["version"]
+
+
+# --- requests: hostile parameters and headers (issue 13, classes 5 and 9) ------------------------------------------
+
+#: A bad request, its headers, and the status and words of its one answer (never a traceback, never a 500).
+BAD_REQUESTS = {
+    "image larger than 9 million pixels": ("/static/scales.png?size=4000x4000", {}, 422, "fait 16,0 millions de pixels, au plus 9 millions"),
+    "image side over 4000 pixels": ("/static/scales.png?size=5000x300", {}, 422, "de 200 à 4000"),
+    "image size of zero": ("/static/scales.png?size=0x0", {}, 422, "LARGEURxHAUTEUR"),
+    "image size that is a formula": ("/static/scales.png?size==1+1", {}, 422, "Taille inconnue"),
+    "bundle naming an unknown layer": ("/export/bundle.gpkg?layers=communes,nope", {}, 404, "Couche inconnue : « nope »"),
+    "bundle of only commas": ("/export/bundle.gpkg?layers=,,,&within=31555", {}, 200, ""),
+    "If-None-Match on a bad bbox": ("/api/territories/commune?bbox=1,2", {"If-None-Match": "*"}, 422, "bbox"),
+    "If-None-Match on a bad size": ("/static/scales.png?size=huge", {"If-None-Match": "*"}, 422, "Taille inconnue"),
+    "If-None-Match that is garbage": ("/api/schemes", {"If-None-Match": '"\x7f, W/, ,,'}, 200, ""),
+    "Accept-Encoding weights that are not numbers": ("/api/schemes", {"Accept-Encoding": "gzip;q=banana, *;q=-1"}, 200, ""),
+    "forged X-Forwarded-For from an untrusted client": ("/healthz", {"X-Forwarded-For": "1.2.3.4, not an address, ::zz"}, 200, ""),
+    "forged Host header": ("/ogc", {"Host": "evil.example\\@x"}, 200, ""),
+    "HEAD of an unknown territory": ("/api/communes/99999", {"method": "HEAD"}, 404, ""),
+    "a path outside /assets": ("/assets/..%2f..%2fpyproject.toml", {}, 404, ""),
+    "an npm file the pages do not use": ("/assets/leaflet/package.json", {}, 404, ""),
+}
+
+
+@pytest.mark.parametrize("path, headers, status, words", BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_bad_request_is_one_clear_answer(client, path: str, headers: dict, status: int, words: str):
+    method = headers.get("method", "GET")
+    r = client.request(method, path, headers={k: v for k, v in headers.items() if k != "method"})
+    assert r.status_code == status, r.text[:500]
+    assert "Traceback" not in r.text and "evil.example" not in r.text
+    if words:
+        assert words in r.json()["detail"]
