@@ -37,10 +37,11 @@ def _layers(model: Model, name: str, layers: str | None, within: Territory | Non
     return [build_layer(model, i, within) for i in ids]
 
 
-def _url_path(request: Request, path: str) -> str:
+def _url(request: Request, path: str) -> str:
+    """The absolute URL of ``path`` on the public base URL (service/http.py), with the request's within and crs."""
     query = str(request.url.query)
     kept = "&".join(p for p in query.split("&") if p.split("=")[0] in ("within", "crs")) if query else ""
-    return path + (f"?{kept}" if kept else "")
+    return str(request.base_url).rstrip("/") + path + (f"?{kept}" if kept else "")
 
 
 def exports_router() -> APIRouter:
@@ -100,7 +101,7 @@ def exports_router() -> APIRouter:
         payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(build(), compress=fmt != "shp.zip")))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         if layer != BUNDLE:
-            provenance = _url_path(request, f"/export/{chosen[0].spec.id}/provenance")
+            provenance = _url(request, f"/export/{chosen[0].spec.id}/provenance")
             headers["Link"] = f'<{provenance}>; rel="describedby"; type="application/json"'
         return payload.response(request, model, media_type=spec.media_type, headers=headers)
 

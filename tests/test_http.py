@@ -146,6 +146,8 @@ def test_links_and_redirects_come_from_the_base_url_never_the_host_header(settin
         r = client.get("/carte/ogc/collections/", headers={"host": "evil.example"}, follow_redirects=False)
         assert r.status_code in (301, 307, 308) and r.headers["location"] == "https://territoires.example.org/carte/ogc/collections"
         assert "/carte/openapi.json" in client.get("/docs").text
+        link = client.get("/carte/export/regions.csv?within=31", headers={"host": "evil.example"}).headers["link"]
+        assert link.startswith("<https://territoires.example.org/carte/export/regions/provenance?within=31>")
 
 
 def test_without_a_base_url_links_use_the_socket_address_not_the_host_header(client: TestClient):
