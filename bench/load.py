@@ -76,6 +76,7 @@ def run_wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": ms("50"), "p99_ms": ms("99"),
         "errors": (int(errors.group(1)) if errors else 0) + (sum(map(int, sock.groups())) if sock else 0),
+        "non_2xx": int(errors.group(1)) if errors else 0, "timeouts": int(sock.group(4)) if sock else 0,  # wrk: over 2 s
     }
 
 
@@ -92,7 +93,7 @@ def main() -> None:
             r = run_wrk(base, paths, args.seconds, args.connections)
             print(f"{label:14} {args.workers} workers, {args.seconds} s, {args.connections} connections: "
                   f"{r['rps']:,.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                  f"{r['requests']:,} requests, {r['errors']} errors")
+                  f"{r['requests']:,} requests, {r['errors']} errors ({r['non_2xx']} non-2xx/3xx, {r['timeouts']} over wrk's 2 s timeout)")
 
 
 if __name__ == "__main__":
