@@ -28,10 +28,13 @@ system:
 	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null && command -v wrk >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin wrk)
 
-# Leaflet / Folium JS and CSS served by the service itself (pinned in service/static/package-lock.json).
-assets: service/static/node_modules/.package-lock.json
+# Leaflet / Folium JS and CSS served by the service itself (pinned in service/static/package-lock.json): npm ci,
+# then the files the pages load copied into service/static/assets, the package data a wheel ships (service/vendor.py).
+assets: service/static/assets/manifest.json
 service/static/node_modules/.package-lock.json: service/static/package-lock.json service/static/package.json
 	npm ci --prefix service/static --no-audit --no-fund
+service/static/assets/manifest.json: service/static/node_modules/.package-lock.json service/vendor.py
+	python3 service/vendor.py
 
 setup: $(STAMP) assets
 

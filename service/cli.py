@@ -230,10 +230,12 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 
     from uvicorn.config import LOGGING_CONFIG
 
+    from service.assets import check_assets
     from service.workers import run_workers
 
     settings = _settings(mirror, scope)
     try:
+        check_assets()  # before any build: a worker would otherwise fail on them with a traceback
         # one shared build on disk, prepared before any worker starts
         pointer = current_pointer(settings) or publish(settings, progress=not as_json)
     except TerritoiresError as exc:
@@ -327,9 +329,11 @@ def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
                    within: Within = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
+    from service.assets import check_assets
     from service.maps.kinds import standalone_page
 
     try:
+        check_assets()
         model = load_model(_settings(mirror, scope))
         page = standalone_page(model, name, model.territory(within) if within else None)
     except TerritoiresError as exc:
