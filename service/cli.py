@@ -1,9 +1,11 @@
-"""`territoires` command line: data, check, coverage, lookup, refresh, serve, export, render, map."""
+"""`territoires` command line: data, check, coverage, lookup, locate, refresh, serve, export, render, map."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
+import time
 from enum import Enum
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -199,6 +201,51 @@ def lookup(lon: Annotated[float, typer.Argument(help="Longitude in degrees (WGS 
         _fail(f"({lon}, {lat}) is in no commune of the {settings.scope} scope. Fix: for a point elsewhere in France, {SCOPE_FIX}.")
     if not as_json:
         _print_stack(result)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--date {value!r} is not a date. Fix: give it as YYYY-MM-DD, e.g. --date 2024-01-01.")
+
+
+@app.command()
+def locate(source: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV (lon/lat, x/y with --crs, or code columns), "
+                                                                    "GeoPackage or GeoParquet of points.")],
+           output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv (for spreadsheets), .gpkg or .parquet.")],
+           date: Annotated[str | None, typer.Option(help="Schemes in force on this date, YYYY-MM-DD (default: today).")] = None,
+           crs: Annotated[int, typer.Option(help="EPSG code of a CSV's coordinates: 4326 reads lon/lat, "
+                                                 "another (e.g. 2154, Lambert-93) reads x/y.")] = 4326,
+           layer: Annotated[str | None, typer.Option(help="GeoPackage layer (when it holds several).")] = None,
+           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Add commune, EPCI, département, région, groupings and the schemes in force to every row of a file of points or codes.
+
+    Rows keep their order; a row that cannot be placed keeps its place, with the reason in the motif column.
+    """
+    from geo.pointfiles import locate_table, read_table, write_table
+
+    at = _date(date)
+    started = time.perf_counter()
+    try:
+        table = read_table(source, crs, layer)
+        model = load_model(_settings(mirror, scope))
+        located = locate_table(model, table, at)
+        fmt = write_table(table, located, output)
+    except TerritoiresError as exc:
+        _fail(exc)
+    rows, reasons = len(located.columns), located.reasons()
+    if as_json:
+        _emit(_written(output, format=fmt, rows=rows, placed=located.placed, unplaced=reasons, by=table.source,
+                       date=located.date.isoformat(), schemes=located.schemes))
+        return
+    unplaced = "".join(f", {n:,} {reason}" for reason, n in reasons.items())
+    console.print(f"located {rows:,} rows of {source} by {table.source} in {time.perf_counter() - started:.1f} s: "
+                  f"{located.placed:,} placed{unplaced}; {len(located.schemes)} schemes in force on {located.date.isoformat()}",
+                  highlight=False)
+    console.print(f"wrote {output} ({output.stat().st_size:,} bytes, {fmt})", highlight=False)
 
 
 @app.command()
