@@ -16,6 +16,7 @@ from pyproj import Transformer
 
 from geo.errors import TerritoiresError
 from geo.model import Model
+from geo.periods import in_force_mask
 
 OUTSIDE = "hors du périmètre"
 INVALID = "coordonnées invalides"
@@ -49,13 +50,6 @@ class Located:
         return {str(k): int(v) for k, v in unplaced.value_counts().items()}
 
 
-def in_force(start: pd.Series, end: pd.Series, at: dt.date) -> np.ndarray:
-    """Whether each period holds the date ``at``: both bounds included, a missing bound open (vectorised)."""
-    day = pd.Timestamp(at)
-    first, last = pd.to_datetime(start), pd.to_datetime(end)
-    return ((first.isna() | (first <= day)) & (last.isna() | (last >= day))).to_numpy()
-
-
 def commune_columns(model: Model, at: dt.date) -> tuple[pd.DataFrame, list[str]]:
     """One row per commune of the scope, in the order of ``model.scales['commune']`` (the Locator's), plus a last
     empty row for rows that cannot be placed; and the ids of the schemes in force at ``at`` (one column each)."""
@@ -68,7 +62,7 @@ def commune_columns(model: Model, at: dt.date) -> tuple[pd.DataFrame, list[str]]
         out[f"{level}_nom"] = pd.Series(codes, dtype=object).map(names[level]).to_numpy()
 
     table = model.coverage.table
-    table = table[in_force(table["start"], table["end"], at) & table["commune"].isin(out["commune_code"]).to_numpy()]
+    table = table[in_force_mask(table["start"], table["end"], at) & table["commune"].isin(out["commune_code"]).to_numpy()]
     table = table.drop_duplicates(["commune", "scheme"])
     meta = pd.DataFrame([(s.id, s.name, s.kind) for s in model.catalogue.schemes.values()], columns=["scheme", "name", "kind"])
     table = table[["commune", "scheme"]].merge(meta, on="scheme").sort_values(["kind", "scheme"], kind="stable")

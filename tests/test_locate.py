@@ -18,8 +18,9 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import InputError
-from geo.locate import INVALID, OUTSIDE, REASON, TERRITORY_COLUMNS, UNKNOWN_CODE, LocateError, in_force, locate_codes, locate_points, normalise_codes
+from geo.locate import INVALID, OUTSIDE, REASON, TERRITORY_COLUMNS, UNKNOWN_CODE, LocateError, locate_codes, locate_points, normalise_codes
 from geo.model import Model
+from geo.periods import in_force_mask
 from geo.pointfiles import from_csv, from_records, joined, locate_table, read_table, write_table
 from geo.spreadsheet import neutralise, read_csv
 
@@ -52,10 +53,10 @@ def test_read_csv_errors_name_the_file_the_row_and_the_fix():
     assert "sites.csv, row 3" in str(ragged.value) and "as many fields as the header" in str(ragged.value)
 
 
-def test_in_force_includes_both_bounds_and_treats_a_missing_one_as_open():
+def test_in_force_mask_includes_both_bounds_and_treats_a_missing_one_as_open():
     start = pd.Series([dt.date(2020, 1, 1), None, dt.date(2024, 6, 2), None, dt.date(2015, 1, 1)], dtype=object)
     end = pd.Series([dt.date(2024, 6, 1), None, None, dt.date(2024, 5, 31), dt.date(2020, 12, 31)], dtype=object)
-    assert in_force(start, end, dt.date(2024, 6, 1)).tolist() == [True, True, False, False, False]
+    assert in_force_mask(start, end, dt.date(2024, 6, 1)).tolist() == [True, True, False, False, False]
 
 
 def test_normalise_codes_restores_a_leading_zero_and_upper_cases_corsica():
@@ -90,7 +91,8 @@ def test_vectorised_answer_equals_one_lookup_per_point(model: Model):
             continue
         assert got.at[i, "commune_code"] == stack["commune"]["code"]
         assert got.at[i, "epci_code"] == (stack["epci"]["code"] if stack["epci"] else None)
-        in_force_2030 = {s["id"] for s in stack["schemes"] if s["end"] is None or s["end"] >= "2030-01-01"}
+        in_force_2030 = {s["id"] for s in stack["schemes"]
+                         if (s["start"] is None or s["start"] <= "2030-01-01") and (s["end"] is None or s["end"] >= "2030-01-01")}
         assert {s for s in located.schemes if got.at[i, s] == 1} == in_force_2030
         assert got.at[i, "nb_dispositifs"] == len(in_force_2030)
 
