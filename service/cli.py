@@ -102,16 +102,20 @@ def main() -> None:
 @app.command()
 def data(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, typer.Option(help="Ignore the cache.")] = False,
          as_json: Json = False) -> None:
-    """Fetch or verify the sources, build every scale and print the reconciliation report."""
+    """Fetch or verify the sources, build every scale and print the reconciliation report (and the programmes not loaded)."""
+    from geo.programmes import unavailable
+
+    settings = _settings(mirror, scope)
     try:
-        t = load_territories(_settings(mirror, scope), rebuild=rebuild, progress=not as_json)
+        t = load_territories(settings, rebuild=rebuild, progress=not as_json)
     except TerritoiresError as exc:
         _fail(exc)
     rep = t.reconciliation
+    not_loaded = unavailable(settings)
     if as_json:
         _emit({"version": t.version, "scope": t.scope, "reconciliation": rep.as_dict(),
                "repaired": t.read_report.repaired, "reprojected": t.read_report.reprojected,
-               "scales": {k: len(v) for k, v in t.scales.items()}})
+               "scales": {k: len(v) for k, v in t.scales.items()}, "not_loaded": not_loaded})
         return
     console.print(f"[bold]Build {t.version}[/] (scope {t.scope})")
     for line in rep.lines():
@@ -121,6 +125,8 @@ def data(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, ty
     for file, crs in t.read_report.reprojected:
         console.print(f"reprojected from {crs}: {file}", highlight=False)
     console.print("scales: " + ", ".join(f"{k} {len(v):,}" for k, v in t.scales.items()))
+    for reason in not_loaded.values():
+        console.print(reason, highlight=False, markup=False)
 
 
 @app.command()
@@ -137,11 +143,14 @@ def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> 
     failed = [n for n in nesting if not n.ok]
     if as_json:
         _emit({"schemes": sorted(catalogue.schemes), "errors": [p.__dict__ for p in catalogue.problems],
-               "warnings": catalogue.warnings, "nesting": [n.__dict__ for n in nesting]})
+               "warnings": catalogue.warnings, "not_loaded": catalogue.not_loaded, "nesting": [n.__dict__ for n in nesting]})
     else:
-        console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings")
+        console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings, "
+                      f"{len(catalogue.not_loaded)} not loaded", highlight=False)
         for p in catalogue.problems:
             console.print(f"[red]error[/] {escape(str(p))}", highlight=False)
+        for reason in catalogue.not_loaded.values():
+            console.print(reason, highlight=False, markup=False)
         for n in nesting:
             mark = "[green]ok[/]" if n.ok else "[red]FAIL[/]"
             console.print(f"nesting {mark} {n.level} {n.code} {n.nom}: {n.parts} whole {n.contains}", highlight=False)
