@@ -51,5 +51,6 @@ bench: setup system
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.build_and_lookup
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.map_bytes
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.export_bundle
+	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.locate
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.startup
 	TERRITOIRES_MIRROR=$(MIRROR) $(BIN)/python -m bench.load

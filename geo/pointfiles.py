@@ -94,30 +94,38 @@ def from_records(records: list[dict], crs: int = WGS84) -> PointTable:
     return from_frame(pd.DataFrame.from_records(records) if records else pd.DataFrame(), crs, "JSON")
 
 
+def _read_geodata(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return gpd.read_parquet(path)
+    layers = [name for name, kind in pyogrio.list_layers(path) if kind]
+    if layer is None and len(layers) != 1:
+        raise LocateError(f"{path}: holds {len(layers)} point layers ({', '.join(layers) or 'none'}). Fix: name one with --layer.")
+    return pyogrio.read_dataframe(path, layer=layer or layers[0])
+
+
 def from_geodata(path: Path, layer: str | None = None) -> PointTable:
     """A GeoPackage layer or a GeoParquet file of points, in any CRS (reprojected to WGS 84)."""
     try:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            geo = gpd.read_parquet(path)
-        else:
-            layers = [name for name, kind in pyogrio.list_layers(path) if kind]
-            if layer is None and len(layers) != 1:
-                raise LocateError(f"{path}: holds {len(layers)} point layers ({', '.join(layers) or 'none'}). Fix: name one with --layer.")
-            geo = pyogrio.read_dataframe(path, layer=layer or layers[0])
+        geo = _read_geodata(path, layer)
+    except LocateError:
+        raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
-        if isinstance(exc, LocateError):
-            raise
-        raise LocateError(f"{path}: cannot be read as {'GeoParquet' if path.suffix.lower() in PARQUET_SUFFIXES else 'GeoPackage'} "
-                          f"({str(exc).splitlines()[0]}). Fix: check the file (ogrinfo {path.name}).") from None
+        kind = "GeoParquet" if path.suffix.lower() in PARQUET_SUFFIXES else "GeoPackage"
+        raise LocateError(f"{path}: cannot be read as {kind} ({str(exc).splitlines()[0]}). Fix: check the file (ogrinfo {path.name}).") from None
+    return from_geoframe(geo, str(path))
+
+
+def from_geoframe(geo: gpd.GeoDataFrame, label: str = "input") -> PointTable:
+    """The rows of a GeoDataFrame of points, in any CRS (reprojected to WGS 84); an empty or missing point is invalid."""
     if geo.crs is None:
-        raise LocateError(f"{path}: the geometry has no coordinate reference system. Fix: set it (e.g. ogr2ogr -a_srs EPSG:2154).")
+        raise LocateError(f"{label}: the geometry has no coordinate reference system. Fix: set it (e.g. ogr2ogr -a_srs EPSG:2154).")
     kinds = set(geo.geometry.dropna().geom_type.unique()) - {"Point"}
     if kinds:
-        raise LocateError(f"{path}: holds {', '.join(sorted(kinds))} geometries, not points. Fix: give one point per row "
+        raise LocateError(f"{label}: holds {', '.join(sorted(kinds))} geometries, not points. Fix: give one point per row "
                           "(e.g. the centroid, ogr2ogr -dialect sqlite -sql 'SELECT ST_Centroid(geom), * FROM layer').")
     geometry = geo.geometry.to_crs(WGS84) if geo.crs.to_epsg() != WGS84 else geo.geometry
     frame = pd.DataFrame(geo.drop(columns=geo.geometry.name))
-    _no_clash(frame, str(path))
+    _no_clash(frame, label)
     values = geometry.values
     empty = shapely.is_missing(values) | shapely.is_empty(values)
     lon = np.where(empty, np.nan, shapely.get_x(values))
