@@ -23,10 +23,13 @@ lock:
 	$(BIN)/pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes -q -o $(LOCK)
 
-# Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark).
+# Debian packages: Chromium (browser tests), GDAL command-line client (OGC API tests), wrk (load benchmark), QGIS's
+# Python bindings without the desktop (the QGIS project test; ~190 MB to download, ~890 MB installed).
 system:
 	@command -v chromium >/dev/null && command -v ogrinfo >/dev/null && command -v wrk >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gdal-bin wrk)
+	@/usr/bin/python3 -c "import qgis.core" 2>/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-qgis)
 
 # Leaflet / Folium JS and CSS served by the service itself (pinned in service/static/package-lock.json): npm ci,
 # then the files the pages load copied into service/static/assets, the package data a wheel ships (service/vendor.py).
