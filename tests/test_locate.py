@@ -124,7 +124,7 @@ def test_csv_round_trip_for_a_spreadsheet(model: Model, tmp_path: Path):
     out = tmp_path / "out.csv"
     write_table(table, locate_table(model, table, dt.date(2024, 6, 1)), out)
     raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfsite;lon;lat;note;commune_code;") and b"\r\n" in raw
+    assert raw.startswith(b'\xef\xbb\xbf"site";"lon";"lat";"note";"commune_code";') and raw.count(b"\r\n") == 6
     back = pd.read_csv(out, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert back["site"].tolist() == ["Capitole", "Foix", "Lourdes", "Paris", "vide"]
     assert back["commune_code"].tolist() == ["31555", "09122", "65286", "", ""]
