@@ -29,7 +29,8 @@ TERRITORY_COLUMNS = ["commune_code", "commune_nom", "epci_code", "epci_nom", "de
 
 
 class LocateError(TerritoiresError, ValueError):
-    """Input that cannot be located as a whole (a CRS pyproj does not know, columns that clash); the message names the fix."""
+    """Input that cannot be located as a whole (a CRS pyproj does not know, columns that clash); the message, in French
+    (a request can cause it, and it describes a planner's own file), names the fix."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def to_wgs84(crs: int) -> Transformer:
     try:
         return Transformer.from_crs(crs, 4326, always_xy=True)
     except Exception:  # pyproj raises CRSError for an unknown code
-        raise LocateError(f"EPSG:{crs} is not a known coordinate reference system. Fix: use 4326 (lon/lat) or 2154 (Lambert-93 x/y).") from None
+        raise LocateError(f"EPSG:{crs} n'est pas un système de coordonnées connu. Correction : 4326 (lon/lat) ou 2154 "
+                          "(x/y en Lambert-93).") from None
 
 
 def to_lonlat(x: np.ndarray, y: np.ndarray, crs: int) -> tuple[np.ndarray, np.ndarray]:

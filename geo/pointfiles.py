@@ -24,7 +24,8 @@ X_NAMES, Y_NAMES = ("x",), ("y",)
 CODE_NAMES = ("code", "code_insee", "codgeo", "insee")
 WGS84 = 4326
 CSV_SUFFIXES, GPKG_SUFFIXES, PARQUET_SUFFIXES = (".csv", ".txt"), (".gpkg",), (".parquet", ".geoparquet")
-COLUMNS_FIX = "name the columns lon and lat (WGS 84 degrees), x and y with --crs 2154 (Lambert-93), or code (INSEE commune code)"
+COLUMNS_FIX = ("nommez les colonnes lon et lat (degrés WGS 84), x et y avec crs 2154 (Lambert-93), ou code (code INSEE "
+               "de la commune)")
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ def _no_clash(frame: pd.DataFrame, label: str, schemes: list[str] = ()) -> None:
     """LocateError if the input has a column of the name of one locate adds (a scheme id's, once they are known)."""
     clash = [c for c in frame.columns if c in (*TERRITORY_COLUMNS, *schemes, REASON)]
     if clash:
-        raise LocateError(f"{label}: already has the column(s) {', '.join(map(str, clash))} that locate adds. "
-                          "Fix: rename or remove them (e.g. keep only your own columns of a previous output).")
+        raise LocateError(f"{label} : contient déjà les colonnes {', '.join(map(str, clash))}, que la localisation ajoute. "
+                          "Correction : renommez-les ou retirez-les (d'une sortie précédente, ne gardez que vos colonnes).")
 
 
 def from_frame(frame: pd.DataFrame, crs: int = WGS84, label: str = "input") -> PointTable:
@@ -74,13 +75,13 @@ def from_frame(frame: pd.DataFrame, crs: int = WGS84, label: str = "input") -> P
             lon, lat = to_lonlat(_numbers(frame[x]), _numbers(frame[y]), crs)
             return PointTable(frame, lon, lat, source=f"x/y (EPSG:{crs})")
         if _column(frame, LON_NAMES) is not None:
-            raise LocateError(f"{label}: --crs {crs} reads x and y columns, and there are lon/lat columns. "
-                              "Fix: drop --crs for WGS 84 longitudes and latitudes, or name the projected columns x and y.")
+            raise LocateError(f"{label} : le crs {crs} se lit dans des colonnes x et y, et ce sont des colonnes lon/lat. "
+                              "Correction : sans crs pour des longitudes et latitudes WGS 84, ou nommez x et y les coordonnées projetées.")
     code = _column(frame, CODE_NAMES)
     if code is not None:
         return PointTable(frame, codes=frame[code], source="code")
-    columns = ", ".join(map(str, frame.columns)) or "none"
-    raise LocateError(f"{label}: no columns to place the rows by (columns: {columns}). Fix: {COLUMNS_FIX}.")
+    columns = ", ".join(map(str, frame.columns)) or "aucune"
+    raise LocateError(f"{label} : aucune colonne pour placer les lignes (colonnes : {columns}). Correction : {COLUMNS_FIX}.")
 
 
 def from_csv(source: Path | bytes, crs: int = WGS84, name: str | None = None) -> PointTable:
@@ -99,7 +100,7 @@ def _read_geodata(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         return gpd.read_parquet(path)
     layers = [name for name, kind in pyogrio.list_layers(path) if kind]
     if layer is None and len(layers) != 1:
-        raise LocateError(f"{path}: holds {len(layers)} point layers ({', '.join(layers) or 'none'}). Fix: name one with --layer.")
+        raise LocateError(f"{path} : {len(layers)} couches ({', '.join(layers) or 'aucune'}). Correction : nommez-en une avec --layer.")
     return pyogrio.read_dataframe(path, layer=layer or layers[0])
 
 
@@ -111,18 +112,20 @@ def from_geodata(path: Path, layer: str | None = None) -> PointTable:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
         kind = "GeoParquet" if path.suffix.lower() in PARQUET_SUFFIXES else "GeoPackage"
-        raise LocateError(f"{path}: cannot be read as {kind} ({str(exc).splitlines()[0]}). Fix: check the file (ogrinfo {path.name}).") from None
+        raise LocateError(f"{path} : illisible en {kind} ({str(exc).splitlines()[0]}). Correction : vérifiez le fichier "
+                          f"(ogrinfo {path.name}).") from None
     return from_geoframe(geo, str(path))
 
 
 def from_geoframe(geo: gpd.GeoDataFrame, label: str = "input") -> PointTable:
     """The rows of a GeoDataFrame of points, in any CRS (reprojected to WGS 84); an empty or missing point is invalid."""
     if geo.crs is None:
-        raise LocateError(f"{label}: the geometry has no coordinate reference system. Fix: set it (e.g. ogr2ogr -a_srs EPSG:2154).")
+        raise LocateError(f"{label} : la géométrie n'a pas de système de coordonnées. Correction : déclarez-le "
+                          "(par exemple ogr2ogr -a_srs EPSG:2154).")
     kinds = set(geo.geometry.dropna().geom_type.unique()) - {"Point"}
     if kinds:
-        raise LocateError(f"{label}: holds {', '.join(sorted(kinds))} geometries, not points. Fix: give one point per row "
-                          "(e.g. the centroid, ogr2ogr -dialect sqlite -sql 'SELECT ST_Centroid(geom), * FROM layer').")
+        raise LocateError(f"{label} : géométries {', '.join(sorted(kinds))}, pas des points. Correction : un point par ligne "
+                          "(par exemple le centroïde : ogr2ogr -dialect sqlite -sql 'SELECT ST_Centroid(geom), * FROM couche').")
     geometry = geo.geometry.to_crs(WGS84) if geo.crs.to_epsg() != WGS84 else geo.geometry
     frame = pd.DataFrame(geo.drop(columns=geo.geometry.name))
     _no_clash(frame, label)
@@ -137,12 +140,12 @@ def read_table(path: Path, crs: int = WGS84, layer: str | None = None) -> PointT
     """The rows of a CSV, GeoPackage or GeoParquet file, by its suffix."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise LocateError(f"{path}: no such file. Fix: check the path.")
+        raise LocateError(f"{path} : fichier introuvable. Correction : vérifiez le chemin.")
     if suffix in CSV_SUFFIXES:
         return from_csv(path, crs)
     if suffix in GPKG_SUFFIXES + PARQUET_SUFFIXES:
         return from_geodata(path, layer)
-    raise LocateError(f"{path}: unknown input format {suffix or '(no suffix)'}. Fix: give a .csv, .gpkg or .parquet file.")
+    raise LocateError(f"{path} : format d'entrée inconnu ({suffix or 'sans extension'}). Correction : un fichier .csv, .gpkg ou .parquet.")
 
 
 def locate_table(model: Model, table: PointTable, at: dt.date | None = None) -> Located:
@@ -174,10 +177,11 @@ def write_table(table: PointTable, located: Located, path: Path) -> str:
         write_csv(frame, path)
         return "csv"
     if suffix not in GPKG_SUFFIXES + PARQUET_SUFFIXES:
-        raise LocateError(f"{path}: unknown output format {suffix or '(no suffix)'}. Fix: write a .csv, .gpkg or .parquet file.")
+        raise LocateError(f"{path} : format de sortie inconnu ({suffix or 'sans extension'}). Correction : un fichier .csv, .gpkg ou .parquet.")
     if table.lon is None:
         if suffix in GPKG_SUFFIXES:
-            raise LocateError(f"{path}: rows placed by INSEE code have no geometry for a GeoPackage. Fix: write a .csv or .parquet file.")
+            raise LocateError(f"{path} : des lignes placées par code INSEE n'ont pas de géométrie pour un GeoPackage. "
+                              "Correction : un fichier .csv ou .parquet.")
         frame.to_parquet(path, index=False)
         return "parquet"
     geo = gpd.GeoDataFrame(frame, geometry=_geometry(table).values, crs=WGS84)

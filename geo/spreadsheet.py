@@ -18,12 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from geo.errors import InputError, Problem
+from geo.errors import TerritoiresError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 BOM = b"\xef\xbb\xbf"
-UTF8_FIX = "save the file as CSV UTF-8 (in Excel: Save as › CSV UTF-8; in LibreOffice: character set Unicode (UTF-8))"
+UTF8_FIX = ("enregistrez le fichier en CSV UTF-8 (Excel : Enregistrer sous › CSV UTF-8 ; LibreOffice : jeu de caractères "
+            "Unicode (UTF-8))")
 
 
 def neutralise(values: pd.Series) -> pd.Series:
@@ -88,26 +89,37 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+class CsvError(TerritoiresError, ValueError):
+    """A CSV that cannot be read; the message, in French (it describes a planner's own file), names the file, the row
+    and the fix."""
+
+    def __init__(self, label: str, row: int | None, message: str, fix: str):
+        where = label + (f", ligne {row}" if row is not None else "")
+        super().__init__(f"{where} : {message}. Correction : {fix}.")
+        self.row = row
+
+
 def read_csv(source: Path | bytes, name: str | None = None) -> pd.DataFrame:
     """Every column as text, empty cells as "" (a code keeps its leading zero; "NA" stays a text).
 
     ``source`` is a path or the file's bytes (``name`` then names it in errors). Errors (not UTF-8, a row with
-    more fields than the header, an unclosed quote) raise InputError naming the file, the row and the fix.
+    more fields than the header, an unclosed quote) raise CsvError naming the file, the row and the fix.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
     label = name or (str(source) if isinstance(source, Path) else "CSV")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(label, _line_of(data, exc.start), f"not UTF-8 (byte 0x{data[exc.start]:02x})", UTF8_FIX)]) from None
+        raise CsvError(label, _line_of(data, exc.start), f"pas en UTF-8 (octet 0x{data[exc.start]:02x})", UTF8_FIX) from None
     first = text.split("\n", 1)[0]
     if not first.strip():
-        raise InputError([Problem(label, 1, "no header row", "put the column names (e.g. lon;lat or code) on the first row")])
+        raise CsvError(label, 1, "pas de ligne d'en-tête", "mettez les noms des colonnes (par exemple lon;lat, ou code) sur la première ligne")
     sep = _separator(first)
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True)
     except (pd.errors.ParserError, csv.Error) as exc:
-        message = str(exc).strip()
-        row = re.search(r"line (\d+)", message)
-        raise InputError([Problem(label, int(row.group(1)) if row else None, f"cannot be read as CSV separated by '{sep}': {message}",
-                                  "give every row as many fields as the header, and close every quote")]) from None
+        found = re.search(r"line (\d+)", str(exc))
+        seen = re.search(r"saw (\d+)", str(exc))
+        detail = f", {seen.group(1)} champs" if seen else ""
+        raise CsvError(label, int(found.group(1)) if found else None, f"illisible en CSV séparé par « {sep} »{detail}",
+                       "donnez à chaque ligne autant de champs que l'en-tête, et fermez chaque guillemet") from None

@@ -17,12 +17,11 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.errors import InputError
 from geo.locate import INVALID, OUTSIDE, REASON, TERRITORY_COLUMNS, UNKNOWN_CODE, LocateError, locate_codes, locate_points, normalise_codes
 from geo.model import Model
 from geo.periods import in_force_mask
 from geo.pointfiles import from_csv, from_records, joined, locate_table, read_table, write_table
-from geo.spreadsheet import neutralise, read_csv
+from geo.spreadsheet import CsvError, neutralise, read_csv
 
 BIN = Path(sys.executable).parent / "territoires"
 TOULOUSE, LOURDES, PARIS = (1.4442, 43.6047), (-0.046, 43.095), (2.3522, 48.8566)
@@ -45,12 +44,12 @@ def test_read_csv_takes_both_separators_with_or_without_bom_and_keeps_codes_as_t
 
 
 def test_read_csv_errors_name_the_file_the_row_and_the_fix():
-    with pytest.raises(InputError) as latin:
+    with pytest.raises(CsvError) as latin:
         read_csv("code;nom\n31555;Toulouse\n09001;Ariège\n".encode("latin-1"), "sites.csv")
-    assert str(latin.value).startswith("sites.csv, row 3: not UTF-8") and "CSV UTF-8" in str(latin.value)
-    with pytest.raises(InputError) as ragged:
+    assert str(latin.value).startswith("sites.csv, ligne 3 : pas en UTF-8 (octet 0xe8). Correction : enregistrez le fichier en CSV UTF-8")
+    with pytest.raises(CsvError) as ragged:
         read_csv(b"lon;lat\n1;43\n1;43;9;9\n", "sites.csv")
-    assert "sites.csv, row 3" in str(ragged.value) and "as many fields as the header" in str(ragged.value)
+    assert str(ragged.value).startswith("sites.csv, ligne 3 : illisible en CSV séparé par « ; », 4 champs. Correction : donnez")
 
 
 def test_in_force_mask_includes_both_bounds_and_treats_a_missing_one_as_open():
@@ -139,7 +138,7 @@ def test_lambert93_coordinates_with_crs_2154(model: Model):
     table = from_csv(f"id;x;y\na;{x:.2f};{y:.2f}\nb;abc;12\n".encode(), crs=2154, name="l93.csv")
     got = locate_table(model, table).columns
     assert got["commune_code"].tolist() == ["31555", None] and got[REASON].tolist() == [None, INVALID]
-    with pytest.raises(LocateError, match="--crs 2154 reads x and y columns"):
+    with pytest.raises(LocateError, match="le crs 2154 se lit dans des colonnes x et y"):
         from_csv(b"lon;lat\n1;43\n", crs=2154, name="wgs.csv")
 
 
@@ -163,7 +162,7 @@ def test_geopackage_and_geoparquet_in_and_out(model: Model, tmp_path: Path):
     assert back["departement_code"].tolist()[:2] == ["31", "65"] and pd.isna(back["departement_code"].iloc[2])
     polygons = points.assign(geometry=points.buffer(10))
     polygons.to_file(tmp_path / "poly.gpkg")
-    with pytest.raises(LocateError, match="holds Polygon geometries, not points"):
+    with pytest.raises(LocateError, match="géométries Polygon, pas des points"):
         read_table(tmp_path / "poly.gpkg")
 
 
@@ -171,12 +170,12 @@ def test_records_and_inputs_that_cannot_be_read(model: Model, tmp_path: Path):
     table = from_records([{"lon": TOULOUSE[0], "lat": TOULOUSE[1], "id": 1}, {"lon": "x", "lat": 1, "id": 2}])
     frame = joined(table, locate_table(model, table))
     assert frame["id"].tolist() == [1, 2] and frame["commune_code"].tolist() == ["31555", None]
-    with pytest.raises(LocateError, match=r"no columns to place the rows by \(columns: a, b\). Fix: name the columns lon and lat"):
+    with pytest.raises(LocateError, match=r"aucune colonne pour placer les lignes \(colonnes : a, b\). Correction : nommez les colonnes lon et lat"):
         from_csv(b"a;b\n1;2\n", name="t.csv")
-    with pytest.raises(LocateError, match="already has the column"):
+    with pytest.raises(LocateError, match="contient déjà les colonnes commune_nom"):
         from_csv(b"code;commune_nom\n31555;x\n", name="t.csv")
     (tmp_path / "t.xlsx").write_bytes(b"PK")
-    with pytest.raises(LocateError, match=r"unknown input format \.xlsx"):
+    with pytest.raises(LocateError, match=r"format d'entrée inconnu \(\.xlsx\)"):
         read_table(tmp_path / "t.xlsx")
 
 
@@ -194,7 +193,7 @@ def test_cli_locate(settings, tmp_path: Path):
     assert (summary["rows"], summary["placed"], summary["unplaced"], summary["by"]) == (2, 1, {OUTSIDE: 1}, "code")
     assert summary["date"] == "2024-06-01" and "territoires-d-industrie" in summary["schemes"]
     for args, text in ((["--date", "2024-13-01"], "--date '2024-13-01' is not a date. Fix: give it as YYYY-MM-DD"),
-                       (["--crs", "999999"], "EPSG:999999 is not a known coordinate reference system")):
+                       (["--crs", "999999"], "EPSG:999999 n'est pas un système de coordonnées connu")):
         bad = _run("locate", str(src), "-o", str(tmp_path / "x.csv"), *args, settings=settings)
         assert bad.returncode == 1 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
         assert text in bad.stderr
