@@ -55,7 +55,7 @@ class Territoires:
     def coverage(self, territory: str, date: DateLike = None) -> pd.DataFrame:
         """Schemes covering the communes of a territory (a commune, EPCI, département, région code or a grouping id):
         one row per commune, scheme and path ("direct", "via EPCI …"), in force on ``date`` when given."""
-        communes = self.model.coverage.communes_within(territory)
+        communes = self.model.territory(territory).communes
         table = self.model.coverage.table
         table = table[table["commune"].isin(communes)]
         if date is not None:
@@ -80,8 +80,8 @@ class Territoires:
         target = Path(path)
         fmt = next((f for f in sorted(FORMATS, key=len, reverse=True) if target.name.endswith(f".{f}")), None)
         if fmt is None:
-            raise ExportError(f"{target.name}: no export format for this suffix: use one of {', '.join('.' + f for f in FORMATS)}")
-        write([build_layer(self.model, layer, within)], fmt, target, check_crs(crs))
+            raise ExportError(f"{target.name} : aucun format d'export pour ce suffixe. Formats : {', '.join('.' + f for f in FORMATS)}.")
+        write([build_layer(self.model, layer, self.model.territory(within) if within else None)], fmt, target, check_crs(crs))
         return target
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from geo.errors import TerritoiresError
+from geo.errors import Invalid
 from geo.model import Model
 from geo.periods import in_force_mask
 
@@ -28,7 +28,7 @@ TERRITORY_COLUMNS = ["commune_code", "commune_nom", "epci_code", "epci_nom", "de
                      "region_code", "region_nom", "groupements", "dispositifs", "nb_dispositifs"]
 
 
-class LocateError(TerritoiresError, ValueError):
+class LocateError(Invalid):
     """Input that cannot be located as a whole (a CRS pyproj does not know, columns that clash); the message, in French
     (a request can cause it, and it describes a planner's own file), names the fix."""
 
@@ -53,7 +53,12 @@ class Located:
 
 def commune_columns(model: Model, at: dt.date) -> tuple[pd.DataFrame, list[str]]:
     """One row per commune of the scope, in the order of ``model.scales['commune']`` (the Locator's), plus a last
-    empty row for rows that cannot be placed; and the ids of the schemes in force at ``at`` (one column each)."""
+    empty row for rows that cannot be placed; and the ids of the schemes in force at ``at`` (one column each).
+    Built once per model and date (``model.located``)."""
+    return model.located.get(at, lambda: _commune_columns(model, at))
+
+
+def _commune_columns(model: Model, at: dt.date) -> tuple[pd.DataFrame, list[str]]:
     com = model.scales["commune"]
     names = {level: model.scales[level].set_index("code")["nom"].astype(object) for level in ("epci", "departement", "region")}
     out = pd.DataFrame({"commune_code": com["code"].astype(object).to_numpy(), "commune_nom": com["nom"].astype(object).to_numpy()})

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from geo.errors import TerritoiresError
+from geo.errors import Invalid
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
@@ -89,7 +89,7 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-class CsvError(TerritoiresError, ValueError):
+class CsvError(Invalid):
     """A CSV that cannot be read; the message, in French (it describes a planner's own file), names the file, the row
     and the fix."""
 

@@ -69,5 +69,5 @@ def test_locate_keeps_a_geodataframe_and_reads_codes(t: Territoires):
 def test_export_format_from_the_suffix(t: Territoires, tmp_path: Path):
     path = t.export("departements", tmp_path / "deps.shp.zip")
     assert path.stat().st_size > 0
-    with pytest.raises(ExportError, match="no export format for this suffix"):
+    with pytest.raises(ExportError, match="aucun format d'export pour ce suffixe"):
         t.export("departements", tmp_path / "deps.xlsx")
