@@ -76,8 +76,8 @@ def _commune_columns(model: Model, at: dt.date) -> tuple[pd.DataFrame, list[str]
     by_commune = table.groupby("commune", sort=False)["name"]
     grp = table[table["scheme"].isin(groupings)].groupby("commune", sort=False)["name"]
     codes = out["commune_code"]
-    out["groupements"] = codes.map(grp.agg(LIST_SEPARATOR.join)).fillna("").to_numpy()
-    out["dispositifs"] = codes.map(by_commune.agg(LIST_SEPARATOR.join)).fillna("").to_numpy()
+    out["groupements"] = codes.map(grp.agg(LIST_SEPARATOR.join)).astype(object).fillna("").to_numpy()
+    out["dispositifs"] = codes.map(by_commune.agg(LIST_SEPARATOR.join)).astype(object).fillna("").to_numpy()
     out["nb_dispositifs"] = codes.map(by_commune.size()).fillna(0).astype("Int16").to_numpy()
 
     schemes = list(dict.fromkeys(table["scheme"]))

@@ -115,11 +115,16 @@ def read_csv(source: Path | bytes, name: str | None = None) -> pd.DataFrame:
     if not first.strip():
         raise CsvError(label, 1, "pas de ligne d'en-tête", "mettez les noms des colonnes (par exemple lon;lat, ou code) sur la première ligne")
     sep = _separator(first)
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, csv.Error) as exc:
+    try:  # the header read as a row: a row longer than it is then an error, never a silent index column
+        rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True, header=None)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         found = re.search(r"line (\d+)", str(exc))
         seen = re.search(r"saw (\d+)", str(exc))
         detail = f", {seen.group(1)} champs" if seen else ""
         raise CsvError(label, int(found.group(1)) if found else None, f"illisible en CSV séparé par « {sep} »{detail}",
                        "donnez à chaque ligne autant de champs que l'en-tête, et fermez chaque guillemet") from None
+    names = [str(v).strip() or f"colonne_{i + 1}" for i, v in enumerate(rows.iloc[0])]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise CsvError(label, 1, f"colonnes en double dans l'en-tête : {', '.join(twice)}", "donnez à chaque colonne un nom à elle")
+    return rows.iloc[1:].set_axis(names, axis=1).reset_index(drop=True)

@@ -50,6 +50,10 @@ def test_read_csv_errors_name_the_file_the_row_and_the_fix():
     with pytest.raises(CsvError) as ragged:
         read_csv(b"lon;lat\n1;43\n1;43;9;9\n", "sites.csv")
     assert str(ragged.value).startswith("sites.csv, ligne 3 : illisible en CSV séparé par « ; », 4 champs. Correction : donnez")
+    with pytest.raises(CsvError, match="sites.csv, ligne 1 : colonnes en double dans l'en-tête : lon"):
+        read_csv(b"lon;lat;lon\n1;43;2\n", "sites.csv")
+    with pytest.raises(CsvError, match="ligne 2 : illisible"):  # every row one field longer: not taken for an index column
+        read_csv(b"lon;lat\n1;43;7\n1;44;8\n", "sites.csv")
 
 
 def test_in_force_mask_includes_both_bounds_and_treats_a_missing_one_as_open():
