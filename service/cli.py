@@ -317,7 +317,7 @@ ExportFormat = Enum("ExportFormat", {f: f for f in FORMATS}, type=str)
 
 @app.command()
 def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
-                                                            "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")] = None,
+                                                            "scheme-<id>, coverage, or bundle (--layers in one gpkg, parquet.zip or qgz).")] = None,
            fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat(next(iter(FORMATS))),
            output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
            within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
@@ -325,7 +325,8 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
            layers: Annotated[str | None, typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
-    """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
+    """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV,
+    GeoParquet, or a QGIS project (qgz) written with the GeoPackage it opens."""
     from geo.exports import ExportError, build_layer, check_crs, check_format, layer_specs, write
     from geo.exports.formats import multi_layer_formats
 
@@ -348,15 +349,21 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
         territory = model.territory(within) if within else None
         chosen = [build_layer(model, i, territory) for i in dict.fromkeys(ids)]
         target = output or Path(f"{layer}.{spec.extension}")
+        companion = target.with_name(target.name.removesuffix(f".{spec.extension}") + f".{spec.companion}") if spec.companion else None
+        if companion is not None:  # a QGIS project refers to the GeoPackage of its name, written beside it
+            write(chosen, spec.companion, companion, epsg, wkt)
         write(chosen, spec.extension, target, epsg, wkt)
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
         _emit(_written(target, format=spec.extension, crs=f"EPSG:{epsg}", within=within,
-                       layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen]))
+                       layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen],
+                       **({"companion": _written(companion)} if companion else {})))
         return
     counts = ", ".join(f"{x.spec.id} {len(x.frame)}" for x in chosen)
     console.print(f"wrote {target} ({target.stat().st_size:,} bytes; EPSG:{epsg}; features: {counts})", highlight=False)
+    if companion is not None:
+        console.print(f"wrote {companion} ({companion.stat().st_size:,} bytes), the {spec.companion} it opens", highlight=False)
 
 
 @app.command()

@@ -2,32 +2,39 @@
 GDAL, and the project opened and rendered by QGIS itself (Debian's python3-qgis, installed by make system)."""
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from geo.exports import build_layer, layer_specs, write
-from geo.exports.qgis import GROUPS, write_qgz
+from geo.exports import build_layer, layer_specs
+from geo.exports.qgis import GROUPS
 from geo.model import Model
 
+BIN = Path(sys.executable).parent / "territoires"
 QGIS_PYTHON = "/usr/bin/python3"  # python3-qgis installs its bindings for Debian's Python
 RENDER = Path(__file__).resolve().parent / "qgis_render.py"
 
 
 @pytest.fixture(scope="module")
-def bundle(model: Model, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    """Every export layer in bundle.gpkg (Lambert-93) and the project bundle.qgz beside it."""
+def bundle(model: Model, settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """`territoires export bundle --format qgz --crs 2154`: the project bundle.qgz and, beside it, bundle.gpkg."""
     folder = tmp_path_factory.mktemp("bundle")
-    layers = [build_layer(model, i) for i in layer_specs(model)]
-    write(layers, "gpkg", folder / "bundle.gpkg", 2154)
-    write_qgz(layers, folder / "bundle.qgz", "bundle.gpkg", 2154)
-    return folder / "bundle.qgz", layers
+    env = os.environ | {"TERRITOIRES_MIRROR": str(settings.mirror), "TERRITOIRES_CACHE": str(settings.cache)}
+    out = subprocess.run([str(BIN), "export", "bundle", "--format", "qgz", "--crs", "2154", "-o", str(folder / "bundle.qgz"), "--json"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    written = json.loads(out.stdout)
+    assert written["companion"]["path"] == str(folder / "bundle.gpkg") and written["format"] == "qgz"
+    return folder / "bundle.qgz", [build_layer(model, i) for i in layer_specs(model)]
 
 
 def project(qgz: Path) -> ET.Element:
@@ -113,3 +120,13 @@ def test_qgis_opens_the_project_and_renders_it(bundle: tuple[Path, list], artifa
         f"QGIS opened bundle.qgz: {len(seen['layers'])} layers valid in {len(seen['groups'])} groups ({', '.join(seen['groups'])}), "
         f"project CRS {seen['crs']}, {sum(x['styles_in_gpkg'] for x in seen['layers'])} styles in layer_styles, renderers "
         f"{', '.join(renderers)}, labels on nom; rendered {seen['rendered']}\n", encoding="utf-8")
+
+
+def test_the_web_project_names_the_geopackage_downloaded_with_the_same_query(client):
+    for query, gpkg in (("layers=regions,communes", "bundle.gpkg"), ("layers=regions,communes&within=31", "bundle-31.gpkg")):
+        r = client.get(f"/export/bundle.qgz?{query}")
+        assert r.status_code == 200 and r.headers["content-disposition"] == f'attachment; filename="{gpkg[:-5]}.qgz"'
+        assert client.get(f"/export/bundle.gpkg?{query}").headers["content-disposition"] == f'attachment; filename="{gpkg}"'
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            root = ET.fromstring(zf.read(zf.namelist()[0]))
+        assert [m.find("datasource").text for m in root.iter("maplayer")] == [f"./{gpkg}|layername=regions", f"./{gpkg}|layername=communes"]

@@ -1,5 +1,7 @@
 """Export formats, one table (:data:`FORMATS`): GeoPackage (several layers, QGIS styles, gpkg_metadata), GeoJSON
-(RFC 7946), FlatGeobuf, zipped Shapefile and CSV in the French spreadsheet convention. Types are kept: codes stay text.
+(RFC 7946), FlatGeobuf, zipped Shapefile, CSV in the French spreadsheet convention (geo/spreadsheet.py), GeoParquet
+(one layer, or a zip of one file per layer) and a QGIS project over a GeoPackage of the same name (geo/exports/qgis.py).
+Types are kept: codes stay text.
 
 Each :class:`Format` carries its writer, extension, media type, output CRS, and whether it holds several layers and
 their styles; the command line (``export --format``), the /export routes and their OpenAPI, and the OGC API's download
@@ -18,13 +20,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import shapely
 
 from geo.errors import Invalid
 from geo.exports.layers import ExportLayer
 from geo.exports.provenance import now, stamped, summary
+from geo.exports.qgis import write_qgz
 from geo.exports.styles import to_qml, to_sld
+from geo.spreadsheet import write_csv as write_spreadsheet
 
 #: Output CRS (EPSG code → name): WGS 84 (the model's) and Lambert-93.
 CRS_NAMES = {4326: "WGS 84", 2154: "Lambert-93"}
@@ -140,21 +145,45 @@ def write_shapefile_zip(layers: list[ExportLayer], path: Path, options: WriteOpt
 
 
 def write_csv(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
-    """';'-separated UTF-8 with BOM, decimal comma, ISO dates, no geometry unless ``wkt``; provenance in a sidecar."""
+    """';'-separated UTF-8 with BOM, decimal comma, ISO dates, formula-safe cells, no geometry unless ``wkt``; provenance
+    in a sidecar."""
     frame, record = _projected(layers[0], options)
     table = pd.DataFrame(frame.drop(columns="geometry"))
-    for col in table.select_dtypes(include="bool").columns:
-        table[col] = table[col].astype("int8")
     if options.wkt:
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if options.crs == 4326 else 2)
-    table.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    write_spreadsheet(table, path)
     Path(str(path) + PROVENANCE_SUFFIX).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_parquet(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """GeoParquet (geometry as WKB, its CRS in the "geo" metadata), codes as text, dates as dates; the provenance record
+    in the file's key-value metadata ("provenance")."""
+    frame, record = _projected(layers[0], options)
+    frame.to_parquet(path, index=False)
+    table = pq.read_table(path)  # geopandas writes the "geo" metadata; the provenance joins it
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"provenance": json.dumps(record, ensure_ascii=False).encode()}),
+                   path)
+
+
+def write_parquet_zip(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """Several layers as GeoParquet: a zip holding one ``<layer>.parquet`` per layer (each with its provenance)."""
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:  # Parquet is compressed
+        for layer in layers:
+            part = Path(tmp) / f"{layer.spec.id}.parquet"
+            write_parquet([layer], part, options)
+            zf.write(part, part.name)
+
+
+def write_project(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """A QGIS project (.qgz) whose layers are those of the GeoPackage of the same name beside it, in ``options.crs``."""
+    write_qgz(layers, path, f"{path.stem}.gpkg", options.crs, options.exported_at)
 
 
 @dataclass(frozen=True)
 class Format:
     """An export format: file extension (its id), French label, writer, media type, the output CRS it accepts, whether
-    one file holds several layers, and whether it holds their styles."""
+    one file holds several layers, whether it holds their styles, and the format of a file it refers to (written
+    beside it, same name, by the command line; downloaded beside it from the web)."""
 
     extension: str
     label: str
@@ -163,6 +192,7 @@ class Format:
     crs: tuple[int, ...] = tuple(CRS_NAMES)
     multi_layer: bool = False
     styles: bool = False
+    companion: str | None = None  # the format of the file it refers to by name (a QGIS project: its GeoPackage)
 
 
 #: Every export format, by extension, in the order they are offered.
@@ -172,6 +202,10 @@ FORMATS: dict[str, Format] = {f.extension: f for f in (
     Format("fgb", "FlatGeobuf", write_fgb, "application/flatgeobuf"),
     Format("shp.zip", "Shapefile (zip)", write_shapefile_zip, "application/zip"),
     Format("csv", "CSV (tableur)", write_csv, "text/csv; charset=utf-8"),
+    Format("parquet", "GeoParquet", write_parquet, "application/vnd.apache.parquet"),
+    Format("parquet.zip", "GeoParquet (zip, un fichier par couche)", write_parquet_zip, "application/zip", multi_layer=True),
+    Format("qgz", "Projet QGIS (à ouvrir à côté du GeoPackage de même nom)", write_project, "application/zip",
+           multi_layer=True, styles=True, companion="gpkg"),
 )}
 
 

@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 from pyproj import CRS, Transformer
 
 from geo.exports.layers import ExportLayer, LayerSpec
+from geo.exports.provenance import stamped, summary
 from geo.exports.styles import to_qml
 
 PROJECT_CRS = 2154
@@ -114,11 +115,27 @@ def _level(layer: ExportLayer) -> str:
     return {"scale": layer.spec.key, "grouping": "grouping"}.get(layer.spec.kind, "commune")
 
 
-def project_xml(layers: list[ExportLayer], gpkg_name: str, crs: int, title: str) -> str:
+def _metadata(parent: ET.Element, layers: list[ExportLayer], crs: int, title: str, exported_at: str | None) -> None:
+    """The project's metadata: its title, and per layer its sources and vintages with the export date (the provenance)."""
+    meta = _sub(parent, "projectMetadata")
+    _sub(meta, "identifier", "territoires")
+    _sub(meta, "parentidentifier")
+    _sub(meta, "language", "fr")
+    _sub(meta, "type", "dataset")
+    _sub(meta, "title", title)
+    _sub(meta, "abstract", "\n".join(f"{layer.spec.title} : {summary(stamped({**layer.provenance, 'crs': f'EPSG:{crs}'}, exported_at))}"
+                                     for layer in layers))
+    _sub(meta, "author", "territoires")
+    if exported_at:
+        _sub(meta, "creation", exported_at[:19])
+
+
+def project_xml(layers: list[ExportLayer], gpkg_name: str, crs: int, title: str, exported_at: str | None = None) -> str:
     """The .qgs document: one layer per bundle layer, sources ``./<gpkg_name>|layername=<id>`` in EPSG:``crs``."""
     root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
     _sub(root, "homePath", path="")
     _sub(root, "title", title)
+    _metadata(root, layers, crs, title, exported_at)
     _srs(_sub(root, "projectCrs"), PROJECT_CRS)
     tree = _sub(root, "layer-tree-group")
     _sub(tree, "customproperties")
@@ -148,8 +165,9 @@ def project_xml(layers: list[ExportLayer], gpkg_name: str, crs: int, title: str)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_qgz(layers: list[ExportLayer], path: Path, gpkg_name: str, crs: int, title: str = "territoires") -> None:
+def write_qgz(layers: list[ExportLayer], path: Path, gpkg_name: str, crs: int, exported_at: str | None = None,
+              title: str = "territoires") -> None:
     """The project as ``path`` (.qgz), pointing at the GeoPackage ``gpkg_name`` in the same directory."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"{Path(path).stem}.qgs", project_xml(layers, gpkg_name, crs, title))
+        zf.writestr(f"{Path(path).stem}.qgs", project_xml(layers, gpkg_name, crs, title, exported_at))
 
