@@ -76,12 +76,14 @@ class Territoires:
 
     def export(self, layer: str, path: str | Path, within: str | None = None, crs: int = 4326) -> Path:
         """Write an export layer (``territoires export --list``) to ``path``, in the format its suffix names
-        (.gpkg, .geojson, .fgb, .shp.zip, .csv); ``within`` restricts it to a territory. Returns the path."""
+        (.gpkg, .geojson, .fgb, .shp.zip, .csv, .parquet; a .qgz project writes its GeoPackage beside it); ``within``
+        restricts it to a territory. Returns the path."""
         target = Path(path)
         fmt = next((f for f in sorted(FORMATS, key=len, reverse=True) if target.name.endswith(f".{f}")), None)
         if fmt is None:
             raise ExportError(f"{target.name} : aucun format d'export pour ce suffixe. Formats : {', '.join('.' + f for f in FORMATS)}.")
-        write([build_layer(self.model, layer, self.model.territory(within) if within else None)], fmt, target, check_crs(crs))
+        write([build_layer(self.model, layer, self.model.territory(within) if within else None)], fmt, target, check_crs(crs),
+              companion=True)
         return target
 
 

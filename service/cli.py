@@ -349,10 +349,7 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
         territory = model.territory(within) if within else None
         chosen = [build_layer(model, i, territory) for i in dict.fromkeys(ids)]
         target = output or Path(f"{layer}.{spec.extension}")
-        companion = target.with_name(target.name.removesuffix(f".{spec.extension}") + f".{spec.companion}") if spec.companion else None
-        if companion is not None:  # a QGIS project refers to the GeoPackage of its name, written beside it
-            write(chosen, spec.companion, companion, epsg, wkt)
-        write(chosen, spec.extension, target, epsg, wkt)
+        companion = write(chosen, spec.extension, target, epsg, wkt, companion=True)  # a QGIS project: its GeoPackage beside it
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:

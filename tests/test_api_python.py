@@ -69,5 +69,8 @@ def test_locate_keeps_a_geodataframe_and_reads_codes(t: Territoires):
 def test_export_format_from_the_suffix(t: Territoires, tmp_path: Path):
     path = t.export("departements", tmp_path / "deps.shp.zip")
     assert path.stat().st_size > 0
+    assert t.export("regions", tmp_path / "regions.parquet").stat().st_size > 0
+    t.export("regions", tmp_path / "regions.qgz")  # a QGIS project, with the GeoPackage it opens beside it
+    assert pyogrio.read_info(tmp_path / "regions.gpkg", layer="regions")["features"] == 1
     with pytest.raises(ExportError, match="aucun format d'export pour ce suffixe"):
         t.export("departements", tmp_path / "deps.xlsx")

@@ -230,9 +230,11 @@ def check_crs(value: str | int) -> int:
     return int(text)
 
 
-def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False, exported_at: str | None = None) -> None:
+def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False, exported_at: str | None = None,
+          companion: bool = False) -> Path | None:
     """Write layers in a format (several only in a format that holds several); the provenance is stamped with
-    ``exported_at`` (now by default)."""
+    ``exported_at`` (now by default). With ``companion``, the file the format refers to (a QGIS project's GeoPackage)
+    is written beside it under the same name, and its path returned."""
     spec = check_format(fmt)
     if len(layers) != 1 and not spec.multi_layer:
         raise ExportError(f"Le format {fmt} ne contient qu'une couche : pour plusieurs, utilisez {' ou '.join(multi_layer_formats())}.")
@@ -240,4 +242,10 @@ def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt:
         others = [f.extension for f in FORMATS.values() if crs in f.crs]
         raise ExportError(f"Le format {fmt} est en {' ou '.join(f'{CRS_NAMES[c]} (crs={c})' for c in spec.crs)} seulement : "
                           f"pour le {CRS_NAMES.get(crs, crs)}, utilisez {', '.join(others)}.")
-    spec.writer(layers, path, WriteOptions(crs, wkt, exported_at or now()))
+    options = WriteOptions(crs, wkt, exported_at or now())
+    spec.writer(layers, path, options)
+    if not (companion and spec.companion):
+        return None
+    beside = path.with_name(path.name.removesuffix(f".{fmt}") + f".{spec.companion}")
+    write(layers, spec.companion, beside, crs, wkt, options.exported_at)
+    return beside
