@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from geo.cog import Cog
 from geo.config import Settings
 from geo.errors import InputError, NotFound, Problem, SourceError
-from geo.programmes import programme_loaders
+from geo.programmes import programme_loaders, unavailable
 from geo.schemes import Scheme, parse_scheme_file, read_member_csv, validate, with_members
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every valid scheme by id, with the problems and warnings met while loading."""
+    """Every valid scheme by id, with the problems and warnings met while loading, and the schemes not loaded (by id, the
+    reason in one line: a programme file read from a mirror only, without a mirror)."""
 
     schemes: dict[str, Scheme]
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    not_loaded: dict[str, str] = field(default_factory=dict)
 
     @property
     def groupings(self) -> list[Scheme]:
@@ -57,6 +59,7 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
     """
     problems: list[Problem] = _missing_paths(settings)
     warnings: list[str] = []
+    not_loaded = unavailable(settings) if programmes else {}
     parsed: dict[str, Scheme] = {}
     for path in sorted(settings.schemes.glob("*.yaml")) if not problems else ():
         try:
@@ -75,14 +78,16 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             parsed[scheme_id] = with_members(parsed[scheme_id], members, str(csv_path))
     if programmes:
         for scheme_id, loader in programme_loaders().items():
+            if scheme_id in not_loaded:
+                continue
             try:
                 scheme, notes = loader(cog, settings)
             except SourceError as exc:
                 if settings.mirror is not None:  # the mirror must hold every programme file: a broken one is an error
                     problems.append(Problem(str(settings.mirror), None, f"programme {scheme_id} not loaded: {exc}",
                                             "restore the file in the mirror"))
-                else:  # programme files are mirror-only: without a mirror they are skipped, and said so
-                    warnings.append(f"programme {scheme_id} not loaded: {exc}")
+                else:  # without a mirror, a programme that cannot be downloaded is left out, and said so
+                    not_loaded[scheme_id] = f"programme {scheme_id} not loaded: {exc}"
                 continue
             if scheme_id in parsed:  # a scheme file must not silently replace (or be replaced by) a programme
                 problems.append(Problem(parsed[scheme_id].file, None, f"scheme id {scheme_id!r} is also the id of the programme "
@@ -93,8 +98,8 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
 
     if not cog.quartier_codes:  # the quartier scale is mirror-only: without it, its schemes are left out, and said so
         for scheme_id in [i for i, s in parsed.items() if s.member_scale == "quartier"]:
-            warnings.append(f"scheme {scheme_id} not loaded: its members are quartiers and the quartier scale is not "
-                            "available (it is read from a mirror only)")
+            not_loaded[scheme_id] = (f"scheme {scheme_id} not loaded: its members are quartiers and the quartier scale is not "
+                                     "available (it is read from a mirror only). Fix: set TERRITOIRES_MIRROR to a mirror holding it.")
             del parsed[scheme_id]
     groupings = {s.id for s in parsed.values() if s.scale}
     bad: set[str] = set()
@@ -105,7 +110,7 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             problems.extend(found)
     if problems and not keep_going:
         raise InputError(problems)
-    return Catalogue({k: v for k, v in parsed.items() if k not in bad}, problems, warnings)
+    return Catalogue({k: v for k, v in parsed.items() if k not in bad}, problems, warnings, not_loaded)
 
 
 def _missing_paths(settings: Settings) -> list[Problem]:

@@ -29,6 +29,8 @@ NOT_IN_COMMUNE = "not in any commune"
 RESOLVED_MAX = 1024
 #: Structures derived on demand per model (export layers, serialised layers, indexes): their keys are few and fixed.
 DERIVED_MAX = 256
+#: Batch-location tables kept per model, by date (clients choose the dates: bounded, a table per date is one row per commune).
+LOCATED_MAX = 8
 
 
 def _iso(value: object) -> str | None:
@@ -49,6 +51,8 @@ class Model:
     resolved: Memo[Territory] = field(default_factory=lambda: Memo(RESOLVED_MAX), repr=False)
     #: What routes, exports and maps derive from this data version, by key (e.g. ("export-layer", "communes")).
     derived: Memo = field(default_factory=lambda: Memo(DERIVED_MAX), repr=False)
+    #: What batch location adds for each commune, by date (geo/locate.py).
+    located: Memo = field(default_factory=lambda: Memo(LOCATED_MAX), repr=False)
 
     @cached_property
     def _territories(self) -> TerritoryIndex:

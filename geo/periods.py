@@ -13,6 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+import pandas as pd
+
 
 class Basis(StrEnum):
     """Where the date bounding a membership on one side comes from."""
@@ -56,6 +59,13 @@ def membership_period(member_start: dt.date | None, member_end: dt.date | None,
 def in_force(start: dt.date | None, end: dt.date | None, at: dt.date) -> bool:
     """Whether a period holds the date ``at`` (both bounds included; a missing bound is open)."""
     return (start is None or start <= at) and (end is None or at <= end)
+
+
+def in_force_mask(start: pd.Series, end: pd.Series, at: dt.date) -> np.ndarray:
+    """:func:`in_force` over whole columns of periods (dates, None or NaT), for tables of memberships."""
+    day = pd.Timestamp(at)
+    first, last = pd.to_datetime(start), pd.to_datetime(end)
+    return ((first.isna() | (first <= day)) & (last.isna() | (last >= day))).to_numpy()
 
 
 MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,

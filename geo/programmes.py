@@ -286,6 +286,17 @@ def load_programme(prog: Programme, cog: Cog, settings: Settings) -> tuple[Schem
     return scheme, warnings
 
 
+def unavailable(settings: Settings) -> dict[str, str]:
+    """Programmes these settings cannot load, by id, each with the reason in one line: their file is read from a mirror
+    only (it was converted from its upstream form; no upstream address gives it as is) and no mirror is set."""
+    if settings.mirror is not None:
+        return {}
+    datasets = catalogue()
+    return {p.id: f"programme {p.id} ({p.name}) not loaded: its file {datasets[p.dataset].file} was converted from "
+                  f"{datasets[p.dataset].provenance} and is read from a mirror only. Fix: set TERRITOIRES_MIRROR to a mirror holding it."
+            for p in PROGRAMMES if datasets[p.dataset].mirror_only or not datasets[p.dataset].url}
+
+
 def programme_loaders() -> dict[str, Callable[[Cog, Settings], tuple[Scheme, list[str]]]]:
     """One loader per programme id."""
     return {p.id: (lambda cog, settings, p=p: load_programme(p, cog, settings)) for p in PROGRAMMES}

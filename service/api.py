@@ -1,20 +1,26 @@
-"""The JSON API: lookup, commune stacks, search, schemes, overlaps, coverage counts and GeoJSON layers."""
+"""The JSON API: lookup, batch location, commune stacks, search, schemes, overlaps, coverage counts and GeoJSON layers."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from geo.links import member_links
 from geo.model import Model
+from geo.pointfiles import PointTable, from_csv, from_records, joined, locate_table
 from geo.schemes import Scheme
+from geo.spreadsheet import write_csv
 from geo.territory import LEVEL_NAMES, LEVELS
 from service import schemas
 from service.deps import CommuneDep, LimitsDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemeId, SchemesDep, WithinDep
-from service.errors import BadRequest
+from service.errors import BadRequest, TooLarge, UnsupportedMedia
 from service.geojson import GEOJSON, bbox_area, cached_json, collection, not_modified, parse_bbox, selection_mask, snap_tolerance
+from service.limits import Limits
 
 Level = Literal[LEVELS]
 ERRORS = {**schemas.NOT_MODIFIED, 404: schemas.json_error("Code ou identifiant inconnu (message en français)"),
@@ -46,6 +52,93 @@ async def lookup(request: Request, model: ModelDep,
     """La commune qui contient le point et toute sa pile (comme `territoires lookup --json`)."""
     # async: an indexed point query and dictionary reads (~50 µs), cheaper than a thread-pool hop
     return cached_json(request, model, lambda: model.lookup(lon, lat), memo=False)
+
+
+CSV = "text/csv"
+LOCATE_EXAMPLE = [{"site": "Capitole", "lon": 1.4442, "lat": 43.6047}, {"site": "Lourdes", "lon": -0.046, "lat": 43.095}]
+LOCATE_BODY = {"required": True, "content": {
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}, "example": LOCATE_EXAMPLE},
+    CSV: {"schema": {"type": "string"}, "example": "site;lon;lat\nCapitole;1,4442;43,6047\nLourdes;-0,046;43,095\n"}}}
+LOCATED = {200: {"description": "Les mêmes lignes, dans le même ordre, avec les colonnes ajoutées ; en CSV pour un CSV",
+                 "content": {"application/json": {"schema": {"type": "object", "required": ["date", "schemes", "placed", "unplaced", "rows"],
+                                                             "properties": {"date": {"type": "string", "format": "date"},
+                                                                            "schemes": {"type": "array", "items": {"type": "object"}},
+                                                                            "placed": {"type": "integer"},
+                                                                            "unplaced": {"type": "object"},
+                                                                            "rows": {"type": "array", "items": {"type": "object"}}}}},
+                             CSV: {"schema": {"type": "string"}}}},
+            413: schemas.json_error("Trop de lignes ou un corps trop lourd : le message renvoie à la commande territoires locate"),
+            415: schemas.json_error("Ni JSON ni CSV (message en français)")}
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read until it exceeds ``limit`` bytes (then 413: a client cannot make the service hold more)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit=limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(rows: int | None = None, limit: int | None = None, max_rows: int | None = None) -> TooLarge:
+    what = f"{_n(rows)} lignes, au plus {_n(max_rows)} par requête" if rows is not None else f"corps de plus de {_n(limit)} octets"
+    return TooLarge(f"Trop gros pour l'API : {what}. Pour un fichier plus grand, utilisez la commande "
+                    "« territoires locate FICHIER -o SORTIE » (CSV, GeoPackage ou GeoParquet, sans limite de taille ; voir le README).")
+
+
+def _table(body: bytes, csv: bool, crs: int) -> PointTable:
+    if csv:
+        return from_csv(body, crs, name="CSV")
+    try:
+        records = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadRequest("JSON illisible : le corps doit être un tableau d'objets, par exemple [{\"lon\": 1.44, \"lat\": 43.6}].") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise BadRequest("Le corps JSON doit être un tableau d'objets (un par ligne), avec lon et lat, x et y, ou code.")
+    return from_records(records, crs)
+
+
+def _located(model: Model, limits: Limits, body: bytes, csv: bool, date: dt.date | None, crs: int) -> Response:
+    table = _table(body, csv, crs)
+    if len(table.frame) > limits.max_locate_rows:
+        raise _too_large(rows=len(table.frame), max_rows=limits.max_locate_rows)
+    located = locate_table(model, table, date)
+    frame = joined(table, located)
+    if csv:
+        out = io.BytesIO()
+        write_csv(frame, out)
+        return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="localisation.csv"'})
+    names = {s: model.catalogue.schemes[s].name for s in located.schemes}
+    return JSONResponse({"date": located.date.isoformat(), "schemes": [{"id": s, "name": n} for s, n in names.items()],
+                         "placed": located.placed, "unplaced": located.reasons(),
+                         "rows": json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))})
+
+
+@router.post("/locate", summary="Localiser un lot de points ou de codes", response_class=Response, responses=LOCATED,
+             openapi_extra={"requestBody": LOCATE_BODY})
+async def locate(request: Request, model: ModelDep, limits: LimitsDep,
+                 date: Annotated[dt.date | None, Query(description="Dispositifs en vigueur à cette date (AAAA-MM-JJ ; "
+                                                       "par défaut aujourd'hui)", openapi_examples=schemas.examples(juin_2024="2024-06-01"))] = None,
+                 crs: Annotated[int, Query(ge=1024, le=999_999, description="Code EPSG des coordonnées : 4326 lit lon/lat, un autre "
+                                           "(2154, Lambert-93) lit x/y", openapi_examples=schemas.examples(wgs84=4326, lambert93=2154))] = 4326,
+                 ) -> Response:
+    """Comme `territoires locate` : un tableau JSON d'objets, ou un CSV (`;` ou `,`, UTF-8), avec des colonnes lon/lat
+    (x/y avec `crs`) ou code ; au plus TERRITOIRES_MAX_LOCATE_ROWS lignes (10 000 par défaut) et
+    TERRITOIRES_MAX_LOCATE_MB Mo (4 par défaut), au-delà une 413 renvoie à la commande. Les mêmes lignes reviennent dans
+    le même ordre avec commune, EPCI, département, région, groupements, dispositifs en vigueur et `motif` pour une
+    ligne non placée ; en CSV pour un CSV (`;`, UTF-8 avec BOM, cellules neutralisées contre les formules)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("application/json", CSV):
+        raise UnsupportedMedia(f"Type de contenu « {media or 'absent'} » non pris en charge : envoyez application/json "
+                               "(un tableau d'objets) ou text/csv.")
+    body = await _body(request, int(limits.max_locate_mb * 1_000_000))
+    return await run_in_threadpool(_located, model, limits, body, media == CSV, date, crs)
 
 
 @router.get("/communes/{code}", response_model=schemas.Stack, summary="Tout ce qui couvre une commune")

@@ -1,15 +1,13 @@
-"""Serve the JS/CSS that folium loads from CDNs from this machine instead, and only those.
+"""Serve the JS/CSS that folium loads from CDNs from this machine instead.
 
 folium elements list their browser resources as ``(name, url)`` pairs in
 ``default_js`` / ``default_css``, with CDN URLs.  The npm packages pinned in
-``service/static/package.json`` (installed by ``make assets``, i.e.
-``npm ci --prefix service/static``) provide the same files; :data:`MANIFEST`
-maps each resource name to its path under ``service/static/node_modules``,
-:func:`localize` rewrites an element tree to ``/assets/<path>`` and
-:func:`mount_assets` serves at ``/assets`` the files of :func:`served_files`
-(the manifest's, and the fonts and images its stylesheets point at, in each
-package's layout so that relative references resolve); every other file of
-node_modules is 404.
+``service/static/package-lock.json`` provide the same files; ``service/vendor.py``
+copies those the pages load into ``service/static/assets`` (package data, so a
+wheel carries them), keeping each package's layout so that fonts and images
+referenced by the CSS resolve.  :data:`MANIFEST` maps each resource name to its
+path there, :func:`localize` rewrites an element tree to ``/assets/<path>`` and
+:func:`mount_assets` serves that directory at ``/assets``.
 
 Call :func:`localize` (or :func:`render_offline`) after the map is complete:
 elements added afterwards keep their CDN URLs.
@@ -23,54 +21,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from branca.element import Element
-from starlette.exceptions import HTTPException
-from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+
+from geo.errors import TerritoiresError
+from service.vendor import ASSETS_DIR, MANIFEST, missing_files
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
-NODE_MODULES: Path = STATIC_DIR / "node_modules"
 URL_PREFIX = "/assets"
-FIX = "run `make assets` (npm ci --prefix service/static)"
+FIX = ("in a checkout, run `make assets` (npm ci, then python3 service/vendor.py); "
+       "otherwise reinstall territoires from a wheel, which carries them")
 
-# folium resource name -> file under node_modules.  Versions are those folium
-# 0.20 references; where npm lacks the exact one the nearest is pinned (see
-# service/static/package.json).  jsDelivr serves *.min.* made on the fly for
-# leaflet.fullscreen and leaflet.control.layers.tree; the packages ship only
-# the unminified files, which are mapped instead.
-MANIFEST: dict[str, str] = {
-    # folium.Map (folium.folium._default_js / _default_css)
-    "leaflet": "leaflet/dist/leaflet.js",
-    "jquery": "jquery/dist/jquery.min.js",
-    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
-    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.js",
-    "leaflet_css": "leaflet/dist/leaflet.css",
-    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
-    # Bootstrap 3 glyphicons only (fonts in ../fonts), as folium's CDN file.
-    "glyphicons_css": "glyphicons-only-bootstrap/css/bootstrap.min.css",
-    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
-    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
-    # Written by this project (service/static/vendor/folium-awesome-rotate).
-    "awesome_rotate_css": "folium-awesome-rotate/leaflet.awesome.rotate.min.css",
-    # folium.plugins.Fullscreen
-    "Control.Fullscreen.js": "leaflet.fullscreen/Control.FullScreen.js",
-    "Control.FullScreen.css": "leaflet.fullscreen/Control.FullScreen.css",
-    # folium.plugins.TreeLayerControl
-    "L.Control.Layers.Tree.min.js": "leaflet.control.layers.tree/L.Control.Layers.Tree.js",
-    "L.Control.Layers.Tree.min.css": "leaflet.control.layers.tree/L.Control.Layers.Tree.css",
-    # folium.plugins.StripePattern / CirclePattern
-    "pattern": "leaflet.pattern/dist/leaflet.pattern.js",
-    # The map pages' vector tiles (service/maps/controls.py), with pbf and vector-tile bundled in.
-    "leaflet.vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
-    # The API documentation pages (service/docs.py): Swagger UI at /docs, ReDoc at /redoc.
-    "swagger_ui_js": "swagger-ui-dist/swagger-ui-bundle.js",
-    "swagger_ui_css": "swagger-ui-dist/swagger-ui.css",
-    "swagger_ui_favicon": "swagger-ui-dist/favicon-32x32.png",
-    "redoc_js": "redoc/bundles/redoc.standalone.js",
-}
+
+class AssetsMissing(TerritoiresError):
+    """The prepared JS/CSS directory is absent or incomplete; the message names it and the fix."""
+
 
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _REMOTE_TAG = re.compile(
@@ -159,59 +124,19 @@ def render_offline(element: Element) -> str:
     return html
 
 
-#: Files leaflet.js asks for by name beside the marker-icon.png its stylesheet points at (L.Icon.Default).
-SCRIPT_REFERENCES = ("leaflet/dist/images/marker-icon-2x.png", "leaflet/dist/images/marker-shadow.png")
-_CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
-
-
-def css_references(css: Path, root: Path) -> list[str]:
-    """Files (relative to ``root``) a stylesheet points at with url(...): fonts and images; data URIs left out."""
-    found = []
-    for ref in _CSS_URL.findall(css.read_text(encoding="utf-8")):
-        if ref.startswith(("data:", "#")):
-            continue
-        target = (css.parent / ref.split("?")[0].split("#")[0]).resolve()
-        found.append(target.relative_to(root.resolve()).as_posix())
-    return list(dict.fromkeys(found))
-
-
-def served_files(directory: Path = NODE_MODULES) -> frozenset[str]:
-    """What /assets serves, derived from :data:`MANIFEST`: its files, what its stylesheets point at, leaflet's marker
-    images. Nothing else of the npm packages (their sources, maps, package.json) is reachable."""
-    files = set(MANIFEST.values()) | set(SCRIPT_REFERENCES)
-    for path in MANIFEST.values():
-        if path.endswith(".css") and (directory / path).is_file():
-            files.update(css_references(directory / path, directory))
-    return frozenset(files)
-
-
-def missing_files(directory: Path = NODE_MODULES) -> list[str]:
-    """Manifest paths absent from ``directory``."""
-    return [p for p in MANIFEST.values() if not (directory / p).is_file()]
-
-
-def mount_assets(app: FastAPI, directory: Path = NODE_MODULES) -> None:
-    """Serve ``directory`` (the installed npm packages) at ``/assets``.
-
-    Raises RuntimeError naming the fix if the packages are not installed or
-    lack a file of the manifest.
-    """
+def check_assets(directory: Path = ASSETS_DIR) -> Path:
+    """``directory`` if it holds every file the pages load; :class:`AssetsMissing` (one line, with the fix) otherwise."""
     if not directory.is_dir():
-        raise RuntimeError(f"front-end assets not installed: {directory} is missing; {FIX}")
+        raise AssetsMissing(f"front-end assets not installed: {directory} is missing. Fix: {FIX}.")
     missing = missing_files(directory)
     if missing:
-        raise RuntimeError(f"front-end assets incomplete in {directory}, missing {missing}; {FIX}")
-    app.mount(URL_PREFIX, WhitelistedFiles(directory=directory, files=served_files(directory)), name="assets")
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise AssetsMissing(f"front-end assets incomplete in {directory}: {shown} missing. Fix: {FIX}.")
+    return directory
 
 
-class WhitelistedFiles(StaticFiles):
-    """Static files of a directory, only those named (404 for every other file of the directory)."""
+def mount_assets(app: FastAPI, directory: Path = ASSETS_DIR) -> None:
+    """Serve ``directory`` (the prepared JS/CSS, see service/vendor.py) at ``/assets``; AssetsMissing if incomplete."""
+    from fastapi.staticfiles import StaticFiles
 
-    def __init__(self, *, directory: Path, files: frozenset[str]):
-        super().__init__(directory=directory)
-        self.files = files
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        if Path(path).as_posix() not in self.files:
-            raise HTTPException(status_code=404)
-        return await super().get_response(path, scope)
+    app.mount(URL_PREFIX, StaticFiles(directory=check_assets(directory)), name="assets")

@@ -1,9 +1,11 @@
-"""`territoires` command line: data, check, coverage, lookup, refresh, serve, export, render, map."""
+"""`territoires` command line: data, check, coverage, lookup, locate, refresh, serve, export, render, map."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
+import time
 from enum import Enum
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -100,16 +102,20 @@ def main() -> None:
 @app.command()
 def data(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, typer.Option(help="Ignore the cache.")] = False,
          as_json: Json = False) -> None:
-    """Fetch or verify the sources, build every scale and print the reconciliation report."""
+    """Fetch or verify the sources, build every scale and print the reconciliation report (and the programmes not loaded)."""
+    from geo.programmes import unavailable
+
+    settings = _settings(mirror, scope)
     try:
-        t = load_territories(_settings(mirror, scope), rebuild=rebuild, progress=not as_json)
+        t = load_territories(settings, rebuild=rebuild, progress=not as_json)
     except TerritoiresError as exc:
         _fail(exc)
     rep = t.reconciliation
+    not_loaded = unavailable(settings)
     if as_json:
         _emit({"version": t.version, "scope": t.scope, "reconciliation": rep.as_dict(),
                "repaired": t.read_report.repaired, "reprojected": t.read_report.reprojected,
-               "scales": {k: len(v) for k, v in t.scales.items()}})
+               "scales": {k: len(v) for k, v in t.scales.items()}, "not_loaded": not_loaded})
         return
     console.print(f"[bold]Build {t.version}[/] (scope {t.scope})")
     for line in rep.lines():
@@ -119,6 +125,8 @@ def data(mirror: Mirror = None, scope: Scope = None, rebuild: Annotated[bool, ty
     for file, crs in t.read_report.reprojected:
         console.print(f"reprojected from {crs}: {file}", highlight=False)
     console.print("scales: " + ", ".join(f"{k} {len(v):,}" for k, v in t.scales.items()))
+    for reason in not_loaded.values():
+        console.print(reason, highlight=False, markup=False)
 
 
 @app.command()
@@ -135,11 +143,14 @@ def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> 
     failed = [n for n in nesting if not n.ok]
     if as_json:
         _emit({"schemes": sorted(catalogue.schemes), "errors": [p.__dict__ for p in catalogue.problems],
-               "warnings": catalogue.warnings, "nesting": [n.__dict__ for n in nesting]})
+               "warnings": catalogue.warnings, "not_loaded": catalogue.not_loaded, "nesting": [n.__dict__ for n in nesting]})
     else:
-        console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings")
+        console.print(f"{len(catalogue.schemes)} schemes valid, {len(catalogue.problems)} errors, {len(catalogue.warnings)} warnings, "
+                      f"{len(catalogue.not_loaded)} not loaded", highlight=False)
         for p in catalogue.problems:
             console.print(f"[red]error[/] {escape(str(p))}", highlight=False)
+        for reason in catalogue.not_loaded.values():
+            console.print(reason, highlight=False, markup=False)
         for n in nesting:
             mark = "[green]ok[/]" if n.ok else "[red]FAIL[/]"
             console.print(f"nesting {mark} {n.level} {n.code} {n.nom}: {n.parts} whole {n.contains}", highlight=False)
@@ -201,6 +212,51 @@ def lookup(lon: Annotated[float, typer.Argument(help="Longitude in degrees (WGS 
         _print_stack(result)
 
 
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--date {value!r} is not a date. Fix: give it as YYYY-MM-DD, e.g. --date 2024-01-01.")
+
+
+@app.command()
+def locate(source: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV (lon/lat, x/y with --crs, or code columns), "
+                                                                    "GeoPackage or GeoParquet of points.")],
+           output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv (for spreadsheets), .gpkg or .parquet.")],
+           date: Annotated[str | None, typer.Option(help="Schemes in force on this date, YYYY-MM-DD (default: today).")] = None,
+           crs: Annotated[int, typer.Option(help="EPSG code of a CSV's coordinates: 4326 reads lon/lat, "
+                                                 "another (e.g. 2154, Lambert-93) reads x/y.")] = 4326,
+           layer: Annotated[str | None, typer.Option(help="GeoPackage layer (when it holds several).")] = None,
+           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Add commune, EPCI, département, région, groupings and the schemes in force to every row of a file of points or codes.
+
+    Rows keep their order; a row that cannot be placed keeps its place, with the reason in the motif column.
+    """
+    from geo.pointfiles import locate_table, read_table, write_table
+
+    at = _date(date)
+    started = time.perf_counter()
+    try:
+        table = read_table(source, crs, layer)
+        model = load_model(_settings(mirror, scope))
+        located = locate_table(model, table, at)
+        fmt = write_table(table, located, output)
+    except TerritoiresError as exc:
+        _fail(exc)
+    rows, reasons = len(located.columns), located.reasons()
+    if as_json:
+        _emit(_written(output, format=fmt, rows=rows, placed=located.placed, unplaced=reasons, by=table.source,
+                       date=located.date.isoformat(), schemes=located.schemes))
+        return
+    unplaced = "".join(f", {n:,} {reason}" for reason, n in reasons.items())
+    console.print(f"located {rows:,} rows of {source} by {table.source} in {time.perf_counter() - started:.1f} s: "
+                  f"{located.placed:,} placed{unplaced}; {len(located.schemes)} schemes in force on {located.date.isoformat()}",
+                  highlight=False)
+    console.print(f"wrote {output} ({output.stat().st_size:,} bytes, {fmt})", highlight=False)
+
+
 @app.command()
 def refresh(mirror: Mirror = None, scope: Scope = None,
             rebuild: Annotated[bool, typer.Option(help="Rebuild the territories from the sources.")] = False,
@@ -230,10 +286,12 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 
     from uvicorn.config import LOGGING_CONFIG
 
+    from service.assets import check_assets
     from service.workers import run_workers
 
     settings = _settings(mirror, scope)
     try:
+        check_assets()  # before any build: a worker would otherwise fail on them with a traceback
         # one shared build on disk, prepared before any worker starts
         pointer = current_pointer(settings) or publish(settings, progress=not as_json)
     except TerritoiresError as exc:
@@ -259,7 +317,7 @@ ExportFormat = Enum("ExportFormat", {f: f for f in FORMATS}, type=str)
 
 @app.command()
 def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, departements, regions, groupings, grouping-<id>, "
-                                                            "scheme-<id>, coverage, or bundle (GeoPackage of --layers).")] = None,
+                                                            "scheme-<id>, coverage, or bundle (--layers in one gpkg, parquet.zip or qgz).")] = None,
            fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat(next(iter(FORMATS))),
            output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: LAYER.FORMAT).")] = None,
            within: Within = None, crs: Annotated[str, typer.Option(help="4326 (WGS 84) or 2154 (Lambert-93).")] = "4326",
@@ -267,7 +325,8 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
            layers: Annotated[str | None, typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
-    """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV."""
+    """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV,
+    GeoParquet, or a QGIS project (qgz) written with the GeoPackage it opens."""
     from geo.exports import ExportError, build_layer, bundle_ids, check_crs, check_format, layer_specs, write
     from geo.exports.formats import multi_layer_formats
 
@@ -290,15 +349,18 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
         territory = model.territory(within) if within else None
         chosen = [build_layer(model, i, territory) for i in ids]
         target = output or Path(f"{layer}.{spec.extension}")
-        write(chosen, spec.extension, target, epsg, wkt)
+        companion = write(chosen, spec.extension, target, epsg, wkt, companion=True)  # a QGIS project: its GeoPackage beside it
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
         _emit(_written(target, format=spec.extension, crs=f"EPSG:{epsg}", within=within,
-                       layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen]))
+                       layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen],
+                       **({"companion": _written(companion)} if companion else {})))
         return
     counts = ", ".join(f"{x.spec.id} {len(x.frame)}" for x in chosen)
     console.print(f"wrote {target} ({target.stat().st_size:,} bytes; EPSG:{epsg}; features: {counts})", highlight=False)
+    if companion is not None:
+        console.print(f"wrote {companion} ({companion.stat().st_size:,} bytes), the {spec.companion} it opens", highlight=False)
 
 
 @app.command()
@@ -327,9 +389,11 @@ def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
                    within: Within = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
+    from service.assets import check_assets
     from service.maps.kinds import standalone_page
 
     try:
+        check_assets()
         model = load_model(_settings(mirror, scope))
         page = standalone_page(model, name, model.territory(within) if within else None)
     except TerritoiresError as exc:

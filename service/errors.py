@@ -19,6 +19,18 @@ class BadRequest(Invalid):
     """A request parameter that cannot be used (beyond what the type checks catch); answered with 422."""
 
 
+class TooLarge(TerritoiresError):
+    """A request body larger than the service takes; answered with 413, the message naming the way that takes it."""
+
+    status = 413
+
+
+class UnsupportedMedia(TerritoiresError):
+    """A request body of a media type the route does not read; answered with 415, the message naming those it reads."""
+
+    status = 415
+
+
 _MESSAGES = {
     "missing": "est obligatoire",
     "string_too_short": "doit contenir au moins {min_length} caractère(s)",

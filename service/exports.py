@@ -89,7 +89,7 @@ def exports_router() -> APIRouter:
 
         def build() -> bytes:
             with tempfile.TemporaryDirectory(prefix="territoires-export-") as tmp:
-                path = Path(tmp) / f"export.{fmt}"
+                path = Path(tmp) / filename  # a QGIS project names the GeoPackage of its own name: the one downloaded
                 write(chosen, fmt, path, epsg, wkt)
                 return path.read_bytes()
 

@@ -44,6 +44,8 @@ class Limits:
     frame_ancestors: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_FRAME_ANCESTORS", "'self'"))
     response_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_RESPONSE_CACHE_MB", 256))  # JSON, pages, exports
     tile_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_TILE_CACHE_MB", 64))  # encoded vector tiles
+    max_locate_rows: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_LOCATE_ROWS", 10_000))  # POST /api/locate
+    max_locate_mb: float = field(default_factory=lambda: float(os.environ.get("TERRITOIRES_MAX_LOCATE_MB", 4)))  # its body
     max_heavy: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_HEAVY", 2))  # static maps, export files at once
     # what `territoires serve` accepts from a client (service/guard.py), per worker
     max_url_bytes: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_URL_BYTES", 8192))  # request line: 414 beyond
@@ -149,5 +151,5 @@ def install_limits(app: FastAPI, limits: Limits) -> None:
     """Rate limiting, security headers (embed policy) and CORS."""
     app.add_middleware(PolicyMiddleware, limits=limits)
     if limits.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(limits.cors_origins), allow_methods=["GET"], allow_headers=["*"])
+        app.add_middleware(CORSMiddleware, allow_origins=list(limits.cors_origins), allow_methods=["GET", "POST"], allow_headers=["*"])
 

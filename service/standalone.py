@@ -1,6 +1,6 @@
 """A standalone HTML map: one file with its JS, CSS, fonts, images and data inlined, opened with no server and no internet.
 
-The Leaflet/Folium resources are read from the npm packages listed in :data:`service.assets.MANIFEST`.
+The Leaflet/Folium resources are read from the prepared assets (:data:`service.assets.MANIFEST`, service/vendor.py).
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.render import scheme_territories
 from geo.territory import Territory
-from service.assets import NODE_MODULES, URL_PREFIX, render_offline
+from service.assets import URL_PREFIX, check_assets, render_offline
 from service.maps.base import leaflet_style
 from service.maps.controls import STATIC_DIR
+from service.vendor import ASSETS_DIR
 
 SIMPLIFY_DEG = 0.0004  # ~40 m: plenty for a screen map, a fraction of the file size
 PRECISION_DEG = 1e-5
@@ -54,8 +55,9 @@ def _inline_css(path: Path) -> str:
     return _CSS_URL.sub(repl, path.read_text(encoding="utf-8"))
 
 
-def inline_assets(page: str, directory: Path = NODE_MODULES) -> str:
-    """Replace every /assets script and stylesheet link by the file's content."""
+def inline_assets(page: str, directory: Path = ASSETS_DIR) -> str:
+    """Replace every /assets script and stylesheet link by the file's content (AssetsMissing if any is absent)."""
+    check_assets(directory)
     page = _SCRIPT.sub(lambda m: "<script>" + (directory / m.group(1)).read_text(encoding="utf-8").replace("</script", "<\\/script")
                        + "</script>", page)
     return _STYLESHEET.sub(lambda m: "<style>" + _inline_css(directory / m.group(1)) + "</style>", page)

@@ -19,6 +19,8 @@ from hostile_app import HOSTILE_COMMUNE, LABEGE, ROLE, SCHEME_ID, SCHEME_NAME, S
 from geo.config import Settings
 from service.maps.kinds import standalone_page
 
+pytestmark = pytest.mark.browser
+
 TOULOUSE_LONLAT = (1.4442, 43.6047)
 READY = "html[data-territoires=ready]"
 #: Whatever the page holds that markup from the data could have created: the payloads' elements, inline handlers.

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from browser import browser_page, serve_app
 
+pytestmark = pytest.mark.browser
+
 LABELS = ("Région Occitanie", "Départements", "Agglomération toulousaine", "Dialogue métropolitain de Toulouse",
           "Partenariat Toulouse Métropole – Montpellier Méditerranée Métropole", "EPCI (intercommunalités)", "Communes")
 

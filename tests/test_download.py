@@ -21,6 +21,7 @@ import pytest
 from geo.config import OCCITANIE, Settings
 from geo.download import TEST_UPSTREAM
 from geo.errors import SourceError
+from geo.programmes import PROGRAMMES
 from geo.sources import Dataset, catalogue, code_dataset, commune_datasets, fetch, sha256_of
 
 BIN = Path(sys.executable).parent / "territoires"
@@ -80,11 +81,11 @@ def serve_upstream(mirror: Path) -> Iterator[Upstream]:
         thread.join()
 
 
-def run_data(cache: Path, upstream: Upstream, *args: str) -> subprocess.CompletedProcess:
+def run_data(cache: Path, upstream: Upstream, *args: str, command: str = "data") -> subprocess.CompletedProcess:
     """`territoires data` with no mirror, the given cache, and the upstream addresses rewritten to the loopback server."""
     env = {k: v for k, v in os.environ.items() if k != "TERRITOIRES_MIRROR"}
     env |= {"TERRITOIRES_CACHE": str(cache), TEST_UPSTREAM: upstream.base, "TERRITOIRES_SCOPE": "occitanie", "COLUMNS": "120"}
-    return subprocess.run([str(BIN), "data", *args], capture_output=True, text=True, env=env, timeout=900)
+    return subprocess.run([str(BIN), command, *args], capture_output=True, text=True, env=env, timeout=900)
 
 
 def _occitanie() -> list[Dataset]:
@@ -121,6 +122,20 @@ def test_data_downloads_checks_and_builds_from_an_empty_cache(mirror: Path, tmp_
         assert sum(upstream.requests.values()) == len(wanted)
     rep = json.loads(warm.stdout)["reconciliation"]
     assert (rep["polygons_in"], rep["communes_out"], rep["unplaced"]) == (4485, 4446, [])
+
+    # the programme files are read from a mirror only: without one, data and check name each programme left out, one line each
+    programmes = [p for p in PROGRAMMES if catalogue()[p.dataset].mirror_only]
+    assert programmes and json.loads(warm.stdout)["not_loaded"].keys() == {p.id for p in programmes}
+    lines = [line for line in cold.stdout.splitlines() if " not loaded: " in line]
+    assert [line.split()[1] for line in lines] == [p.id for p in programmes]
+    assert all(line.endswith("Fix: set TERRITOIRES_MIRROR to a mirror holding it.") for line in lines)
+    with serve_upstream(mirror) as upstream:
+        check = run_data(tmp_path, upstream, command="check")
+    assert check.returncode == 0, check.stderr
+    for p in programmes:
+        assert f"programme {p.id} ({p.name}) not loaded: its file {catalogue()[p.dataset].file} was converted from" in check.stdout
+    assert "scheme conseils-citoyens-contrat-de-ville not loaded: its members are quartiers" in check.stdout
+    assert f"{len(programmes) + 1} not loaded" in check.stdout.splitlines()[0]
 
 
 def test_a_corrupt_download_is_one_line_naming_dataset_address_and_fix(mirror: Path, tmp_path: Path, artifacts: Path):

@@ -2,6 +2,7 @@
 counts and areas; types, styles, provenance, CRS, 'within' and empty exports; the /export routes."""
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -34,6 +35,12 @@ def read_back(path: Path, fmt: str) -> gpd.GeoDataFrame:
     if fmt == "csv":
         frame = pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
         return frame.set_crs(2154, allow_override=True)
+    if fmt == "parquet":
+        return gpd.read_parquet(path)
+    if fmt == "parquet.zip":  # one GeoParquet file per layer
+        with zipfile.ZipFile(path) as zf:
+            [name] = zf.namelist()
+            return gpd.read_parquet(io.BytesIO(zf.read(name)))
     return pyogrio.read_dataframe(path)
 
 
@@ -102,7 +109,7 @@ def test_codes_stay_text_and_types_are_kept(model: Model, exported: dict) -> Non
         codes = read_back(exported[("communes", fmt)], fmt)["code"]
         assert "09001" in set(codes), fmt
     text = exported[("communes", "csv")].read_bytes()
-    assert text.startswith(b"\xef\xbb\xbfcode;nom;") and b"\r\n09001;" in text
+    assert text.startswith(b'\xef\xbb\xbf"code";"nom";') and b'\r\n"09001";' in text
     coverage = pyogrio.read_dataframe(exported[("bundle", "gpkg")], layer="coverage", read_geometry=False)
     assert set(model.catalogue.schemes) <= set(coverage.columns)
     assert (coverage[list(model.catalogue.schemes)].sum(axis=1) == coverage["n_schemes"]).all()
@@ -163,6 +170,10 @@ def test_empty_territory_gives_a_valid_empty_file(model: Model, tmp_path: Path, 
     assert layer.frame.empty
     path = tmp_path / f"empty.{fmt}"
     write([layer], fmt, path)
+    if fmt == "qgz":  # a project holds no features: its one layer points at the GeoPackage
+        root = ET.fromstring(zipfile.ZipFile(path).read("empty.qgs"))
+        assert [m.find("datasource").text for m in root.iter("maplayer")] == ["./empty.gpkg|layername=scheme-toulouse-metropole"]
+        return
     assert len(read_back(path, fmt) if fmt != "csv" else pd.read_csv(path, sep=";", encoding="utf-8-sig")) == 0
 
 
@@ -184,14 +195,14 @@ def test_export_route_downloads(client: TestClient, tmp_path: Path) -> None:
     (tmp_path / "b.gpkg").write_bytes(r.content)
     assert [n for n, g in pyogrio.list_layers(tmp_path / "b.gpkg") if g] == ["regions", "scheme-dialogue-metropolitain"]
     r = client.get("/export/coverage.csv", params={"within": "31555"})
-    assert r.content.startswith(b"\xef\xbb\xbfcode;") and r.content.count(b"\r\n") == 2
+    assert r.content.startswith(b'\xef\xbb\xbf"code";') and r.content.count(b"\r\n") == 2
     r = client.get("/export/epci/provenance", params={"within": "31"})
     assert r.json()["within"] == "31" and r.json()["features"] > 10
 
 
 @pytest.mark.parametrize("url, status, accepted", [
     ("/export/nope.gpkg", 404, "communes"),
-    ("/export/communes.xlsx", 422, "gpkg, geojson, fgb, shp.zip, csv"),
+    ("/export/communes.xlsx", 422, "gpkg, geojson, fgb, shp.zip, csv, parquet, parquet.zip, qgz"),
     ("/export/communes.gpkg?crs=3857", 422, "2154 (Lambert-93)"),
     ("/export/communes.geojson?crs=2154", 422, "WGS 84 (crs=4326) seulement"),
     ("/export/bundle.csv", 422, "bundle.gpkg"),
@@ -218,7 +229,7 @@ def test_cli_export_render_and_map(mirror: Path, cache_dir: Path, tmp_path: Path
     common = ["--mirror", str(mirror), "--scope", "occitanie"]
     out = runner.invoke(app, ["export", "coverage", "-f", "csv", "-o", str(tmp_path / "c.csv"), "--within", "31555", *common])
     assert out.exit_code == 0, out.output
-    assert (tmp_path / "c.csv").read_bytes().startswith(b"\xef\xbb\xbfcode;") and (tmp_path / "c.csv.provenance.json").exists()
+    assert (tmp_path / "c.csv").read_bytes().startswith(b'\xef\xbb\xbf"code";') and (tmp_path / "c.csv.provenance.json").exists()
     out = runner.invoke(app, ["export", "bundle", "-f", "gpkg", "-o", str(tmp_path / "b.gpkg"), "--layers", "epci,regions",
                               "--crs", "2154", *common])
     assert out.exit_code == 0, out.output

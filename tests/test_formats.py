@@ -2,12 +2,15 @@
 back, the table's own limits (layers, CRS) are the errors, and the provenance is stamped at the export."""
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import geopandas as gpd
+import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import shapely
@@ -38,15 +41,26 @@ def provenance_of(path: Path, fmt: str) -> dict:
     if fmt == "shp.zip":
         with zipfile.ZipFile(path) as zf:
             return json.loads(zf.read("provenance.json"))
+    if fmt == "parquet":
+        return json.loads(pq.read_schema(path).metadata[b"provenance"])
+    if fmt == "parquet.zip":
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(pq.read_schema(io.BytesIO(zf.read("tiny.parquet"))).metadata[b"provenance"])
+    if fmt == "qgz":  # a project holds no features: the sources and the export date are in its metadata
+        with zipfile.ZipFile(path) as zf:
+            meta = ET.fromstring(zf.read("tiny.qgs")).find("projectMetadata")
+        return {"exported_at": meta.find("creation").text + "+00:00", "crs": "EPSG:4326", "abstract": meta.find("abstract").text}
     return json.loads(Path(str(path) + ".provenance.json").read_text(encoding="utf-8"))
 
 
 def test_the_table_describes_each_format() -> None:
-    assert list(FORMATS) == ["gpkg", "geojson", "fgb", "shp.zip", "csv"]
+    assert list(FORMATS) == ["gpkg", "geojson", "fgb", "shp.zip", "csv", "parquet", "parquet.zip", "qgz"]
     for ext, f in FORMATS.items():
         assert f.extension == ext and f.label and callable(f.writer) and "/" in f.media_type and f.crs
-    assert [f.extension for f in FORMATS.values() if f.multi_layer] == [f.extension for f in FORMATS.values() if f.styles] == ["gpkg"]
-    with pytest.raises(ExportError, match="Formats : gpkg, geojson, fgb, shp.zip, csv.") as caught:
+        assert f.companion is None or not FORMATS[f.companion].companion
+    assert [f.extension for f in FORMATS.values() if f.multi_layer] == ["gpkg", "parquet.zip", "qgz"]
+    assert [f.extension for f in FORMATS.values() if f.styles] == ["gpkg", "qgz"] and FORMATS["qgz"].companion == "gpkg"
+    with pytest.raises(ExportError, match="Formats : gpkg, geojson, fgb, shp.zip, csv, parquet, parquet.zip, qgz.") as caught:
         check_format("xlsx")
     assert caught.value.status == 422
 
@@ -58,9 +72,17 @@ def test_every_format_writes_codes_as_text_and_stamps_the_export_time(tmp_path: 
     record = provenance_of(path, fmt)
     assert record["exported_at"] == "2030-01-02T03:04:05+00:00" and record["crs"] == "EPSG:4326"
     if fmt == "csv":
-        assert path.read_bytes().startswith(b"\xef\xbb\xbfcode;nom\r\n01001;Alpha\r\n")
+        assert path.read_bytes().startswith(b'\xef\xbb\xbf"code";"nom"\r\n"01001";"Alpha"\r\n')
         return
-    read = pyogrio.read_dataframe(f"/vsizip/{path}" if fmt == "shp.zip" else path).sort_values("code")  # fgb: in index order
+    if fmt == "qgz":
+        assert "export du 2030-01-02" in record["abstract"] and "./tiny.gpkg|layername=tiny" in zipfile.ZipFile(path).read("tiny.qgs").decode()
+        return
+    if fmt.startswith("parquet"):
+        read = gpd.read_parquet(io.BytesIO(zipfile.ZipFile(path).read("tiny.parquet")) if fmt == "parquet.zip" else path)
+        assert read.crs.to_epsg() == 4326 and read.geometry.iloc[0].equals(tiny().frame.geometry.iloc[0])
+    else:
+        read = pyogrio.read_dataframe(f"/vsizip/{path}" if fmt == "shp.zip" else path)
+    read = read.sort_values("code")  # fgb: in index order
     assert read["code"].tolist() == ["01001", "01002"] and read["nom"].tolist() == ["Alpha", "Bêta"]
 
 

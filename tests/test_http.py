@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 
 from geo.config import Settings
 from service.app import create_app
-from service.assets import MANIFEST, NODE_MODULES, css_references, served_files
 from service.http import accepts_gzip, codings
 from service.limits import Limits, PolicyMiddleware, client_address
+from service.vendor import MANIFEST, NODE_MODULES, css_references, wanted_files
 
 BIN = Path(sys.executable).parent / "territoires"
 
@@ -188,7 +188,7 @@ def test_the_api_documentation_renders_with_no_request_leaving_the_machine(serve
 
 
 def test_assets_serve_the_files_the_pages_use_and_nothing_else(client: TestClient):
-    files = served_files()
+    files = set(wanted_files())
     for path in MANIFEST.values():
         assert path in files
     for css in (p for p in MANIFEST.values() if p.endswith(".css")):

@@ -34,6 +34,7 @@ def server(mirror: Path, cache_dir: Path) -> str:
         yield base_url
 
 
+@pytest.mark.gdal
 def test_ogrinfo_lists_every_collection(server: str, model: Model) -> None:
     out = subprocess.run([_gdal("ogrinfo"), "-ro", "-q", f"OAPIF:{server}/ogc"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -41,6 +42,7 @@ def test_ogrinfo_lists_every_collection(server: str, model: Model) -> None:
     assert listed == list(layer_specs(model))
 
 
+@pytest.mark.gdal
 @pytest.mark.parametrize("collection, page_size", [("communes", None), ("coverage", 5000), ("scheme-petites-villes-de-demain", 50)])
 def test_ogr2ogr_copies_a_whole_collection_by_paging(server: str, model: Model, tmp_path: Path, collection: str,
                                                      page_size: int | None) -> None:

@@ -80,6 +80,7 @@ def test_static_bad_input(client: TestClient, url: str, status: int, accepted: s
     assert r.status_code == status and accepted in r.json()["detail"]
 
 
+@pytest.mark.browser
 def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: Path) -> None:
     page = standalone_page(model, "scheme-dialogue-metropolitain")
     assert "/assets/" not in page and 'src="http' not in page and "<link rel=\"stylesheet\" href" not in page

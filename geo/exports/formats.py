@@ -1,5 +1,7 @@
 """Export formats, one table (:data:`FORMATS`): GeoPackage (several layers, QGIS styles, gpkg_metadata), GeoJSON
-(RFC 7946), FlatGeobuf, zipped Shapefile and CSV in the French spreadsheet convention. Types are kept: codes stay text.
+(RFC 7946), FlatGeobuf, zipped Shapefile, CSV in the French spreadsheet convention (geo/spreadsheet.py), GeoParquet
+(one layer, or a zip of one file per layer) and a QGIS project over a GeoPackage of the same name (geo/exports/qgis.py).
+Types are kept: codes stay text.
 
 Each :class:`Format` carries its writer, extension, media type, output CRS, and whether it holds several layers and
 their styles; the command line (``export --format``), the /export routes and their OpenAPI, and the OGC API's download
@@ -16,18 +18,19 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import shapely
 
 from geo.errors import Invalid
 from geo.exports.layers import ExportLayer
 from geo.exports.provenance import now, stamped, summary
+from geo.exports.qgis import write_qgz
 from geo.exports.styles import to_qml, to_sld
-from geo.spreadsheet import formula_safe
+from geo.spreadsheet import write_csv as write_spreadsheet
 
 #: Output CRS (EPSG code → name): WGS 84 (the model's) and Lambert-93.
 CRS_NAMES = {4326: "WGS 84", 2154: "Lambert-93"}
@@ -135,7 +138,7 @@ def write_shapefile_zip(layers: list[ExportLayer], path: Path, options: WriteOpt
         shp = Path(tmp) / f"{stem}.shp"
         _ogr(frame.rename(columns=names), shp, "ESRI Shapefile", layer=stem, encoding="UTF-8")
         fields = io.BytesIO()
-        spreadsheet_csv(pd.DataFrame({"field": list(names), "shapefile_field": list(names.values())}), fields)
+        write_spreadsheet(pd.DataFrame({"field": list(names), "shapefile_field": list(names.values())}), fields)
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
             for part in sorted(Path(tmp).iterdir()):
                 zf.write(part, part.name)
@@ -143,28 +146,46 @@ def write_shapefile_zip(layers: list[ExportLayer], path: Path, options: WriteOpt
             zf.writestr("provenance.json", json.dumps(record, ensure_ascii=False, indent=1))
 
 
-def spreadsheet_csv(table: pd.DataFrame, target: Path | BinaryIO) -> None:
-    """A table as CSV in the French spreadsheet convention (';', UTF-8 with BOM, decimal comma, CRLF), every cell
-    formula-safe (geo/spreadsheet.py): every CSV an export writes goes through here."""
-    formula_safe(table).to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n")
-
-
 def write_csv(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
-    """';'-separated UTF-8 with BOM, decimal comma, ISO dates, no geometry unless ``wkt``; provenance in a sidecar."""
+    """';'-separated UTF-8 with BOM, decimal comma, ISO dates, formula-safe cells, no geometry unless ``wkt``; provenance
+    in a sidecar."""
     frame, record = _projected(layers[0], options)
     table = pd.DataFrame(frame.drop(columns="geometry"))
-    for col in table.select_dtypes(include="bool").columns:
-        table[col] = table[col].astype("int8")
     if options.wkt:
         table["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=7 if options.crs == 4326 else 2)
-    spreadsheet_csv(table, path)
+    write_spreadsheet(table, path)
     Path(str(path) + PROVENANCE_SUFFIX).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_parquet(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """GeoParquet (geometry as WKB, its CRS in the "geo" metadata), codes as text, dates as dates; the provenance record
+    in the file's key-value metadata ("provenance")."""
+    frame, record = _projected(layers[0], options)
+    frame.to_parquet(path, index=False)
+    table = pq.read_table(path)  # geopandas writes the "geo" metadata; the provenance joins it
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"provenance": json.dumps(record, ensure_ascii=False).encode()}),
+                   path)
+
+
+def write_parquet_zip(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """Several layers as GeoParquet: a zip holding one ``<layer>.parquet`` per layer (each with its provenance)."""
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:  # Parquet is compressed
+        for layer in layers:
+            part = Path(tmp) / f"{layer.spec.id}.parquet"
+            write_parquet([layer], part, options)
+            zf.write(part, part.name)
+
+
+def write_project(layers: list[ExportLayer], path: Path, options: WriteOptions) -> None:
+    """A QGIS project (.qgz) whose layers are those of the GeoPackage of the same name beside it, in ``options.crs``."""
+    write_qgz(layers, path, f"{path.stem}.gpkg", options.crs, options.exported_at)
 
 
 @dataclass(frozen=True)
 class Format:
     """An export format: file extension (its id), French label, writer, media type, the output CRS it accepts, whether
-    one file holds several layers, and whether it holds their styles."""
+    one file holds several layers, whether it holds their styles, and the format of a file it refers to (written
+    beside it, same name, by the command line; downloaded beside it from the web)."""
 
     extension: str
     label: str
@@ -173,6 +194,7 @@ class Format:
     crs: tuple[int, ...] = tuple(CRS_NAMES)
     multi_layer: bool = False
     styles: bool = False
+    companion: str | None = None  # the format of the file it refers to by name (a QGIS project: its GeoPackage)
 
 
 #: Every export format, by extension, in the order they are offered.
@@ -182,6 +204,10 @@ FORMATS: dict[str, Format] = {f.extension: f for f in (
     Format("fgb", "FlatGeobuf", write_fgb, "application/flatgeobuf"),
     Format("shp.zip", "Shapefile (zip)", write_shapefile_zip, "application/zip"),
     Format("csv", "CSV (tableur)", write_csv, "text/csv; charset=utf-8"),
+    Format("parquet", "GeoParquet", write_parquet, "application/vnd.apache.parquet"),
+    Format("parquet.zip", "GeoParquet (zip, un fichier par couche)", write_parquet_zip, "application/zip", multi_layer=True),
+    Format("qgz", "Projet QGIS (à ouvrir à côté du GeoPackage de même nom)", write_project, "application/zip",
+           multi_layer=True, styles=True, companion="gpkg"),
 )}
 
 
@@ -206,9 +232,11 @@ def check_crs(value: str | int) -> int:
     return int(text)
 
 
-def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False, exported_at: str | None = None) -> None:
+def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt: bool = False, exported_at: str | None = None,
+          companion: bool = False) -> Path | None:
     """Write layers in a format (several only in a format that holds several); the provenance is stamped with
-    ``exported_at`` (now by default)."""
+    ``exported_at`` (now by default). With ``companion``, the file the format refers to (a QGIS project's GeoPackage)
+    is written beside it under the same name, and its path returned."""
     spec = check_format(fmt)
     if len(layers) != 1 and not spec.multi_layer:
         raise ExportError(f"Le format {fmt} ne contient qu'une couche : pour plusieurs, utilisez {' ou '.join(multi_layer_formats())}.")
@@ -216,4 +244,10 @@ def write(layers: list[ExportLayer], fmt: str, path: Path, crs: int = 4326, wkt:
         others = [f.extension for f in FORMATS.values() if crs in f.crs]
         raise ExportError(f"Le format {fmt} est en {' ou '.join(f'{CRS_NAMES[c]} (crs={c})' for c in spec.crs)} seulement : "
                           f"pour le {CRS_NAMES.get(crs, crs)}, utilisez {', '.join(others)}.")
-    spec.writer(layers, path, WriteOptions(crs, wkt, exported_at or now()))
+    options = WriteOptions(crs, wkt, exported_at or now())
+    spec.writer(layers, path, options)
+    if not (companion and spec.companion):
+        return None
+    beside = path.with_name(path.name.removesuffix(f".{fmt}") + f".{spec.companion}")
+    write(layers, spec.companion, beside, crs, wkt, options.exported_at)
+    return beside
