@@ -175,21 +175,24 @@ def check_published(settings: Settings) -> dict:
     return pointer
 
 
-def read_published(settings: Settings) -> tuple[Territories, Catalogue]:
+def read_published(settings: Settings, loaded: Territories | None = None) -> tuple[Territories, Catalogue]:
     """Read the territories and the catalogue of the version in service (under the readers' lock, so that no
-    publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered."""
+    publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered.
+    ``loaded``: territories already in memory, reused when the version in service was built from the same inputs
+    (a new member list or scheme edit changes the catalogue only: the switch reads the snapshot alone)."""
     root = builds_dir(settings)
     with locked(root / VERSIONS_LOCK, shared=True):
         pointer = _pointer_in_service(settings)
-        return load_saved(root / pointer["territories"]), _read_snapshot(root, pointer)
+        same = loaded is not None and pointer["version"].startswith(f"{loaded.version}-")
+        return (loaded if same else load_saved(root / pointer["territories"])), _read_snapshot(root, pointer)
 
 
-def load_published(settings: Settings) -> Model:
-    """The model of the version in service (publishing one first if there is none, or if the inputs or the
-    build format changed since; edited scheme files go into service with ``territoires refresh``)."""
+def load_published(settings: Settings, loaded: Territories | None = None) -> Model:
+    """The model of the version in service (publishing one first if there is none, or if the inputs, the build
+    format or the member list in service changed since; edited scheme files go into service with ``territoires refresh``)."""
     if current_pointer(settings) is None:
         publish(settings)
-    return assemble(settings, *read_published(settings))
+    return assemble(settings, *read_published(settings, loaded))
 
 
 def _pointer_in_service(settings: Settings) -> dict:

@@ -54,7 +54,7 @@ class ModelHolder:
         with self._lock:
             stamp = self._stamp()
             try:
-                fresh = load_published(self.settings)
+                fresh = load_published(self.settings, self.model.territories if self.model is not None else None)
             except Exception as exc:  # any failure keeps the previous version served
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._seen = stamp
