@@ -90,6 +90,11 @@ def _problem(file: str, row: int | None, column: str | None, message: str, fix: 
     return RowProblem(file, row, message, fix, code, column)
 
 
+def _thousands(n: int) -> str:
+    """20 000, the French way (a narrow no-break space between thousands)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def _fold(text: str) -> str:
     """A header cell as compared: trimmed, lower case, without accents ("Début" is "debut")."""
     plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
@@ -168,7 +173,7 @@ def _csv_rows(data: bytes, file: str) -> Rows:
         if any(c.strip() for c in cells):
             rows.append((start, cells))
         if len(rows) > MAX_ROWS + 1:
-            raise InputError([_problem(file, start, None, f"le fichier a plus de {MAX_ROWS:,} lignes".replace(",", "\u202f"),
+            raise InputError([_problem(file, start, None, f"le fichier a plus de {_thousands(MAX_ROWS)} lignes",
                                        "déposez une liste par dispositif")])
     return rows
 
@@ -208,7 +213,7 @@ def _xlsx_rows(data: bytes, file: str) -> Rows:
             if row_number is not None and any(v not in (None, "") for v in values):
                 rows.append((row_number, values))
             if len(rows) > MAX_ROWS + 1:
-                raise InputError([_problem(file, row_number, None, f"la feuille a plus de {MAX_ROWS:,} lignes".replace(",", "\u202f"),
+                raise InputError([_problem(file, row_number, None, f"la feuille a plus de {_thousands(MAX_ROWS)} lignes",
                                            "déposez une liste par dispositif")])
     finally:
         book.close()
@@ -319,7 +324,7 @@ def _entry(row: int, cells: list[Cell], columns: dict[str, int], file: str, chos
             value = value.strftime("%d/%m/%Y")
         text = _text(value) if not isinstance(value, (dt.datetime, dt.date)) else ""
         if len(text) > MAX_TEXT:
-            found.append(_problem(file, row, name, f"la cellule contient {len(text):,} caractères, au plus {MAX_TEXT}".replace(",", "\u202f"),
+            found.append(_problem(file, row, name, f"la cellule contient {_thousands(len(text))} caractères, au plus {MAX_TEXT}",
                                   "raccourcissez-la (une source peut être une adresse web)"))
             text = ""
             unread.add(name)

@@ -36,7 +36,7 @@ from geo.memberstore import Upload
 from geo.model import Model, assemble
 from geo.schemes import Member
 from geo.snapshot import SnapshotError, decode_catalogue, encode_catalogue
-from geo.territories import BUILD_FILES, Territories, build_key, ensure_build, load_saved
+from geo.territories import BUILD_FILES, Territories, build_key, build_stamp, ensure_build, load_saved
 
 POINTER_KEYS = ("territories", "catalogue", "catalogue_sha256", "version")
 PUBLISH_LOCK, VERSIONS_LOCK = ".publish.lock", ".versions.lock"
@@ -178,13 +178,14 @@ def check_published(settings: Settings) -> dict:
 def read_published(settings: Settings, loaded: Territories | None = None) -> tuple[Territories, Catalogue]:
     """Read the territories and the catalogue of the version in service (under the readers' lock, so that no
     publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered.
-    ``loaded``: territories already in memory, reused when the version in service was built from the same inputs
-    (a new member list or scheme edit changes the catalogue only: the switch reads the snapshot alone)."""
+    ``loaded``: territories already in memory, reused when the pointer names the very build they were read from, its
+    files unchanged (a new member list or scheme edit changes the catalogue only: the switch reads the snapshot alone)."""
     root = builds_dir(settings)
     with locked(root / VERSIONS_LOCK, shared=True):
         pointer = _pointer_in_service(settings)
-        same = loaded is not None and pointer["version"].startswith(f"{loaded.version}-")
-        return (loaded if same else load_saved(root / pointer["territories"])), _read_snapshot(root, pointer)
+        build = root / pointer["territories"]
+        same = loaded is not None and bool(loaded.stamp) and loaded.stamp == build_stamp(build)
+        return (loaded if same else load_saved(build)), _read_snapshot(root, pointer)
 
 
 def load_published(settings: Settings, loaded: Territories | None = None) -> Model:
