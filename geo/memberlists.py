@@ -267,7 +267,8 @@ def _source(text: str) -> MemberSource:
     if not found:
         return MemberSource(title=text)
     url = found.group(0).rstrip(".,;)»")
-    title = (text[:found.start()] + " " + text[found.start() + len(url):]).strip(" -–—:;,()«»\t")
+    rest = " ".join((text[:found.start()] + " " + text[found.start() + len(url):]).split())
+    title = re.sub(r"\(\s*\)|«\s*»", "", rest).strip(" -–—:;,.\t")
     return MemberSource(title=" ".join(title.split()) or None, url=url)
 
 

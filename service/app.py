@@ -1,6 +1,7 @@
 """The FastAPI application factory."""
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -40,7 +41,10 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     async def lifespan(app: FastAPI):
         if holder.model is None:
             holder.load()
+        stop = threading.Event()
+        holder.watch(stop)
         yield
+        stop.set()
 
     app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan,
                   description="Quels territoires sont couverts par quels dispositifs, contrats et programmes.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,17 @@ def test_names_of_the_fixture_epci_are_2026_epci_of_occitanie(model):
     assert set(EPCI) <= set(epci.index), set(EPCI) - set(epci.index)
 
 
+def _served(url: str, wanted, timeout: float = 5.0) -> dict:
+    """The scheme's API once 12 answers in a row (both workers, behind one port) satisfy ``wanted``; fails after ``timeout``
+    seconds (each worker watches the version pointer and switches within about a second)."""
+    deadline, streak = time.monotonic() + timeout, 0
+    while streak < 12:
+        detail = httpx.get(f"{url}/api/schemes/{SCHEME}", timeout=30).json()
+        streak = streak + 1 if wanted(detail) else 0
+        assert time.monotonic() < deadline, f"not served by every worker within {timeout} s"
+    return detail
+
+
 def _shot(session, artifacts: Path, name: str) -> None:
     session.page.screenshot(path=str(artifacts / name), full_page=True)
 
@@ -89,7 +101,7 @@ def test_upload_preview_publish_see_and_roll_back(service, artifacts: Path, tmp_
         assert "Le fichier est valide : 10 lignes" in main
         table = page.locator("#changements tbody tr")
         assert table.count() == 10 and all(t == "ajouté" for t in table.locator("td:nth-child(3)").all_inner_texts())
-        assert "Toulouse Métropole" in main and "15 mars 2022" in main and SOURCE_TITLE in main
+        assert "Toulouse Métropole" in main and "du 15/03/2022 au 31/12/2027" in main and SOURCE_TITLE in main
         assert page.locator("#changements td", has_text="<b>test</b>").count() == 10  # the note shown as text
         shapes = page.locator("svg.carte path.changement.ajoute")
         assert shapes.count() == 10 and shapes.first.is_visible()
@@ -103,15 +115,14 @@ def test_upload_preview_publish_see_and_roll_back(service, artifacts: Path, tmp_
         _shot(session, artifacts, "admin-3-versions.png")
 
         # every worker serves it: the scheme's API, its map legend, a commune's stack
-        for _ in range(8):  # two workers behind one port: several requests reach both
-            detail = httpx.get(f"{url}/api/schemes/{SCHEME}", timeout=30).json()
-            assert {m["code"] for m in detail["members"]} == set(EPCI)
-            assert all(m["source"] == {"title": SOURCE_TITLE, "url": SOURCE_URL} for m in detail["members"])
+        detail = _served(url, lambda d: {m["code"] for m in d["members"]} == set(EPCI))
+        assert all(m["source"] == {"title": SOURCE_TITLE, "url": SOURCE_URL} for m in detail["members"])
         page.goto(f"{url}/maps/schemes/{SCHEME}")
         page.wait_for_selector(".t-legend")
         legend = page.inner_text(".t-legend")
         assert f"Source de 10 membres : {SOURCE_TITLE}." in legend and "EPCI membres (10 dans le périmètre)" in legend
         page.wait_for_function("document.querySelectorAll('path.t-epci').length > 0")
+        page.wait_for_load_state("networkidle")
         _shot(session, artifacts, "admin-4-carte-dispositif.png")
 
         # roll back to version 0 (no imported list): one click
@@ -120,11 +131,11 @@ def test_upload_preview_publish_see_and_roll_back(service, artifacts: Path, tmp_
         page.wait_for_url(re.compile(r".*/admin/versions\?publiee=2"))
         assert "Retour à la version 0" in page.locator("#versions tbody tr").first.inner_text()
         _shot(session, artifacts, "admin-5-retour.png")
-        for _ in range(8):
-            assert httpx.get(f"{url}/api/schemes/{SCHEME}", timeout=30).json()["members"] == []
+        _served(url, lambda d: d["members"] == [])
         page.goto(f"{url}/maps/schemes/{SCHEME}")
         page.wait_for_selector(".t-legend")
         assert "EPCI membres (0 dans le périmètre)" in page.inner_text(".t-legend") and SOURCE_TITLE not in page.inner_text(".t-legend")
+        page.wait_for_load_state("networkidle")
         _shot(session, artifacts, "admin-6-carte-apres-retour.png")
         assert session.blocked == [] and session.page_errors == []
 
