@@ -1,6 +1,7 @@
 """The FastAPI application factory."""
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import asynccontextmanager
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
             "vintages": {"geometrie": geometry_source().label, "codes": codes_source().label},
             "schemes": len(model.catalogue.schemes),
             "last_refresh_error": h.last_error,
+            "pid": os.getpid(),
         }
 
     return app
