@@ -139,9 +139,12 @@ def _missing_paths(settings: Settings) -> list[Problem]:
     elif not any(schemes.glob("*.yaml")):
         problems.append(Problem(str(schemes), None, "the schemes directory (TERRITOIRES_SCHEMES) holds no scheme file (*.yaml)",
                                 "point TERRITOIRES_SCHEMES at the directory of scheme files (by default boundaries/schemes)"))
-    for path in settings.legacy_members:
-        problems.append(Problem(path, None, "TERRITOIRES_MEMBERS is no longer read: member lists live in the data directory "
-                                f"({settings.data_dir}), where every process of the deployment reads the same one",
-                                "import the file once with `territoires members import FILE` (columns code;dispositif;role;debut;fin;"
-                                "source;note), then unset TERRITOIRES_MEMBERS"))
-    return problems
+    return problems + legacy_members(settings)
+
+
+def legacy_members(settings: Settings) -> list[Problem]:
+    """TERRITOIRES_MEMBERS, still set: each file it names is a problem saying where member lists live now."""
+    return [Problem(path, None, "TERRITOIRES_MEMBERS is no longer read: member lists live in the data directory "
+                    f"({settings.data_dir}), where every process of the deployment reads the same one",
+                    "import the file once with `territoires members import FILE` (columns code;dispositif;role;debut;fin;"
+                    "source;note), then unset TERRITOIRES_MEMBERS") for path in settings.legacy_members]

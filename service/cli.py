@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from geo.catalogue import load_catalogue
+from geo.catalogue import legacy_members, load_catalogue
 from geo.config import Settings
-from geo.errors import TerritoiresError
+from geo.errors import InputError, TerritoiresError
 from geo.exports.formats import FORMATS
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
@@ -238,6 +238,8 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     from service.workers import run_workers
 
     settings = _settings(mirror, scope)
+    if legacy := legacy_members(settings):  # a pointer may exist: without this, the variable would be silently ignored
+        _fail(InputError(legacy))
     try:
         # one shared build on disk, prepared before any worker starts
         pointer = current_pointer(settings) or publish(settings, progress=not as_json)

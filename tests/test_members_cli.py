@@ -15,7 +15,7 @@ import httpx
 from argon2 import PasswordHasher
 from datamirror import seeded_cache
 
-from bench.server import running_service
+from bench.server import free_port, running_service
 from geo.config import Settings
 
 BIN = Path(sys.executable).parent / "territoires"
@@ -75,6 +75,8 @@ def test_import_refresh_versions_and_rollback_agree_with_the_running_server(sett
         assert legacy.returncode == 1
         assert "TERRITOIRES_MEMBERS is no longer read" in " ".join(legacy.stderr.split())
         assert "territoires members import FILE" in " ".join(legacy.stderr.split())
+        serve = _run(env | {"TERRITOIRES_MEMBERS": str(good)}, "serve", "--port", str(free_port()))
+        assert serve.returncode == 1 and "TERRITOIRES_MEMBERS is no longer read" in " ".join(serve.stderr.split())
 
         back = json.loads(_run(env, "rollback", "0", "--by", "Test CLI", "--json").stdout)
         assert back["version"] == 2 and back["restores"] == 0 and back["data_version"] == before
