@@ -395,7 +395,7 @@ def members_import(file: Annotated[Path, typer.Argument(help="A member list: CSV
 @members_app.command("template")
 def members_template(scheme: Annotated[str, typer.Argument(help="Scheme id.")],
                      output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv or .xlsx.")],
-                     mirror: Mirror = None, scope: Scope = None) -> None:
+                     mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Write the member-list template of a scheme (prefilled with its imported members)."""
     from geo.membertemplate import template_csv, template_xlsx
 
@@ -406,7 +406,10 @@ def members_template(scheme: Annotated[str, typer.Argument(help="Scheme id.")],
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(template_xlsx(s) if output.suffix.lower() == ".xlsx" else template_csv(s))
-    console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
+    if as_json:
+        _emit(_written(output, scheme=scheme, format=output.suffix.lower().lstrip(".")))
+    else:
+        console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
 
 
 @app.command()
@@ -444,8 +447,8 @@ def rollback_command(version: Annotated[int, typer.Argument(help="The version to
 
 
 @admin_app.command("hash-password")
-def hash_password(stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input (one line).")] = False
-                  ) -> None:
+def hash_password(stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input (one line).")] = False,
+                  as_json: Json = False) -> None:
     """Print the argon2 hash of a password, for TERRITOIRES_ADMIN_PASSWORD_HASH."""
     import getpass
 
@@ -459,4 +462,5 @@ def hash_password(stdin: Annotated[bool, typer.Option("--stdin", help="Read the 
             _fail("the two passwords differ. Fix: type the same password twice.")
     if len(password) < 12:
         _fail("the password is shorter than 12 characters. Fix: choose a longer one (a passphrase).")
-    print(PasswordHasher().hash(password))
+    hashed = PasswordHasher().hash(password)
+    _emit({"hash": hashed}) if as_json else print(hashed)
