@@ -1,15 +1,14 @@
-"""The loaded scheme catalogue: declared scheme files, user member lists and programme files, validated."""
+"""The loaded scheme catalogue: declared scheme files, imported member lists and programme files, validated."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 
 from geo.cog import Cog
 from geo.config import Settings
 from geo.errors import InputError, NotFound, Problem, SourceError
 from geo.programmes import programme_loaders, unavailable
-from geo.schemes import Scheme, parse_scheme_file, read_member_csv, validate, with_members
+from geo.schemes import Member, Scheme, parse_scheme_file, validate, with_members
 
 
 @dataclass(frozen=True)
@@ -50,16 +49,16 @@ class UnknownScheme(NotFound):
     """A scheme id that the catalogue does not have."""
 
 
-def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, programmes: bool = True) -> Catalogue:
-    """Parse and validate every scheme; all problems are collected in one pass.
+def declared_schemes(settings: Settings) -> dict[str, Scheme]:
+    """The schemes of the scheme files, as declared (no imported member); InputError listing every problem."""
+    parsed, problems = _declared(settings)
+    if problems:
+        raise InputError(problems)
+    return parsed
 
-    With problems and ``keep_going`` False, raises InputError listing them all (nothing is returned,
-    so whatever the caller had loaded before stays as it was). With ``keep_going``, schemes with a
-    problem are left out and the others are returned with the problems listed.
-    """
-    problems: list[Problem] = _missing_paths(settings)
-    warnings: list[str] = []
-    not_loaded = unavailable(settings) if programmes else {}
+
+def _declared(settings: Settings) -> tuple[dict[str, Scheme], list[Problem]]:
+    problems = _missing_paths(settings)
     parsed: dict[str, Scheme] = {}
     for path in sorted(settings.schemes.glob("*.yaml")) if not problems else ():
         try:
@@ -68,14 +67,34 @@ def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, progr
             problems.extend(exc.problems)
             continue
         parsed[scheme.id] = scheme
-    for csv_path in settings.members if not problems else ():
-        try:
-            imported = read_member_csv(csv_path, parsed)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        for scheme_id, members in imported.items():
-            parsed[scheme_id] = with_members(parsed[scheme_id], members, str(csv_path))
+    return parsed, problems
+
+
+def load_catalogue(cog: Cog, settings: Settings, keep_going: bool = False, programmes: bool = True,
+                   imported: tuple[int, dict[str, tuple[Member, ...]]] | None = None) -> Catalogue:
+    """Parse and validate every scheme; all problems are collected in one pass.
+
+    ``imported``: the member-list version (number, members by scheme) to add to the scheme files' members; by default
+    the one in service in the data directory (geo/memberstore.py).
+
+    With problems and ``keep_going`` False, raises InputError listing them all (nothing is returned,
+    so whatever the caller had loaded before stays as it was). With ``keep_going``, schemes with a
+    problem are left out and the others are returned with the problems listed.
+    """
+    warnings: list[str] = []
+    not_loaded = unavailable(settings) if programmes else {}
+    parsed, problems = _declared(settings)
+    if not _missing_paths(settings):
+        from geo import memberstore  # geo/memberstore.py reads snapshots, which read this module's types
+
+        number, members = imported if imported is not None else (n := memberstore.in_service(settings), memberstore.content(settings, n))
+        for scheme_id, extra in members.items():
+            if scheme_id not in parsed and not problems:  # (with problems, its scheme file may be the one in error)
+                problems.append(Problem(str(memberstore.root(settings)), None, f"member-list version {number} lists members of "
+                                        f"{scheme_id!r}, which no scheme file declares any more",
+                                        "declare the scheme again, or publish a list without it (`territoires members import`)"))
+            elif scheme_id in parsed and extra:
+                parsed[scheme_id] = with_members(parsed[scheme_id], extra, f"liste de membres importée (version {number})")
     if programmes:
         for scheme_id, loader in programme_loaders().items():
             if scheme_id in not_loaded:
@@ -125,9 +144,12 @@ def _missing_paths(settings: Settings) -> list[Problem]:
     elif not any(schemes.glob("*.yaml")):
         problems.append(Problem(str(schemes), None, "the schemes directory (TERRITOIRES_SCHEMES) holds no scheme file (*.yaml)",
                                 "point TERRITOIRES_SCHEMES at the directory of scheme files (by default boundaries/schemes)"))
-    for path in settings.members:
-        if not path.is_file():
-            what = "is a directory, not a CSV file" if path.is_dir() else "does not exist"
-            problems.append(Problem(str(path), None, f"the member list (TERRITOIRES_MEMBERS) {what}",
-                                    f"name existing CSV files in TERRITOIRES_MEMBERS, separated by '{os.pathsep}'"))
-    return problems
+    return problems + legacy_members(settings)
+
+
+def legacy_members(settings: Settings) -> list[Problem]:
+    """TERRITOIRES_MEMBERS, still set: each file it names is a problem saying where member lists live now."""
+    return [Problem(path, None, "TERRITOIRES_MEMBERS is no longer read: member lists live in the data directory "
+                    f"({settings.data_dir}), where every process of the deployment reads the same one",
+                    "import the file once with `territoires members import FILE` (columns code;dispositif;role;debut;fin;"
+                    "source;note), then unset TERRITOIRES_MEMBERS") for path in settings.legacy_members]

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
 import pooch
 
 from boundaries import SCHEMES_DIR
@@ -22,22 +23,31 @@ class Settings:
     cache: where downloads and prepared builds are kept.
     scope: "occitanie" (default) or "france".
     schemes: the directory of scheme files (default boundaries/schemes).
-    members: user-provided member CSV files (code, scheme, role, start, end).
+    data_dir: the deployment's own data, which no public file holds: the imported member lists and their published
+        versions (TERRITOIRES_DATA_DIR; default the user data directory, e.g. ~/.local/share/territoires).
+    keep_versions: how many member-list versions the data directory keeps, each one a rollback can return to
+        (TERRITOIRES_KEEP_VERSIONS, 50; the version in service is always kept).
+    legacy_members: what TERRITOIRES_MEMBERS names, which is no longer read (the catalogue refuses to load while it
+        is set, naming `territoires members import`).
     """
 
     mirror: Path | None = None
     cache: Path = field(default_factory=lambda: Path(pooch.os_cache("territoires")))
     scope: str = "occitanie"
     schemes: Path = SCHEMES_DIR
-    members: tuple[Path, ...] = ()
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("territoires")))
+    keep_versions: int = 50
+    legacy_members: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
             raise ValueError(f"unknown scope {self.scope!r}: use one of {', '.join(SCOPES)}")
+        if self.keep_versions < 1:
+            raise ValueError(f"TERRITOIRES_KEEP_VERSIONS is {self.keep_versions}: keep at least 1 version")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Settings from TERRITOIRES_MIRROR, TERRITOIRES_CACHE and TERRITOIRES_SCOPE, then overrides."""
+        """Settings from TERRITOIRES_MIRROR, _CACHE, _SCOPE, _SCHEMES, _DATA_DIR and _KEEP_VERSIONS, then overrides."""
         values: dict[str, object] = {}
         if mirror := os.environ.get("TERRITOIRES_MIRROR"):
             values["mirror"] = Path(mirror).resolve()
@@ -47,10 +57,17 @@ class Settings:
             values["scope"] = scope
         if schemes := os.environ.get("TERRITOIRES_SCHEMES"):
             values["schemes"] = Path(schemes)
+        if data_dir := os.environ.get("TERRITOIRES_DATA_DIR"):
+            values["data_dir"] = Path(data_dir).resolve()
+        if keep := os.environ.get("TERRITOIRES_KEEP_VERSIONS"):
+            try:
+                values["keep_versions"] = int(keep)
+            except ValueError:
+                raise ValueError(f"TERRITOIRES_KEEP_VERSIONS is {keep!r}: write a whole number of versions (50 by default)") from None
         if members := os.environ.get("TERRITOIRES_MEMBERS"):
-            values["members"] = tuple(Path(p) for p in members.split(os.pathsep) if p)
+            values["legacy_members"] = tuple(p for p in members.split(os.pathsep) if p)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("mirror", "cache", "schemes"):
+        for key in ("mirror", "cache", "schemes", "data_dir"):
             if isinstance(values.get(key), str):
                 values[key] = Path(values[key]).resolve()
         return cls(**values)  # type: ignore[arg-type]

@@ -15,21 +15,26 @@ from geo.cog import Cog
 from geo.schemes import Member
 from geo.territory import Territory
 
-COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "via"]
+COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "source_title", "source_url", "via"]
 
 
 def _members_table(catalogue: Catalogue) -> pd.DataFrame:
-    """One row per membership, with its period and the basis of each bound (geo/periods.py)."""
-    rows = [(s.id, s.member_scale, m.code, m.role, p.start, p.end, str(p.start_basis), str(p.end_basis))
+    """One row per membership, with its period, the basis of each bound (geo/periods.py) and its own source (an
+    imported row's title and address; empty when the scheme's source applies)."""
+    rows = [(s.id, s.member_scale, m.code, m.role, p.start, p.end, str(p.start_basis), str(p.end_basis),
+             m.source.title if m.source else None, m.source.url if m.source else None)
             for s in catalogue.schemes.values() for m in s.members for p in (s.period_of(m),)]
-    return pd.DataFrame(rows, columns=["scheme", "scale", "code", "role", "start", "end", "start_basis", "end_basis"])
+    return pd.DataFrame(rows, columns=["scheme", "scale", "code", "role", "start", "end", "start_basis", "end_basis",
+                                       "source_title", "source_url"])
 
 
 def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
-    """Rows (commune, scheme, role, start, end, start_basis, end_basis, via) for every scheme, whatever its member scale.
+    """Rows (commune, scheme, role, start, end, start_basis, end_basis, source_title, source_url, via) for every scheme,
+    whatever its member scale.
 
     start/end are the membership's period (the member's own dates, else its scheme's); *_basis says which
-    (membre, dispositif, non daté). A quartier member covers the communes holding part of it (geo/quartiers.py).
+    (membre, dispositif, non daté); source_* is the membership's own source (else the scheme's applies). A quartier
+    member covers the communes holding part of it (geo/quartiers.py).
     """
     members = _members_table(catalogue)
     epci_members = cog.epci_members.rename(columns={"epci": "code"})
@@ -52,7 +57,8 @@ def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
             parent["via"] = parent["via"] + f" ∈ {scheme.parent} (all network members)"
             period = scheme.period_of(Member(code=""))
             table = pd.concat([table, parent.assign(scheme=scheme.id, role=None, start=period.start, end=period.end,
-                                                    start_basis=str(period.start_basis), end_basis=str(period.end_basis))],
+                                                    start_basis=str(period.start_basis), end_basis=str(period.end_basis),
+                                                    source_title=None, source_url=None)],
                               ignore_index=True)
     return table
 

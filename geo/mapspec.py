@@ -312,3 +312,15 @@ def doll_order(sizes: Mapping[str, tuple[int, float]]) -> list[str]:
     """Groupings from the innermost to the outermost doll (fewest EPCI, then smallest population, first): the
     order in which they are drawn, so that a grouping is drawn above those it contains."""
     return sorted(sizes, key=lambda code: (sizes[code], code))
+
+
+# --- the change preview of a member list (the admin page) -----------------------------------------------------
+
+#: Members a new list adds, removes or changes: a colour and a line each (removed ones hatched), so the preview map
+#: reads in black and white too; the context is the scheme map's.
+CHANGE_SYMBOLS: dict[str, Symbol] = {
+    "ajouté": Symbol("#1b7837", 1.5, fill="#5aae61", fill_opacity=0.75),
+    "modifié": Symbol("#b35806", 1.5, dash=(4, 2), fill="#fdb863", fill_opacity=0.75),
+    "retiré": Symbol("#b2182b", 1.5, fill="#f4a582", fill_opacity=0.75, pattern=Pattern(45, 1.5, 3, "#b2182b")),
+}
+CHANGE_LABELS = {"ajouté": "Membres ajoutés", "modifié": "Membres modifiés (rôle, dates, source ou note)", "retiré": "Membres retirés"}

@@ -37,6 +37,12 @@ def _iso(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
+def _source(title: object, url: object) -> dict | None:
+    """A membership's own source as the API gives it ({title, url}), None when the scheme's source applies."""
+    title, url = (None if v is None or pd.isna(v) else str(v) for v in (title, url))
+    return {"title": title, "url": url} if title or url else None
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """Everything loaded for one data version; immutable, so it can be swapped whole on refresh."""
@@ -109,7 +115,8 @@ class Model:
         for r in table.itertuples(index=False):
             rows.setdefault(r.commune, []).append(
                 {"id": r.scheme, "name": r.name, "kind": r.kind, "via": r.via, "role": None if pd.isna(r.role) else r.role,
-                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis})
+                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
+                 "source": _source(r.source_title, r.source_url)})
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
 
@@ -162,7 +169,9 @@ class Model:
 
 def catalogue_digest(catalogue: Catalogue) -> str:
     """A short digest of every scheme's content."""
-    payload = [(s.id, s.name, s.start, s.end, s.generation, s.succeeds, [(m.code, m.role, m.start, m.end) for m in s.members])
+    payload = [(s.id, s.name, s.start, s.end, s.generation, s.succeeds,
+                [(m.code, m.role, m.start, m.end, m.note, m.source.title if m.source else None, m.source.url if m.source else None)
+                 for m in s.members])
                for s in sorted(catalogue.schemes.values(), key=lambda s: s.id)]
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:12]
 

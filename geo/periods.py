@@ -88,3 +88,26 @@ def parse_french_date(text: str | None) -> dt.date | None:
         return dt.date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
     except ValueError:
         return None
+
+
+_NUMERIC_FRENCH = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_date(text: str) -> dt.date:
+    """A date as planners write it in a spreadsheet: French ``15/03/2022`` (or ``15.03.2022``, ``15-03-2022``) or ISO
+    ``2022-03-15``; ValueError with the reason, in French, otherwise (a two-digit year or an impossible day is never
+    guessed)."""
+    value = text.strip()
+    if match := _ISO.fullmatch(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _NUMERIC_FRENCH.fullmatch(value):
+        day, month, year = (int(g) for g in match.groups())
+        if len(match.group(3)) != 4:
+            raise ValueError(f"l'année de « {value} » n'a pas quatre chiffres")
+    else:
+        raise ValueError(f"« {value} » n'est pas une date")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"« {value} » n'existe pas dans le calendrier") from None

@@ -1,14 +1,12 @@
 """The scheme catalogue: contracts, programmes, clubs, networks and partnerships with sourced members.
 
 A scheme file (boundaries/schemes/*.yaml) is parsed into a :class:`Scheme`; :func:`validate` checks
-it against the official codes; :func:`read_member_csv` imports user-provided member lists.
+it against the official codes. Member lists kept in spreadsheets are read by geo/memberlists.py.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -25,9 +23,21 @@ from geo.yamlfiles import code, compose, date, fail, flag, is_null, kind_of, lin
 KINDS = tuple(KIND_TABLE)  # the ids of geo/kinds.py
 MEMBER_SCALES = ("commune", "epci", "grouping", "quartier")
 ALL_PARENT_MEMBERS = "all-parent-members"
-CSV_COLUMNS = ("code", "scheme", "role", "start", "end")
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # goes into URLs, file names and download headers as it is
 TERRITORY_CODE = re.compile(r"[0-9]+|2[ab][0-9]*", re.IGNORECASE)  # communes, EPCI, départements, régions: within=/focus= take these
+
+
+@dataclass(frozen=True)
+class MemberSource:
+    """Where one membership comes from (a row of an imported member list): a title, an address, or both."""
+
+    title: str | None = None
+    url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What a person reads: the title, else the address."""
+        return self.title or self.url or ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class Member:
     note: str | None = None
     line: int | None = None  # where it is declared, for error messages
     period_source: str | None = None  # where the member's own start/end come from (None: the scheme's source)
+    source: MemberSource | None = None  # the membership's own source (an imported row's); None: the scheme's source
 
 
 @dataclass(frozen=True)
@@ -74,18 +85,6 @@ class Scheme:
     @property
     def codes(self) -> list[str]:
         return [m.code for m in self.members]
-
-
-def _date(value: str, file: str, row: int, what: str) -> dt.date | None:
-    """A CSV date cell: empty, or YYYY-MM-DD."""
-    if not value:
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError([Problem(file, row, f"{what} {value!r} is not a date", "write dates as YYYY-MM-DD")]) from None
 
 
 def _utf8_row(exc: UnicodeDecodeError) -> int:
@@ -224,78 +223,19 @@ def parse_scheme_file(path: Path) -> Scheme:
     )
 
 
-def read_member_csv(path: Path, schemes: dict[str, Scheme]) -> dict[str, list[Member]]:
-    """Read a user-provided member list (columns code, scheme, role, start, end; ';' or ',' separated).
-
-    Returns members by scheme id. Every row problem is collected; any problem raises InputError.
-    """
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, _utf8_row(exc), f"is not UTF-8 text (byte {exc.start})",
-                                  "save the CSV as UTF-8 (LibreOffice: Save as… > Character set: Unicode (UTF-8))")]) from exc
-    if not text.strip():
-        raise InputError([Problem(name, None, "is empty", f"write a header line {';'.join(CSV_COLUMNS)} and one row per member")])
-    if "\x00" in text:  # a spreadsheet's binary format, or a UTF-16 file, renamed .csv
-        raise InputError([Problem(name, text[:text.index("\x00")].count("\n") + 1, "holds a NUL byte: it is not a text CSV",
-                                  "save the list from the spreadsheet as CSV UTF-8 (not .xls/.xlsx/.ods or UTF-16)")])
-    try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
-    except csv.Error as exc:  # a header with neither ';' nor ',' (tab-separated, one column, not a CSV)
-        raise InputError([Problem(name, 1, "the header is not separated by ';' or ','",
-                                  f"the header must be {';'.join(CSV_COLUMNS)} (';' or ',' separated)")]) from exc
-    # the sniffed delimiter, with the spreadsheet quoting rules (a quote in a quoted field written twice)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=dialect.delimiter, strict=True)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise InputError([Problem(name, 1, f"missing column(s) {', '.join(missing)}", f"the header must be {';'.join(CSV_COLUMNS)}")])
-    out: dict[str, list[Member]] = {}
-    problems: list[Problem] = []
-    lines = text.split("\n")
-    while True:
-        start = reader.line_num + 1
-        while start <= len(lines) and not lines[start - 1].strip():  # the reader skips blank lines
-            start += 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # nothing after this row can be read reliably: report it and stop
-            raise InputError(problems + [Problem(name, start, f"cannot be read as CSV from this row on ({exc})",
-                                                 "close the quote opened on this row (\"…\") or remove it; a quote inside a "
-                                                 "quoted field is written twice (\"\")")]) from exc
-        i = reader.line_num  # the file's line, so blank lines skipped by the reader do not shift rows
-        values = [v for k, v in raw.items() if k is not None and v]
-        if any("\n" in v or "\r" in v for v in values):
-            problems.append(Problem(name, start, f"a quoted field runs on over several lines, up to row {i}: a quote is not closed",
-                                    "close the quote on this row (\"…\") or remove it"))
-            continue
-        if any(v.strip() for v in raw.get(None) or []):
-            problems.append(Problem(name, i, f"has more fields than the header's {len(header)}",
-                                    "put a text holding the separator in quotes, or remove the extra separators"))
-            continue
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
-        if row["scheme"] not in schemes:
-            problems.append(Problem(name, i, f"unknown scheme {row['scheme']!r}",
-                                    "declare the scheme in boundaries/schemes/ first, or fix the id", row["code"]))
-            continue
-        try:
-            member = Member(code=row["code"], role=row["role"] or None, start=_date(row["start"], name, i, "start"),
-                            end=_date(row["end"], name, i, "end"), line=i)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        out.setdefault(row["scheme"], []).append(member)
-    if problems:
-        raise InputError(problems)
-    return out
-
-
-def with_members(scheme: Scheme, extra: list[Member], file: str) -> Scheme:
-    """The scheme with imported members appended (their lines refer to the CSV file)."""
+def with_members(scheme: Scheme, extra: tuple[Member, ...], file: str) -> Scheme:
+    """The scheme with imported members appended (their lines refer to the imported file)."""
     return replace(scheme, members=scheme.members + tuple(extra), file=f"{scheme.file} + {file}")
+
+
+def member_sources(scheme: Scheme) -> list[tuple[str, str | None, int]]:
+    """The members' own sources (imported rows), each once with how many members it is the source of: (label, url, n)."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for m in scheme.members:
+        if m.source:
+            key = (m.source.label, m.source.url)
+            counts[key] = counts.get(key, 0) + 1
+    return [(label, url, n) for (label, url), n in counts.items()]
 
 
 def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> list[Problem]:

@@ -14,6 +14,7 @@ import typing
 from functools import cache
 
 from geo.catalogue import Catalogue
+from geo.schemes import Member
 
 FORMAT = 1  # bump when the snapshot's layout changes
 Decoder = typing.Callable[[object], object]
@@ -149,3 +150,19 @@ def _joined(exc: SnapshotError) -> str:
     """The rest of an error's path: nested parts ('.name', '[3]') as they are, a message after ': '."""
     text = exc.args[0]
     return text if text.startswith((".", "[", ":")) else f": {text}"
+
+
+def encode_members(members: dict[str, tuple[Member, ...]]) -> bytes:
+    """An imported member list (members by scheme id) as UTF-8 JSON, as the data directory keeps it."""
+    return json.dumps({"format": FORMAT, "members": _encode(members)}, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_members(data: bytes) -> dict[str, tuple[Member, ...]]:
+    """The member list :func:`encode_members` wrote; SnapshotError if it is not one."""
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        raise SnapshotError(f"not JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise SnapshotError(f"not a member list of format {FORMAT}")
+    return _decode(dict[str, tuple[Member, ...]], document.get("members"), "members")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,6 +50,16 @@ class Territories:
     read_report: ReadReport
     version: str
     scope: str
+    stamp: tuple = field(default=(), compare=False)  # the saved build's files as read (names, sizes, times): see build_stamp
+
+
+def build_stamp(path: Path) -> tuple:
+    """Name, size and modification time of each file of a saved build (empty when one is missing): a build read into
+    memory is reused only while this is unchanged."""
+    try:
+        return tuple((name, (st := (path / name).stat()).st_size, st.st_mtime_ns) for name in BUILD_FILES)
+    except OSError:
+        return ()
 
 
 def build_key(settings: Settings) -> str:
@@ -118,7 +128,7 @@ def load_saved(path: Path) -> Territories:
         rr = meta["read_report"]
         return Territories(scales, cog, ReconciliationReport(**rec),
                            ReadReport(*([tuple(x) for x in rr[k]] for k in ("repaired", "reprojected", "unavailable"))),
-                           meta["version"], meta["scope"])
+                           meta["version"], meta["scope"], build_stamp(path))
     except FileNotFoundError as exc:
         what = "does not exist" if not path.is_dir() else f"lacks {Path(exc.filename or '?').name}"
         raise CacheError(Problem(str(path), None, f"the build {what}", "run `territoires refresh --rebuild` to build and publish "

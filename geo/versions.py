@@ -11,6 +11,11 @@ Two lock files in ``builds/`` make publishers and readers safe against each othe
 another is about to name), and ``.versions.lock`` is held shared by readers while they read what a pointer
 names and exclusively by a publisher while it switches a pointer and prunes (so nothing is pruned under a
 reader).
+
+The member lists imported into the deployment's data directory (geo/memberstore.py) are part of a version: the pointer
+records the member-list version it was built with, and a pointer whose member list is no longer the one in service
+is not served (a new version is published first), so `territoires refresh`, `serve` and the admin page always agree.
+:func:`publish_members` and :func:`rollback` put a new member list in service in one step, as a new version.
 """
 from __future__ import annotations
 
@@ -21,13 +26,17 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from geo import memberstore
 from geo.cachefiles import cache_error, locked, sweep_stale, write_atomic
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.errors import CacheError, Problem
+from geo.memberlists import changes, summary
+from geo.memberstore import Upload
 from geo.model import Model, assemble
+from geo.schemes import Member
 from geo.snapshot import SnapshotError, decode_catalogue, encode_catalogue
-from geo.territories import BUILD_FILES, Territories, build_key, ensure_build, load_saved
+from geo.territories import BUILD_FILES, Territories, build_key, build_stamp, ensure_build, load_saved
 
 POINTER_KEYS = ("territories", "catalogue", "catalogue_sha256", "version")
 PUBLISH_LOCK, VERSIONS_LOCK = ".publish.lock", ".versions.lock"
@@ -39,8 +48,9 @@ def builds_dir(settings: Settings) -> Path:
 
 
 def pointer_path(settings: Settings) -> Path:
-    """The pointer file of a deployment: one per scope and set of scheme/member sources."""
-    sources = json.dumps([str(settings.schemes.resolve()), [str(p.resolve()) for p in settings.members]])
+    """The pointer file of a deployment: one per scope, scheme directory and data directory (where its member lists
+    live), never per process: every process of the deployment reads and writes the same one."""
+    sources = json.dumps([str(settings.schemes.resolve()), str(settings.data_dir.resolve())])
     return builds_dir(settings) / f"{settings.scope}-{hashlib.sha256(sources.encode()).hexdigest()[:8]}.current"
 
 
@@ -61,15 +71,20 @@ def read_pointer(settings: Settings) -> dict | None:
 
 
 def current_pointer(settings: Settings) -> dict | None:
-    """The pointer, if the version it names was built from the declared inputs with this code's build format."""
+    """The pointer, if the version it names was built from the declared inputs with this code's build format, and
+    with the member list in service in the data directory."""
     pointer = read_pointer(settings)
     if pointer is None or not pointer["territories"].startswith(f"{settings.scope}-{build_key(settings)}-"):
+        return None
+    if pointer.get("members", 0) != memberstore.in_service(settings):
         return None
     return pointer
 
 
-def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -> dict:
-    """Build and validate a new version, then put it in service. Raises (and changes nothing) on failure."""
+def publish(settings: Settings, rebuild: bool = False, progress: bool = False, members: int | None = None) -> dict:
+    """Build and validate a new version, then put it in service. Raises (and changes nothing) on failure.
+
+    ``members``: the member-list version to build it with and put in service with it (default: the one in service)."""
     root = builds_dir(settings)
     with ExitStack() as stack:
         try:
@@ -77,14 +92,16 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
         except OSError as exc:
             raise cache_error(exc, "create the builds directory", root) from exc
         stack.enter_context(locked(root / PUBLISH_LOCK))  # one publisher at a time, from build to prune
+        number = memberstore.in_service(settings) if members is None else members
+        imported = memberstore.content(settings, number)
         build = ensure_build(settings, rebuild=rebuild, progress=progress)
         territories = load_saved(build)
-        catalogue = load_catalogue(territories.cog, settings)  # strict: any scheme error aborts the refresh
+        catalogue = load_catalogue(territories.cog, settings, imported=(number, imported))  # strict: any scheme error aborts
         model = assemble(settings, territories, catalogue)
         data = encode_catalogue(catalogue)
         snapshot = root / f"{settings.scope}-catalogue-{model.version}-{time.time_ns()}.json"
         pointer = {"territories": build.name, "catalogue": snapshot.name, "catalogue_sha256": hashlib.sha256(data).hexdigest(),
-                   "version": model.version, "published_ns": time.time_ns()}
+                   "version": model.version, "published_ns": time.time_ns(), "members": number}
         try:
             write_atomic(snapshot, data)
         except OSError as exc:
@@ -92,6 +109,8 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
         target = pointer_path(settings)
         try:
             with locked(root / VERSIONS_LOCK):  # no reader between reading a pointer and what it names
+                if number != memberstore.in_service(settings):
+                    memberstore.set_in_service(settings, number)
                 try:
                     write_atomic(target, json.dumps(pointer).encode())
                 except OSError as exc:
@@ -101,6 +120,44 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False) -
             snapshot.unlink(missing_ok=True)  # named by no pointer
             raise
     return pointer
+
+
+def publish_members(settings: Settings, members: dict[str, tuple[Member, ...]], by: str, upload: Upload | None = None) -> dict:
+    """Put a new member list in service as a new version: ``members`` replaces the imported members of each scheme it
+    names (an empty tuple empties one). Validated with the whole catalogue first: on any problem nothing changes.
+    Returns the version's record."""
+    with memberstore.writing(settings):
+        before = memberstore.content(settings, memberstore.in_service(settings))
+        after = {k: v for k, v in ({**before, **members}).items() if v}
+        found = summary(changes(before, {s: after.get(s, ()) for s in members}))
+        return _publish_version(settings, after, by=by, action="import", schemes=list(members), changes=found, upload=upload)
+
+
+def rollback(settings: Settings, number: int, by: str) -> dict:
+    """Put the member list of an earlier version back in service, in one step, as a new version that restores it
+    (history stays linear: the rollback itself can be rolled back). Returns the new version's record."""
+    with memberstore.writing(settings):
+        current = memberstore.in_service(settings)
+        if number != 0:
+            memberstore.record(settings, number)  # UnknownVersion (French) for a version never published or pruned
+        before, after = memberstore.content(settings, current), memberstore.content(settings, number)
+        schemes = list(dict.fromkeys([*before, *after]))
+        found = summary(changes(before, {s: after.get(s, ()) for s in schemes}))
+        return _publish_version(settings, after, by=by, action="rollback", schemes=schemes, changes=found, restores=number)
+
+
+def _publish_version(settings: Settings, members: dict[str, tuple[Member, ...]], **record: object) -> dict:
+    """Write a member-list version, publish a data version built with it, then record it as published (under the
+    data directory's writer lock)."""
+    number = memberstore.add_version(settings, members, **record)  # type: ignore[arg-type]
+    try:
+        pointer = publish(settings, members=number)
+    except BaseException:
+        memberstore.drop_version(settings, number)  # never in service: the previous version stays
+        raise
+    memberstore.mark_published(settings, number, pointer["version"])
+    memberstore.prune(settings)
+    return memberstore.record(settings, number)
 
 
 def check_published(settings: Settings) -> dict:
@@ -118,21 +175,25 @@ def check_published(settings: Settings) -> dict:
     return pointer
 
 
-def read_published(settings: Settings) -> tuple[Territories, Catalogue]:
+def read_published(settings: Settings, loaded: Territories | None = None) -> tuple[Territories, Catalogue]:
     """Read the territories and the catalogue of the version in service (under the readers' lock, so that no
-    publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered."""
+    publisher prunes them meanwhile); CacheError if the pointer names something missing, damaged or altered.
+    ``loaded``: territories already in memory, reused when the pointer names the very build they were read from, its
+    files unchanged (a new member list or scheme edit changes the catalogue only: the switch reads the snapshot alone)."""
     root = builds_dir(settings)
     with locked(root / VERSIONS_LOCK, shared=True):
         pointer = _pointer_in_service(settings)
-        return load_saved(root / pointer["territories"]), _read_snapshot(root, pointer)
+        build = root / pointer["territories"]
+        same = loaded is not None and bool(loaded.stamp) and loaded.stamp == build_stamp(build)
+        return (loaded if same else load_saved(build)), _read_snapshot(root, pointer)
 
 
-def load_published(settings: Settings) -> Model:
-    """The model of the version in service (publishing one first if there is none, or if the inputs or the
-    build format changed since; edited scheme files go into service with ``territoires refresh``)."""
+def load_published(settings: Settings, loaded: Territories | None = None) -> Model:
+    """The model of the version in service (publishing one first if there is none, or if the inputs, the build
+    format or the member list in service changed since; edited scheme files go into service with ``territoires refresh``)."""
     if current_pointer(settings) is None:
         publish(settings)
-    return assemble(settings, *read_published(settings))
+    return assemble(settings, *read_published(settings, loaded))
 
 
 def _pointer_in_service(settings: Settings) -> dict:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from geo.links import member_links
 from geo.model import Model
 from geo.pointfiles import PointTable, from_csv, from_records, joined, locate_table
-from geo.schemes import Scheme
+from geo.schemes import Member, Scheme
 from geo.spreadsheet import write_csv
 from geo.territory import LEVEL_NAMES, LEVELS
 from service import schemas
@@ -31,6 +31,11 @@ router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 def _iso(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _member_source(member: Member | None) -> dict | None:
+    """A membership's own source ({title, url}); None when the scheme's source applies."""
+    return {"title": member.source.title, "url": member.source.url} if member is not None and member.source else None
 
 
 def _summary(model: Model, scheme: Scheme) -> dict:
@@ -175,9 +180,11 @@ def scheme(request: Request, model: ModelDep, s: SchemeDep) -> Response:
         scale, members = model.catalogue.members(s)
         names = model.names(scale)
         in_scope = set(model.scales[scale]["code"])
+        own = {m.code: m for m in s.members} if model.catalogue.member_source(s) is s else {}
         return {**_summary(model, s), "owner": s.owner, "parent": s.parent, "source": s.source, "as_of": _iso(s.as_of),
                 "notes": s.notes, "member_scale": scale,
-                "members": [{"code": c, "nom": names.get(c), "role": r, "start": _iso(a), "end": _iso(b), "in_scope": c in in_scope}
+                "members": [{"code": c, "nom": names.get(c), "role": r, "start": _iso(a), "end": _iso(b), "in_scope": c in in_scope,
+                             "note": own[c].note if c in own else None, "source": _member_source(own.get(c))}
                             for c, r, a, b in members],
                 "communes": list(model.coverage.scheme_communes(s.id))}
     return cached_json(request, model, build)

@@ -1,6 +1,8 @@
 """The FastAPI application factory."""
 from __future__ import annotations
 
+import os
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -9,6 +11,9 @@ from geo.config import Settings
 from geo.model import Model
 from geo.sources import codes_source, geometry_source
 from service import ogc, static_maps
+from service.admin.auth import Guard, UploadLimit
+from service.admin.pages import install_admin
+from service.admin.settings import AdminSettings
 from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
@@ -21,21 +26,28 @@ from service.http import GZip, HeadAsGet, PublicOrigin
 from service.limits import Limits, install_limits
 from service.maps import mount_map_static
 from service.maps import router as maps_router
+from service.memberfiles import router as memberfiles_router
 from service.settings import MapSettings
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
 
 
-def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None, limits: Limits | None = None) -> FastAPI:
-    """Build the app; the model is loaded at start-up from the settings (environment by default). Limits and map
-    settings are read now (from the environment by default) and kept in the app state with its caches."""
+def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None, limits: Limits | None = None,
+               admin: AdminSettings | None = None) -> FastAPI:
+    """Build the app; the model is loaded at start-up from the settings (environment by default). Limits, map and
+    admin settings are read now (from the environment by default) and kept in the app state with its caches; /admin
+    exists only when a credential is configured."""
     holder = ModelHolder(settings or Settings.from_env())
+    admin = admin or AdminSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if holder.model is None:
             holder.load()
+        stop = threading.Event()
+        holder.watch(stop)
         yield
+        stop.set()
 
     limits = limits or Limits()
     app = FastAPI(title="territoires", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -61,6 +73,10 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.include_router(exports_router())
     app.include_router(ogc.router)
     app.include_router(static_maps.router)
+    app.include_router(memberfiles_router)
+    if admin.enabled:
+        app.add_middleware(UploadLimit, max_bytes=admin.max_upload_bytes)
+        install_admin(app, Guard(admin, holder.settings))
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:
@@ -72,6 +88,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
             "vintages": {"geometrie": geometry_source().label, "codes": codes_source().label},
             "schemes": len(model.catalogue.schemes),
             "last_refresh_error": h.last_error,
+            "pid": os.getpid(),
         }
 
     return app

@@ -1,4 +1,5 @@
-"""`territoires` command line: data, check, coverage, lookup, locate, refresh, serve, export, render, map."""
+"""`territoires` command line: data, check, coverage, lookup, locate, refresh, serve, export, render, map; members
+import and template, versions, rollback; admin hash-password."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,18 +17,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from geo.catalogue import load_catalogue
+from geo.catalogue import legacy_members, load_catalogue
 from geo.config import Settings
-from geo.errors import TerritoiresError
+from geo.errors import InputError, TerritoiresError
 from geo.exports.formats import FORMATS
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.territories import load_territories
-from geo.versions import current_pointer, publish, read_pointer
+from geo.versions import current_pointer, publish, publish_members, read_pointer, rollback
 
 app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+members_app = typer.Typer(help="Member lists kept in the data directory (TERRITOIRES_DATA_DIR).", no_args_is_help=True)
+admin_app = typer.Typer(help="The protected /admin page.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
+app.add_typer(admin_app, name="admin")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 SCOPE_FIX = "add --scope france (or set TERRITOIRES_SCOPE=france)"
@@ -51,8 +56,8 @@ def _fail(exc: Exception | str) -> None:
 def _settings(mirror: Path | None, scope: str | None) -> Settings:
     try:
         return Settings.from_env(mirror=mirror, scope=scope)
-    except ValueError as exc:  # an unknown scope, from --scope or TERRITOIRES_SCOPE
-        _fail(f"{exc} (--scope or TERRITOIRES_SCOPE)")
+    except ValueError as exc:  # an unknown scope (--scope or TERRITOIRES_SCOPE), a setting that is not a number
+        _fail(str(exc) if "TERRITOIRES_" in str(exc) else f"{exc} (--scope or TERRITOIRES_SCOPE)")
 
 
 def _emit(data: object) -> None:
@@ -290,6 +295,8 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
     from service.workers import run_workers
 
     settings = _settings(mirror, scope)
+    if legacy := legacy_members(settings):  # a pointer may exist: without this, the variable would be silently ignored
+        _fail(InputError(legacy))
     try:
         check_assets()  # before any build: a worker would otherwise fail on them with a traceback
         # one shared build on disk, prepared before any worker starts
@@ -403,3 +410,121 @@ def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
         _emit(_written(output, map=name, within=within))
     else:
         console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
+
+
+By = Annotated[str | None, typer.Option("--by", help="Who publishes (recorded with the version; default: the system user).")]
+
+
+def _by(by: str | None) -> str:
+    import getpass
+
+    return by or f"{getpass.getuser()} (ligne de commande)"
+
+
+def _changes_line(record: dict) -> str:
+    parts = [f"{sid} +{len(c['added'])} -{len(c['removed'])} ~{len(c['changed'])}" for sid, c in record["changes"].items()]
+    return ", ".join(parts) or "no change"
+
+
+@members_app.command("import")
+def members_import(file: Annotated[Path, typer.Argument(help="A member list: CSV (; or ,) or XLSX, columns "
+                                                             "code;dispositif;role;debut;fin;source;note.")],
+                   dispositif: Annotated[str | None, typer.Option(help="The scheme the file is for (rows may then leave "
+                                                                       "dispositif empty; a file of no row empties its list).")] = None,
+                   dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the changes; publish nothing.")] = False,
+                   by: By = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Validate a member list and publish it as a new version (it replaces the imported members of each scheme it names)."""
+    from dataclasses import replace
+
+    from geo.imports import check_file
+    from geo.memberlists import summary
+
+    settings = replace(_settings(mirror, scope), legacy_members=())  # importing is how TERRITOIRES_MEMBERS files move here
+    try:
+        checked = check_file(settings, load_territories(settings).cog, file.read_bytes(), file.name, dispositif)
+        if not checked.ok:
+            _fail("\n".join(str(p) for p in checked.problems))
+        found = {"changes": summary(list(checked.changes))}
+        if dry_run:
+            _emit(found) if as_json else console.print(f"{len(checked.members.entries)} rows valid; would change: {_changes_line(found)}",
+                                                       highlight=False)
+            return
+        record = publish_members(settings, checked.members.by_scheme(), _by(by), checked.upload)
+    except TerritoiresError as exc:
+        _fail(exc)
+    _emit(record) if as_json else console.print(f"version {record['version']} in service ({record['data_version']}): "
+                                                f"{_changes_line(record)}", highlight=False)
+
+
+@members_app.command("template")
+def members_template(scheme: Annotated[str, typer.Argument(help="Scheme id.")],
+                     output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .csv or .xlsx.")],
+                     mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Write the member-list template of a scheme (prefilled with its imported members)."""
+    from geo.membertemplate import template_csv, template_xlsx
+
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        _fail(f"{output.name}: the template is .csv or .xlsx. Fix: name the output file *.csv or *.xlsx.")
+    try:
+        s = load_model(_settings(mirror, scope)).scheme(scheme)
+    except TerritoiresError as exc:
+        _fail(exc)
+    output.write_bytes(template_xlsx(s) if output.suffix.lower() == ".xlsx" else template_csv(s))
+    if as_json:
+        _emit(_written(output, scheme=scheme, format=output.suffix.lower().lstrip(".")))
+    else:
+        console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
+
+
+@app.command()
+def versions(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """The member-list versions kept in the data directory, newest first (the one in service marked *)."""
+    from geo.memberstore import history
+
+    try:
+        records = history(_settings(mirror, scope))
+    except TerritoiresError as exc:
+        _fail(exc)
+    if as_json:
+        _emit(records)
+        return
+    table = Table("", "version", "published (UTC)", "by", "what", "file (sha256)", "changes")
+    for r in records:
+        what = f"rollback to {r['restores']}" if r["action"] == "rollback" else "import"
+        f = r.get("file") or {}
+        table.add_row("*" if r["in_service"] else "", str(r["version"]), r["published_at"], escape(r["by"]), what,
+                      escape(f"{f['name']} ({f['sha256'][:12]})") if f else "", escape(_changes_line(r)))
+    console.print(table)
+
+
+@app.command(name="rollback")
+def rollback_command(version: Annotated[int, typer.Argument(help="The version to return to (see `territoires versions`; 0: no "
+                                                                  "imported member).", min=0)],
+                     by: By = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Put an earlier member-list version back in service, in one step (recorded as a new version)."""
+    try:
+        record = rollback(_settings(mirror, scope), version, _by(by))
+    except TerritoiresError as exc:
+        _fail(exc)
+    _emit(record) if as_json else console.print(f"version {record['version']} in service (restores {version}): "
+                                                f"{_changes_line(record)}", highlight=False)
+
+
+@admin_app.command("hash-password")
+def hash_password(stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input (one line).")] = False,
+                  as_json: Json = False) -> None:
+    """Print the argon2 hash of a password, for TERRITOIRES_ADMIN_PASSWORD_HASH."""
+    import getpass
+
+    from argon2 import PasswordHasher
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            _fail("the two passwords differ. Fix: type the same password twice.")
+    if len(password) < 12:
+        _fail("the password is shorter than 12 characters. Fix: choose a longer one (a passphrase).")
+    hashed = PasswordHasher().hash(password)
+    _emit({"hash": hashed}) if as_json else print(hashed)

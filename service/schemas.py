@@ -23,6 +23,11 @@ class Grouping(BaseModel):
     name: str
 
 
+class MemberSource(BaseModel):
+    title: str | None = Field(description="Titre de la source de cette adhésion")
+    url: str | None = Field(description="Adresse de la source de cette adhésion")
+
+
 class Covering(BaseModel):
     id: str = Field(description="Identifiant du dispositif")
     name: str
@@ -33,6 +38,7 @@ class Covering(BaseModel):
     end: str | None
     start_basis: str | None = Field(None, description="Source de la date de début : membre, dispositif ou non daté")
     end_basis: str | None = Field(None, description="Source de la date de fin : membre, dispositif ou non daté")
+    source: MemberSource | None = Field(None, description="Source propre de l'adhésion (liste importée) ; absente : celle du dispositif")
 
 
 class Quartier(BaseModel):
@@ -97,6 +103,8 @@ class Member(BaseModel):
     start: str | None
     end: str | None
     in_scope: bool = Field(description="Le membre est dans le périmètre servi")
+    note: str | None = None
+    source: MemberSource | None = Field(None, description="Source propre de l'adhésion (liste importée) ; absente : celle du dispositif")
 
 
 class SchemeDetail(SchemeBase):

@@ -63,8 +63,8 @@ def loaded_data_is_intact(model: Model):
     assert (model.version, len(model.catalogue.schemes), sorted(model.catalogue.schemes)) == before
 
 
-def _load(model: Model, settings: Settings, schemes: Path, members: tuple[Path, ...] = (), programmes: bool = False) -> Catalogue:
-    s = Settings(mirror=settings.mirror, cache=settings.cache, schemes=schemes, members=members)
+def _load(model: Model, settings: Settings, schemes: Path, legacy: tuple[str, ...] = (), programmes: bool = False) -> Catalogue:
+    s = Settings(mirror=settings.mirror, cache=settings.cache, schemes=schemes, data_dir=settings.cache / "no-data-dir", legacy_members=legacy)
     return load_catalogue(model.territories.cog, s, programmes=programmes)
 
 
@@ -279,10 +279,9 @@ BAD_PATHS = {  # (schemes directory, member lists) -> (the path named, message, 
                                            "the schemes directory (TERRITOIRES_SCHEMES) is a file, not a directory", "point TERRITOIRES_SCHEMES"),
     "schemes directory with no scheme file": (lambda t: ((t / "empty").mkdir() or t / "empty", ()), lambda t: t / "empty",
                                               "holds no scheme file (*.yaml)", "point TERRITOIRES_SCHEMES at the directory of scheme files"),
-    "member list that does not exist": (lambda t: (SCHEMES_DIR, (t / "missing.csv",)), lambda t: t / "missing.csv",
-                                        "the member list (TERRITOIRES_MEMBERS) does not exist", "name existing CSV files in TERRITOIRES_MEMBERS"),
-    "member list that is a directory": (lambda t: (SCHEMES_DIR, (t,)), lambda t: t,
-                                        "the member list (TERRITOIRES_MEMBERS) is a directory, not a CSV file", "name existing CSV files"),
+    "TERRITOIRES_MEMBERS still set": (lambda t: (SCHEMES_DIR, (str(t / "members.csv"),)), lambda t: t / "members.csv",
+                                      "TERRITOIRES_MEMBERS is no longer read: member lists live in the data directory",
+                                      "import the file once with `territoires members import FILE`"),
     "scheme 'file' that is a directory": (lambda t: (_yaml_directory(t), ()), lambda t: t / "schemes" / "test-bad.yaml",
                                           "is a directory, not a scheme file", "move it out of the schemes directory"),
 }
@@ -298,77 +297,105 @@ def test_bad_path_in_the_settings_is_one_clear_error(model: Model, settings: Set
     assert message in problem.message and fix in problem.fix, str(problem)
 
 
-# --- member CSV files ----------------------------------------------------------------------------------------------
+# --- member lists (CSV, XLSX) ---------------------------------------------------------------------------------------
 
-HEADER = "code;scheme;role;start;end\n"
-BAD_CSV = {
-    "not UTF-8 (cp1252)": ((HEADER + "31555;contrat-test;Président;;\n").encode("cp1252"), 2,
-                           ("is not UTF-8 text",), "save the CSV as UTF-8"),
-    "empty": (b"", None, ("is empty",), "write a header line code;scheme;role;start;end"),
-    "missing columns": (b"code;scheme;role\n31555;contrat-test;signataire\n", 1, ("missing column(s) start, end",),
-                        "the header must be code;scheme;role;start;end"),
-    "unknown scheme": ((HEADER + "31555;contrat-inconnu;;;\n").encode(), 2, ("unknown scheme 'contrat-inconnu'",),
-                       "declare the scheme in boundaries/schemes/ first"),
-    "bad date": ((HEADER + "31555;contrat-test;;2024-13-01;\n").encode(), 2, ("start '2024-13-01' is not a date",), "YYYY-MM-DD"),
-    "neither ';' nor ',' (tab-separated)": (HEADER.replace(";", "\t").encode() + b"31555\tcontrat-test\t\t\t\n", 1,
-                                            ("not separated by ';' or ','",), "the header must be code;scheme;role;start;end"),
-    "merged commune code": ((HEADER + "30157;contrat-test;signataire;;\n").encode(), 2,
-                            ("30157 is no longer a commune: it merged into 30052",), "use the 2026 code 30052"),
-    "bad row after blank lines (rows are file lines)": ((HEADER + "\n31555;contrat-test;;;\n\n99999;contrat-test;;;\n").encode(), 5,
-                                                        ("99999 is not a 2026 commune code",), "use a 2026 INSEE commune code"),
-    "NUL byte": ((HEADER + "31555;contrat-test;;;\n31069;contrat-test;sig\x00nataire;;\n").encode(), 3,
-                 ("holds a NUL byte: it is not a text CSV",), "save the list from the spreadsheet as CSV UTF-8"),
-    "quote never closed": ((HEADER + "31555;contrat-test;;;\n31069;contrat-test;\"signataire;;\n31149;contrat-test;;;\n").encode(), 3,
-                           ("cannot be read as CSV from this row on (unexpected end of data)",), "close the quote opened on this row"),
-    "quote closed rows later": ((HEADER + "31069;contrat-test;\"signataire;;\n31149;contrat-test;x\";;\n").encode(), 2,
-                                ("a quoted field runs on over several lines, up to row 3: a quote is not closed",), "close the quote on this row"),
-    "text after a closing quote": ((HEADER + "\n31069;contrat-test;\"signataire\" CA;;\n").encode(), 3,
-                                   ("cannot be read as CSV from this row on", "expected after '\"'"),
-                                   "a quote inside a quoted field is written twice"),
-    "field over the csv module's limit": ((HEADER + "31069;contrat-test;" + "x" * 200_000 + ";;\n").encode(), 2,
-                                          ("cannot be read as CSV from this row on (field larger than field limit (131072))",),
-                                          "close the quote opened on this row"),
-    "more fields than the header": ((HEADER + "31555;contrat-test;signataire;2022-01-01;;Toulouse\n").encode(), 2,
-                                    ("has more fields than the header's 5",), "put a text holding the separator in quotes"),
-    "date not written YYYY-MM-DD": ((HEADER + "31555;contrat-test;;20220101;\n").encode(), 2, ("start '20220101' is not a date",), "YYYY-MM-DD"),
+HEADER = "code;dispositif;role;debut;fin;source;note\n"
+SRC = "Délibération du 3 mai 2022"
+BAD_CSV = {  # content -> (row, column, French message parts, French fix)
+    "old English header": (b"code;scheme;role;start;end\n31555;contrat-test;;;\n", 1, None,
+                           ("l'en-tête est celui de l'ancien format (code;scheme;role;start;end)",), "renommez les colonnes en code;dispositif"),
+    "empty": (b"", None, None, ("le fichier est vide",), "écrivez l'en-tête code;dispositif;role;debut;fin;source;note"),
+    "missing columns": (b"code;dispositif;role\n31555;contrat-test;signataire\n", 1, None, ("colonne(s) manquante(s) : source",),
+                        "l'en-tête doit être code;dispositif;role;debut;fin;source;note"),
+    "unknown column": (b"code;dispositif;source;date_debut\n31555;contrat-test;x;2022-01-01\n", 1, "date_debut",
+                       ("colonne inconnue « date_debut »",), "les colonnes sont"),
+    "unknown scheme": ((HEADER + f"31555;contrat-inconu;;;;{SRC};\n").encode(), 2, "dispositif", ("dispositif inconnu « contrat-inconu »",),
+                       "vouliez-vous dire « contrat-test » ?"),
+    "impossible date": ((HEADER + f"31555;contrat-test;;31/02/2024;;{SRC};\n").encode(), 2, "debut",
+                        ("« 31/02/2024 » n'existe pas dans le calendrier",), "JJ/MM/AAAA"),
+    "two-digit year": ((HEADER + f"31555;contrat-test;;15/03/22;;{SRC};\n").encode(), 2, "debut", ("n'a pas quatre chiffres",), "JJ/MM/AAAA"),
+    "ends before it starts": ((HEADER + f"31555;contrat-test;;15/03/2024;01/01/2023;{SRC};\n").encode(), 2, "fin",
+                              ("l'adhésion finit (01/01/2023) avant de commencer (15/03/2024)",), "inversez ou corrigez les dates"),
+    "no source": ((HEADER + "31555;contrat-test;;;;;\n").encode(), 2, "source", ("la source de l'adhésion n'est pas indiquée",),
+                  "le titre d'un document et/ou son adresse web"),
+    "neither ';' nor ',' (tab-separated)": (HEADER.replace(";", "\t").encode() + b"31555\tcontrat-test\t\t\t\t\t\n", 1, None,
+                                            ("l'en-tête n'est séparé ni par des « ; » ni par des « , »",), "l'en-tête doit être"),
+    "merged commune code": ((HEADER + f"30157;contrat-test;signataire;;;{SRC};\n").encode(), 2, "code",
+                            ("30157 n'est plus une commune : elle a fusionné dans la commune 30052 (Bréau-Mars)",), "écrivez 30052"),
+    "code that lost its leading zero": ((HEADER + f"1004;contrat-test;;;;{SRC};\n").encode(), 2, "code",
+                                        ("le code 1004 a perdu son zéro initial (c'est 01004)",), "format Texte"),
+    "code written as a decimal number": ((HEADER + f"31555.0;contrat-test;;;;{SRC};\n").encode(), 2, "code",
+                                         ("le code « 31555.0 » est écrit comme un nombre décimal",), "format Texte"),
+    "EPCI in a commune scheme": ((HEADER + f"243100518;contrat-test;;;;{SRC};\n").encode(), 2, "code",
+                                 ("243100518 est un EPCI, mais les membres de ce dispositif sont des communes",), "écrivez les codes des communes"),
+    "bad row after blank lines (rows are file lines)": ((HEADER + f"\n31555;contrat-test;;;;{SRC};\n\n99999;contrat-test;;;;{SRC};\n").encode(),
+                                                        5, "code", ("99999 n'est pas un code de commune du COG 2026",), "code INSEE 2026"),
+    "duplicate row": ((HEADER + f"31555;contrat-test;;;;{SRC};\n31555;contrat-test;;;;{SRC};\n").encode(), 3, "code",
+                      ("31555 est déjà sur la ligne 2 pour ce dispositif",), "gardez une ligne par membre"),
+    "NUL byte": ((HEADER + f"31555;contrat-test;;;;{SRC};\n31069;contrat-test;sig\x00nataire;;;{SRC};\n").encode(), 3, None,
+                 ("le fichier contient des octets nuls",), "enregistrez le tableau en « CSV UTF-8 »"),
+    "quote never closed": ((HEADER + f'31555;contrat-test;;;;{SRC};\n31069;contrat-test;"signataire;;;{SRC};\n').encode(), 3, None,
+                           ("le CSV ne peut plus être lu à partir de cette ligne (unexpected end of data)",), "fermez le guillemet"),
+    "quote closed rows later": ((HEADER + f'31069;contrat-test;"signataire;;;{SRC};\n31149;contrat-test;x";;;{SRC};\n').encode(), 2, "role",
+                                ("la cellule contient un retour à la ligne",), "fermez le guillemet ouvert"),
+    "field over the csv module's limit": ((HEADER + "31069;contrat-test;" + "x" * 200_000 + f";;;{SRC};\n").encode(), 2, None,
+                                          ("field larger than field limit (131072)",), "fermez le guillemet"),
+    "100,000 characters in a cell": ((HEADER + "31069;contrat-test;;;;" + "x" * 100_000 + ";\n").encode(), 2, "source",
+                                     ("la cellule contient 100\u202f000 caractères, au plus 500",), "raccourcissez-la"),
+    "more fields than the header": ((HEADER + f"31555;contrat-test;signataire;2022-01-01;;{SRC};;Toulouse\n").encode(), 2, None,
+                                    ("la ligne a plus de cellules remplies que l'en-tête n'a de colonnes",), "mettez entre guillemets"),
+    "not a spreadsheet (ODS)": (b"PK\x03\x04 fake ods", None, None, ("ce n'est ni un fichier CSV ni un classeur .xlsx",), "format .xlsx"),
 }
 CONTRAT_TEST = "id: contrat-test\nname: Contrat de test\nkind: contract\nmember_scale: commune\nmembers: []\n" + SOURCE
 
 
-@pytest.mark.parametrize("content, row, message, fix", BAD_CSV.values(), ids=BAD_CSV.keys())
-def test_bad_member_csv_is_one_clear_error(model: Model, settings: Settings, tmp_path: Path, content: bytes, row: int | None,
-                                           message: tuple[str, ...], fix: str):
-    (tmp_path / "schemes").mkdir()
+def _check(model: Model, settings: Settings, tmp_path: Path, content: bytes, name: str = "membres.csv"):
+    from geo.imports import check_file
+
+    (tmp_path / "schemes").mkdir(exist_ok=True)
     (tmp_path / "schemes" / "contrat-test.yaml").write_text(CONTRAT_TEST, encoding="utf-8")
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_bytes(content)
-    with pytest.raises(InputError) as exc:
-        _load(model, settings, tmp_path / "schemes", members=(csv_path,))
-    problem = _one_problem(exc)
-    assert str(csv_path) in problem.file and problem.row == row, str(problem)
+    s = Settings(mirror=settings.mirror, cache=settings.cache, schemes=tmp_path / "schemes", data_dir=tmp_path / "data")
+    return check_file(s, model.territories.cog, content, name)
+
+
+@pytest.mark.parametrize("content, row, column, message, fix", BAD_CSV.values(), ids=BAD_CSV.keys())
+def test_bad_member_list_is_one_clear_french_error(model: Model, settings: Settings, tmp_path: Path, content: bytes, row: int | None,
+                                                   column: str | None, message: tuple[str, ...], fix: str):
+    name = "membres.ods" if content.startswith(b"PK") else "membres.csv"
+    checked = _check(model, settings, tmp_path, content, name)
+    assert len(checked.problems) == 1, "\n".join(map(str, checked.problems))
+    problem = checked.problems[0]
+    assert problem.file == name and problem.row == row and problem.column == column, str(problem)
     assert all(part in problem.message for part in message) and fix in problem.fix, str(problem)
+    assert not checked.changes
 
 
-def test_member_csv_reads_quotes_the_spreadsheet_way(model: Model, settings: Settings, tmp_path: Path):
+def test_member_list_reads_quotes_the_spreadsheet_way(model: Model, settings: Settings, tmp_path: Path):
     """A quoted field may hold the separator and a doubled quote (what LibreOffice and Excel write)."""
-    (tmp_path / "schemes").mkdir()
-    (tmp_path / "schemes" / "contrat-test.yaml").write_text(CONTRAT_TEST, encoding="utf-8")
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_text(HEADER + '31555;contrat-test;"CA ""Grand Sud"" ; signataire";;\n', encoding="utf-8")
-    assert _load(model, settings, tmp_path / "schemes", members=(csv_path,)).get("contrat-test").members[0].role == 'CA "Grand Sud" ; signataire'
+    checked = _check(model, settings, tmp_path, (HEADER + f'31555;contrat-test;"CA ""Grand Sud"" ; signataire";;;{SRC};\n').encode())
+    assert checked.ok and checked.members.entries[0].member.role == 'CA "Grand Sud" ; signataire'
 
 
-@pytest.mark.parametrize("sep", [";", ","])
-def test_member_csv_accepts_both_separators(model: Model, settings: Settings, tmp_path: Path, sep: str):
-    (tmp_path / "schemes").mkdir()
-    (tmp_path / "schemes" / "contrat-test.yaml").write_text(CONTRAT_TEST, encoding="utf-8")
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_text(sep.join(["code", "scheme", "role", "start", "end"]) + "\n"
-                        + sep.join(["31555", "contrat-test", "signataire", "2022-01-01", "2027-12-31"]) + "\n"
-                        + sep.join(["31069", "contrat-test", "", "", ""]) + "\n", encoding="utf-8")
-    members = _load(model, settings, tmp_path / "schemes", members=(csv_path,)).get("contrat-test").members
-    assert [(m.code, m.role, str(m.start), str(m.end), m.line) for m in members] == [
-        ("31555", "signataire", "2022-01-01", "2027-12-31", 2), ("31069", None, "None", "None", 3)]
+@pytest.mark.parametrize("sep, encoding", [(";", "utf-8"), (",", "utf-8-sig"), (";", "cp1252")])
+def test_member_list_separators_and_encodings(model: Model, settings: Settings, tmp_path: Path, sep: str, encoding: str):
+    text = (sep.join(["Code", "Dispositif", "Rôle", "Début", "Fin", "Source", "Note"]) + "\r\n"
+            + sep.join(["31555", "contrat-test", "signataire", "15/03/2022", "2027-12-31", "Délibération https://example.org/d.pdf", "é"]) + "\r\n"
+            + sep.join(["09001", "contrat-test", "", "", "", "Arrêté préfectoral", ""]) + "\r\n")
+    checked = _check(model, settings, tmp_path, text.encode(encoding))
+    assert checked.ok, checked.problems
+    members = [e.member for e in checked.members.entries]
+    assert [(m.code, m.role, str(m.start), str(m.end), m.note, m.line) for m in members] == [
+        ("31555", "signataire", "2022-03-15", "2027-12-31", "é", 2), ("09001", None, "None", "None", None, 3)]
+    assert (members[0].source.title, members[0].source.url) == ("Délibération", "https://example.org/d.pdf")
+    assert (members[1].source.title, members[1].source.url) == ("Arrêté préfectoral", None)
+
+
+def test_every_problem_of_a_file_is_in_one_report(model: Model, settings: Settings, tmp_path: Path):
+    """Four bad rows, five problems: all reported at once, each with its row and column, none published."""
+    rows = ["31555;contrat-test;;31/02/2022;;;", "9001;contrat-test;;;;x;", "31555;contrat-test;;;;x;", "30157;contrat-inconnu;;;;x;"]
+    checked = _check(model, settings, tmp_path, (HEADER + "\n".join(rows) + "\n").encode())
+    assert [(p.row, p.column) for p in checked.problems] == [(2, "debut"), (2, "source"), (3, "code"), (5, "dispositif")]
+    assert "le code 9001 a perdu son zéro initial (c'est 09001)" in checked.problems[2].message
 
 
 # --- boundary files ------------------------------------------------------------------------------------------------
@@ -735,8 +762,8 @@ def _env(settings: Settings, cache: Path, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("env, named, message", [
     ({"TERRITOIRES_SCHEMES": "nowhere"}, "nowhere", "the schemes directory (TERRITOIRES_SCHEMES) does not exist"),
-    ({"TERRITOIRES_MEMBERS": "."}, ".", "the member list (TERRITOIRES_MEMBERS) is a directory, not a CSV file"),
-], ids=["missing schemes directory", "member list that is a directory"])
+    ({"TERRITOIRES_MEMBERS": "members.csv"}, "members.csv", "TERRITOIRES_MEMBERS is no longer read: member lists live in the data directory"),
+], ids=["missing schemes directory", "TERRITOIRES_MEMBERS still set"])
 def test_a_wrong_path_fails_check_and_refresh(settings: Settings, tmp_path: Path, env: dict, named: str, message: str):
     """Before: a missing schemes directory passed `check` and served the 6 programmes instead of 16 schemes."""
     cache = seeded_cache(settings, tmp_path / "cache")

@@ -129,8 +129,15 @@ def test_every_command_takes_json():
 
     from service.cli import app
 
-    commands = get_command(app).commands
-    assert set(commands) >= {"data", "check", "coverage", "lookup", "refresh", "serve", "export", "render", "map"}
+    def leaves(group, prefix: str = "") -> dict:  # the commands of the command groups too (members import, admin …)
+        out = {}
+        for name, cmd in group.commands.items():
+            out.update(leaves(cmd, f"{prefix}{name} ") if hasattr(cmd, "commands") else {f"{prefix}{name}": cmd})
+        return out
+
+    commands = leaves(get_command(app))
+    assert set(commands) >= {"data", "check", "coverage", "lookup", "refresh", "serve", "export", "render", "map", "members import",
+                             "members template", "versions", "rollback", "admin hash-password"}
     assert all("--json" in {o for p in cmd.params for o in p.opts} for cmd in commands.values()), commands
 
 

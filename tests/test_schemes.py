@@ -86,42 +86,31 @@ def test_failed_reload_leaves_the_loaded_model_intact(model: Model, settings: Se
     assert (model.version, len(model.catalogue.schemes)) == before
 
 
-def test_member_csv_import(settings: Settings, scheme_dir: Path, tmp_path: Path):
-    """A user-provided member list attaches to a declared scheme (the CSV is built here, not catalogue data)."""
+def test_imported_member_list_attaches_to_a_declared_scheme_with_its_source(settings: Settings, scheme_dir: Path, tmp_path: Path):
+    """An imported member list (built here, not catalogue data) attaches to a declared scheme; the row's own source and
+    French dates reach the coverage table and a commune's stack."""
+    from geo.memberlists import read_member_list
+
     (scheme_dir / "contrat-test.yaml").write_text(
         "id: contrat-test\nname: Contrat de test\nkind: contract\nmember_scale: epci\nmembers: []\n"
-        "source: {title: fichier utilisateur, url: 'file:members.csv'}\nas_of: 2024-01-01\n", encoding="utf-8")
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_text("code;scheme;role;start;end\n243100633;contrat-test;signataire;2022-01-01;2027-12-31\n", encoding="utf-8-sig")
-    s = Settings(mirror=settings.mirror, cache=settings.cache, schemes=scheme_dir, members=(csv_path,))
+        "source: {title: fichier utilisateur, url: 'https://example.org/test'}\nas_of: 2024-01-01\n", encoding="utf-8")
+    text = "code;dispositif;role;debut;fin;source;note\n243100633;contrat-test;signataire;01/01/2022;31/12/2027;Délibération https://example.org/d;\n"
+    members = read_member_list(text.encode("cp1252"), "membres.csv")
+    assert not members.problems
+    s = Settings(mirror=settings.mirror, cache=settings.cache, schemes=scheme_dir, data_dir=tmp_path / "data")
     t = load_territories(s)
-    model = assemble(s, t, load_catalogue(t.cog, s, programmes=False))
+    model = assemble(s, t, load_catalogue(t.cog, s, programmes=False, imported=(1, members.by_scheme())))
     stack = model.stack("31254")  # Labège, in the Sicoval
     row = next(r for r in stack["schemes"] if r["id"] == "contrat-test")
     assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract", "via": "via EPCI 243100633",
-                   "role": "signataire", "start": "2022-01-01", "end": "2027-12-31", "start_basis": "membre", "end_basis": "membre"}
+                   "role": "signataire", "start": "2022-01-01", "end": "2027-12-31", "start_basis": "membre", "end_basis": "membre",
+                   "source": {"title": "Délibération", "url": "https://example.org/d"}}
+    assert model.catalogue.get("contrat-test").file.endswith("contrat-test.yaml + liste de membres importée (version 1)")
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("code;scheme;role;start;end\n31555;nope;;;\n", "unknown scheme 'nope'"),
-    ("code;scheme;role\n31555;x;\n", "missing column(s) start, end"),
-    ("", "is empty"),
-    ("code;scheme;role;start;end\n31555;contrat-test;;2024-13-01;\n", "is not a date"),
-])
-def test_member_csv_errors_name_file_row_and_fix(settings: Settings, scheme_dir: Path, tmp_path: Path, content: str, expected: str):
-    (scheme_dir / "contrat-test.yaml").write_text(
-        "id: contrat-test\nname: T\nkind: contract\nmember_scale: commune\nmembers: []\nsource: {title: t}\n", encoding="utf-8")
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_text(content, encoding="utf-8")
-    t = load_territories(settings)
+def test_legacy_member_list_is_refused_naming_the_new_columns(settings: Settings, scheme_dir: Path, tmp_path: Path):
+    from geo.memberlists import read_member_list
+
     with pytest.raises(InputError) as exc:
-        load_catalogue(t.cog, Settings(mirror=settings.mirror, cache=settings.cache, schemes=scheme_dir, members=(csv_path,)), programmes=False)
-    assert expected in str(exc.value) and str(csv_path) in str(exc.value) and "fix" in str(exc.value)
-
-
-def test_member_csv_in_latin1_is_refused_with_the_fix(settings: Settings, scheme_dir: Path, tmp_path: Path):
-    csv_path = tmp_path / "members.csv"
-    csv_path.write_bytes("code;scheme;role;start;end\n31555;toulouse-metropole;Président·e é;;\n".encode("cp1252", "replace"))
-    t = load_territories(settings)
-    with pytest.raises(InputError, match="UTF-8"):
-        load_catalogue(t.cog, Settings(mirror=settings.mirror, cache=settings.cache, schemes=scheme_dir, members=(csv_path,)), programmes=False)
+        read_member_list(b"code;scheme;role;start;end\n31555;contrat-test;;;\n", "membres.csv")
+    assert "ancien format" in str(exc.value) and "code;dispositif;role;debut;fin;source;note" in str(exc.value)

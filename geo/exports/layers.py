@@ -87,7 +87,8 @@ def _dates(values: list) -> pd.arrays.ArrowExtensionArray:
 
 
 def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """One row per member territory in scope: code, nom, role and period (member's, else the scheme's)."""
+    """One row per member territory in scope: code, nom, role, period (member's, else the scheme's), note and the
+    membership's own source (an imported row's title and address; empty when the scheme's source applies)."""
     source = model.catalogue.member_source(scheme)
     own = source is scheme
     rows = pd.DataFrame({
@@ -96,6 +97,8 @@ def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[
         "start": _dates([(m.start if own else None) or scheme.start for m in source.members]),
         "end": _dates([(m.end if own else None) or scheme.end for m in source.members]),
         "note": pd.array([m.note if own else None for m in source.members], dtype="string"),
+        "source": pd.array([m.source.title if own and m.source else None for m in source.members], dtype="string"),
+        "source_url": pd.array([m.source.url if own and m.source else None for m in source.members], dtype="string"),
     })
     scale = model.scales[scheme.member_scale][["code", "nom", "population", "area_km2", "geometry"]]
     frame = scale.merge(rows, on="code", how="inner")
@@ -103,7 +106,7 @@ def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[
     frame.insert(3, "level", scheme.member_scale)
     frame["scheme"] = frame["scheme"].astype("string")
     frame["level"] = frame["level"].astype("string")
-    cols = ["scheme", "code", "nom", "level", "role", "start", "end", "note", "population", "area_km2", "geometry"]
+    cols = ["scheme", "code", "nom", "level", "role", "start", "end", "note", "source", "source_url", "population", "area_km2", "geometry"]
     frame = gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=scale.crs).sort_values("code", ignore_index=True)
     outside = len(rows) - len(frame)
     notes = [f"{outside} of {len(rows)} members are outside the {model.territories.scope} scope and not in this layer"] if outside else []

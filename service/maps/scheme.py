@@ -9,7 +9,7 @@ from geo import mapspec
 from geo.kinds import KINDS, kind_label
 from geo.mapspec import SCHEME
 from geo.model import Model
-from geo.schemes import Scheme
+from geo.schemes import Scheme, member_sources
 from service.maps.base import View, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
 
@@ -65,8 +65,11 @@ def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> s
     ]
     if len(in_scope) < len(codes):
         notes.append(f"{len(codes) - len(in_scope)} membre(s) hors du périmètre servi.")
-    legend = {"title": s.name, "items": items, "notes": notes,
-              "links": [{"href": source["url"], "text": "Voir la source"}] if source.get("url") else [],
+    own = member_sources(model.catalogue.member_source(s) if s.all_parent_members else s)
+    notes += [f"Source de {n} membre{'s' if n > 1 else ''} : {label}." for label, _, n in own]
+    links = [{"href": source["url"], "text": "Voir la source"}] if source.get("url") else []
+    links += [{"href": url, "text": f"Source : {label}"} for label, url, _ in own if url]
+    legend = {"title": s.name, "items": items, "notes": notes, "links": links,
               "json": f"/api/schemes/{s.id}"}
     tree = {"label": html.escape(s.name), "children": tree_children}
     return render(model, m, view, bounds, {"title": s.name, "layers": layers, "legend": legend}, tree)
