@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from geo.periods import fr_date
+
 # --- units ----------------------------------------------------------------------------------------------------
 
 PT_PER_PX = 0.75  # a CSS pixel is 1/96 inch, a point 1/72 inch
@@ -242,13 +244,8 @@ def coverage_title(names: list[str]) -> str:
     return "Couverture : " + ", ".join(names) if len(names) <= 3 else f"Couverture des communes par {len(names)} dispositifs"
 
 
-def fr_date(value: dt.date | None) -> str:
-    """08/04/2013."""
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
 def period_text(start: dt.date | None, end: dt.date | None) -> str:
-    """'du 01/01/2022 au 31/12/2027', 'depuis le 08/04/2013', 'jusqu'au …' or 'période non renseignée'."""
+    """'du 1er janvier 2022 au 31 décembre 2027', 'depuis le 8 avril 2013', 'jusqu'au …' or 'période non renseignée'."""
     if start and end:
         return f"du {fr_date(start)} au {fr_date(end)}"
     if start:
@@ -312,3 +309,41 @@ def doll_order(sizes: Mapping[str, tuple[int, float]]) -> list[str]:
     """Groupings from the innermost to the outermost doll (fewest EPCI, then smallest population, first): the
     order in which they are drawn, so that a grouping is drawn above those it contains."""
     return sorted(sizes, key=lambda code: (sizes[code], code))
+
+
+# --- time: what changed between two dates, timelines, typology charts ------------------------------------------
+
+PALETTE.update({
+    "change-gained": "#a6dba0", "change-gained-stripe": "#1b7837",
+    "change-lost": "#f4a582", "change-lost-stripe": "#b2182b",
+    "change-both": "#c2a5cf", "change-both-stripe": "#762a83",
+    "change-unchanged": "#f2f2f2",
+    "timeline-axis": "#555555", "timeline-today": "#b2182b", "timeline-grid": "#dddddd",
+    "chart-covered": "#2c7fb8", "chart-uncovered": "#e0e0e0",
+})
+
+#: The "what changed" map: each commune by what it gained or lost between two dates (geo/changes.py's classes), a
+#: colour and a hatch each so that the classes read apart in black-and-white print.
+CHANGE_SYMBOLS: dict[str, Symbol] = {
+    "gained": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-gained"], fill_opacity=0.9,
+                     pattern=Pattern(45, 1.5, 4.5, PALETTE["change-gained-stripe"])),
+    "lost": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-lost"], fill_opacity=0.9,
+                   pattern=Pattern(-45, 1.5, 4.5, PALETTE["change-lost-stripe"])),
+    "both": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-both"], fill_opacity=0.9,
+                   pattern=Pattern(0, 2, 3, PALETTE["change-both-stripe"])),
+    "unchanged": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-unchanged"], fill_opacity=0.8),
+}
+CHANGE_LABELS = {"gained": "Dispositif(s) gagné(s)", "lost": "Dispositif(s) perdu(s)", "both": "Gagnés et perdus",
+                 "unchanged": "Inchangée"}
+CHANGES = MapKind("changes", "Ce qui a changé entre deux dates", ("gained", "lost", "both", "unchanged", "departement", "region"),
+                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT})
+
+
+def change_legend(status: str, communes: int) -> str:
+    """A "what changed" legend entry: the class and how many communes it holds."""
+    return f"{CHANGE_LABELS[status]} : {communes} commune{'s' if communes > 1 else ''}"
+
+
+#: Timelines: the axis, its grid and today's mark; typology charts: the covered share and the rest.
+TIMELINE = {"axis": PALETTE["timeline-axis"], "grid": PALETTE["timeline-grid"], "today": PALETTE["timeline-today"]}
+CHART = {"covered": PALETTE["chart-covered"], "uncovered": PALETTE["chart-uncovered"]}

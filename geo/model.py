@@ -1,6 +1,7 @@
 """The model every map, export and API answer reads from: territories + schemes + coverage + lookup."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -16,11 +17,12 @@ from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
 from geo.lookup import Locator
 from geo.memo import Memo
+from geo.periods import in_force, status_text
 from geo.scales import build_groupings
 from geo.schemes import Scheme
 from geo.search import SearchIndex
 from geo.simplify import SimplifiedScales
-from geo.sources import codes_source
+from geo.sources import codes_source, perimeters
 from geo.territories import Territories, load_territories
 from geo.territory import Territory, TerritoryIndex, territory_index
 
@@ -33,6 +35,20 @@ DERIVED_MAX = 256
 
 def _iso(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def dated(rows: list[dict], at: dt.date) -> list[dict]:
+    """Rows with a period (ISO ``start``/``end``) marked at a date: ``in_force`` and ``status`` ('en vigueur',
+    'terminé le 31 décembre 2020', 'à partir du 1er janvier 2024', 'non daté'); those in force first."""
+    out = []
+    for row in rows:
+        start, end = _day(row["start"]), _day(row["end"])
+        out.append({**row, "in_force": in_force(start, end, at), "status": status_text(start, end, at)})
+    return sorted(out, key=lambda r: not r["in_force"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,13 +125,15 @@ class Model:
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
 
-    def stack(self, commune: str) -> dict:
-        """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme."""
+    def stack(self, commune: str, at: dt.date | None = None) -> dict:
+        """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme; at a date,
+        each scheme marked in force or not (those in force first) and only the groupings in force."""
         info, names, rows, groupings = self._stack_parts
         if commune not in info:
             self.territory(f"commune:{commune}")  # raises UnknownTerritory naming a merged commune's successor
         c = info[commune]
-        schemes = rows.get(commune, [])
+        schemes = rows.get(commune, []) if at is None else dated(rows.get(commune, []), at)
+        current = {s["id"] for s in schemes if s.get("in_force", True)}
 
         def named(level: str) -> dict | None:
             code = c[level]
@@ -126,9 +144,14 @@ class Model:
             "epci": named("epci"),
             "departement": named("departement"),
             "region": named("region"),
-            "groupings": [{"id": g, "name": groupings[g]} for g in sorted({s["id"] for s in schemes} & groupings.keys())],
+            "groupings": [{"id": g, "name": groupings[g]} for g in sorted(current & groupings.keys())],
             "schemes": [dict(s) for s in schemes],
+            **self.dating(at),
         }
+
+    def dating(self, at: dt.date | None) -> dict:
+        """What a dated answer says of its date: the date, and that the boundaries are the 2026 ones at every date."""
+        return {} if at is None else {"date": at.isoformat(), "perimeters": perimeters()}
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> pd.Series:
         """Commune code for each point (None outside every commune)."""
@@ -139,21 +162,23 @@ class Model:
     def _codes(self) -> np.ndarray:
         return self.scales["commune"]["code"].to_numpy(dtype=object)
 
-    def quartiers_at(self, lon: float, lat: float) -> list[dict]:
-        """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period."""
+    def quartiers_at(self, lon: float, lat: float, at: dt.date | None = None) -> list[dict]:
+        """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period (and, at a
+        date, whether it is in force then)."""
         scale = self.scales["quartier"]
-        return [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
+        rows = [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
                  "start": _iso(r["start"]), "end": _iso(r["end"])}
                 for r in scale.iloc[quartiers.locate(scale, lon, lat)].drop(columns="geometry").to_dict("records")]
+        return rows if at is None else dated(rows, at)
 
-    def lookup(self, lon: float, lat: float) -> dict:
+    def lookup(self, lon: float, lat: float, at: dt.date | None = None) -> dict:
         """The stack at a point (with the quartiers holding it), or an explicit 'not in any commune' answer."""
         idx = self.locator.locate(np.array([lon]), np.array([lat]))[0]
         code = self._codes[idx] if idx >= 0 else None
         if code is None:
             return {"lon": lon, "lat": lat, "commune": None, "epci": None, "departement": None, "region": None,
-                    "groupings": [], "schemes": [], "quartiers": [], "message": NOT_IN_COMMUNE}
-        return {"lon": lon, "lat": lat, **self.stack(code), "quartiers": self.quartiers_at(lon, lat)}
+                    "groupings": [], "schemes": [], "quartiers": [], "message": NOT_IN_COMMUNE, **self.dating(at)}
+        return {"lon": lon, "lat": lat, **self.stack(code, at), "quartiers": self.quartiers_at(lon, lat, at)}
 
 
 def catalogue_digest(catalogue: Catalogue) -> str:

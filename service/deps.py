@@ -9,13 +9,15 @@ pool, off the event loop.
 """
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from geo.memo import Memo
 from geo.model import Model
+from geo.periods import EARLIEST, LATEST, parse_date
 from geo.schemes import Scheme
 from geo.territory import Territory
 from service.errors import BadRequest
@@ -116,6 +118,23 @@ async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
     return ids
 
 
+DATE_DOC = (f"Date de la situation, AAAA-MM-JJ, du {EARLIEST.isoformat()} au {LATEST.isoformat()} (par défaut : aujourd'hui) : "
+            "ne comptent que les dispositifs en vigueur ce jour-là ; les périmètres restent ceux de 2026")
+
+
+async def get_date(date: Annotated[str | None, Query(max_length=40, description=DATE_DOC,
+                                                     openapi_examples=examples(avant="2016-06-01", apres="2025-06-01"))] = None) -> dt.date:
+    """The date of ``date=`` (today when absent); a French 422 for an impossible date or one outside 1990-2100."""
+    return parse_date(date)
+
+
+async def get_clubs(clubs: Annotated[Literal["ensemble", "apart"], Query(
+        description="ensemble (défaut) : un réseau et ses clubs comptent pour un dispositif ; apart : chaque club compte")]
+                    = "ensemble") -> bool:
+    """Whether coverage counts count a network's clubs apart (``clubs=apart``)."""
+    return clubs == "apart"
+
+
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 ResponsesDep = Annotated[Memo[Payload], Depends(get_responses)]
 TilesDep = Annotated[Memo[Payload], Depends(get_tiles)]
@@ -125,3 +144,5 @@ FocusDep = Annotated[Territory | None, Depends(get_focus)]
 CommuneDep = Annotated[Territory, Depends(get_commune)]
 SchemeDep = Annotated[Scheme, Depends(get_scheme)]
 SchemesDep = Annotated[list[str], Depends(get_schemes)]
+DateDep = Annotated[dt.date, Depends(get_date)]
+ClubsApartDep = Annotated[bool, Depends(get_clubs)]

@@ -6,6 +6,20 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class Dated(BaseModel):
+    """What an answer at a date says of its date."""
+
+    date: str | None = Field(None, description="La date de la situation (AAAA-MM-JJ)")
+    perimeters: str | None = Field(None, description="Les périmètres montrés à toute date : « périmètres 2026 »")
+
+
+class Marked(BaseModel):
+    """A membership marked at the date of the answer."""
+
+    in_force: bool | None = Field(None, description="En vigueur à la date de la situation")
+    status: str | None = Field(None, description="« en vigueur », « terminé le … », « à partir du … » ou « non daté »")
+
+
 class Named(BaseModel):
     code: str
     nom: str | None
@@ -23,7 +37,7 @@ class Grouping(BaseModel):
     name: str
 
 
-class Covering(BaseModel):
+class Covering(Marked):
     id: str = Field(description="Identifiant du dispositif")
     name: str
     kind: str
@@ -35,7 +49,7 @@ class Covering(BaseModel):
     end_basis: str | None = Field(None, description="Source de la date de fin : membre, dispositif ou non daté")
 
 
-class Quartier(BaseModel):
+class Quartier(Marked):
     code: str = Field(description="Code du quartier prioritaire (génération 2015)")
     nom: str
     commune: str = Field(description="Code INSEE de la commune principale du quartier")
@@ -44,7 +58,7 @@ class Quartier(BaseModel):
     end: str | None
 
 
-class Stack(BaseModel):
+class Stack(Dated):
     """Tout ce qui couvre une commune : EPCI, département, région, groupements, dispositifs."""
 
     commune: Commune | None
@@ -85,12 +99,15 @@ class SchemeBase(BaseModel):
     end: str | None
 
 
-class SchemeSummary(SchemeBase):
+class SchemeSummary(SchemeBase, Marked):
+    generation: str | None = Field(None, description="La génération du programme (2018-2022, liste 2024…)")
+    succeeds: list[str] = Field([], description="Les dispositifs (générations antérieures) qu'il remplace")
     members: int
-    coverage: Coverage
+    members_in_force: int = Field(description="Membres en vigueur à la date")
+    coverage: Coverage = Field(description="Ce qu'il couvre dans le périmètre à la date")
 
 
-class Member(BaseModel):
+class Member(Marked):
     code: str
     nom: str | None
     role: str | None
@@ -99,15 +116,14 @@ class Member(BaseModel):
     in_scope: bool = Field(description="Le membre est dans le périmètre servi")
 
 
-class SchemeDetail(SchemeBase):
+class SchemeDetail(SchemeSummary, Dated):
     owner: str | None
     parent: str | None
     source: dict
     as_of: str | None
     notes: str | None
-    members: list[Member]
-    communes: list[str] = Field(description="Communes du périmètre couvertes (codes INSEE)")
-    coverage: Coverage
+    members: list[Member]  # type: ignore[assignment]
+    communes: list[str] = Field(description="Communes du périmètre couvertes à la date (codes INSEE)")
 
 
 class Part(BaseModel):
@@ -120,7 +136,7 @@ class Both(BaseModel):
     population: int
 
 
-class Overlap(BaseModel):
+class Overlap(Dated):
     a: str
     b: str
     within: str | None
@@ -129,12 +145,15 @@ class Overlap(BaseModel):
     only_b: Part
 
 
-class CoverageCount(BaseModel):
+class CoverageCount(Dated):
     schemes: list[Grouping]
     within: str | None
     communes: dict[str, list[str]] = Field(description="Pour chaque commune couverte, les dispositifs choisis qui la couvrent")
+    count: dict[str, int] = Field({}, description="Pour chaque commune couverte, le nombre de dispositifs compté (les générations "
+                                                  "d'un programme pour un, un réseau et ses clubs pour un sauf clubs=apart)")
     gaps: list[str] = Field(description="Communes couvertes par aucun des dispositifs choisis")
     counts: dict[str, int] = Field(description="Nombre de communes par nombre de dispositifs")
+    clubs: str = Field("ensemble", description="ensemble ou apart")
 
 
 class Error(BaseModel):

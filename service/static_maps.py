@@ -6,7 +6,7 @@ from fastapi.responses import Response
 
 from geo.render import RENDER_FORMATS
 from service import schemas
-from service.deps import ModelDep, WithinDep
+from service.deps import DateDep, ModelDep, WithinDep
 from service.maps.kinds import MAP_HELP, MAP_NAMES, static_bytes
 
 router = APIRouter(prefix="/static", tags=["static maps"], responses={
@@ -17,13 +17,15 @@ router = APIRouter(prefix="/static", tags=["static maps"], responses={
 @router.get("/{name}", summary=f"A map as PNG, SVG or PDF: {MAP_NAMES}", response_class=Response,
             responses={200: {"description": "The map", "content": {t: {"schema": schemas.BINARY} for t in RENDER_FORMATS.values()}}})
 def static_map(
-    model: ModelDep, within: WithinDep,
+    model: ModelDep, within: WithinDep, at: DateDep,
     name: str = Path(description=f"<map>.<{'|'.join(RENDER_FORMATS)}>: {MAP_HELP}",
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     size: str = Query("a4", description="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels."),
 ) -> Response:
-    """`scales.png`, `coverage.pdf?within=31`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
+    """`scales.png`, `coverage.pdf?within=31&date=2016-06-01`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…
+
+    The coverage and scheme maps show the situation at the date (today by default), on the 2026 boundaries."""
     map_name, _, fmt = name.rpartition(".")
-    body = static_bytes(model, map_name, fmt, within, size)
+    body = static_bytes(model, map_name, fmt, within, size, at)
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps
     return Response(body, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})
