@@ -20,8 +20,8 @@ from geo.memo import Memo
 from geo.schemes import Member
 from geo.territory import Territory
 
-#: Coverages at a date kept per model (dates are chosen by requests: bounded).
-DATED_MAX = 64
+#: Coverages at a date kept per model (dates are chosen by requests: bounded; each holds its rows, ~12 MB in Occitanie).
+DATED_MAX = 8
 
 COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "via"]
 

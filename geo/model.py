@@ -31,6 +31,8 @@ NOT_IN_COMMUNE = "not in any commune"
 RESOLVED_MAX = 1024
 #: Structures derived on demand per model (export layers, serialised layers, indexes): their keys are few and fixed.
 DERIVED_MAX = 256
+#: Structures derived at a date (export layers at a date): dates are chosen by requests, so few are kept.
+DATED_MAX = 16
 
 
 def _iso(value: object) -> str | None:
@@ -65,6 +67,8 @@ class Model:
     resolved: Memo[Territory] = field(default_factory=lambda: Memo(RESOLVED_MAX), repr=False)
     #: What routes, exports and maps derive from this data version, by key (e.g. ("export-layer", "communes")).
     derived: Memo = field(default_factory=lambda: Memo(DERIVED_MAX), repr=False)
+    #: What is derived at a date (e.g. ("export-layer", "coverage", date)), the last few dates asked.
+    dated: Memo = field(default_factory=lambda: Memo(DATED_MAX), repr=False)
 
     @cached_property
     def _territories(self) -> TerritoryIndex:

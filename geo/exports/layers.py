@@ -168,7 +168,7 @@ def build_layer(model: Model, layer_id: str, within: Territory | None = None, at
     if given; built once per model and date."""
     spec = resolve_layer(model, layer_id)
     when = at if dated(spec) else None
-    layer = model.derived.get(("export-layer", layer_id, when), lambda: _build(model, spec, when))
+    layer = (model.derived if when is None else model.dated).get(("export-layer", layer_id, when), lambda: _build(model, spec, when))
     if within is None:
         return layer
     frame = restrict(model, layer, within)

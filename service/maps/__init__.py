@@ -26,10 +26,11 @@ router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLR
 ViewDep = Annotated[View, Depends(View.query)]
 
 
-def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str]) -> Response:
+def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str], view: View) -> Response:
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "page", request.url.path, tuple(sorted(request.query_params.multi_items())))
+    params = tuple(sorted((k, v) for k, v in request.query_params.multi_items() if k != "date"))
+    key = (model.version, "page", request.url.path, view.day.isoformat(), params)  # the date parsed, not as written
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
 
 
@@ -37,21 +38,21 @@ def _page(request: Request, model: Model, responses: Memo[Payload], build: Calla
 def scales(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            focus: FocusDep) -> Response:
     """Communes, EPCI, départements, groupements et région ; `focus` montre ce qui est dedans et les échelles au-dessus."""
-    return _page(request, model, responses, lambda: MAP_KINDS["scales"].page(model, view, settings, focus))
+    return _page(request, model, responses, lambda: MAP_KINDS["scales"].page(model, view, settings, focus), view)
 
 
 @router.get("/schemes/{scheme_id}", summary="Carte d'un dispositif")
 def scheme(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            s: SchemeDep) -> Response:
     """Les membres du dispositif sur fond estompé ; période, source et date de mise à jour en légende."""
-    return _page(request, model, responses, lambda: MAP_KINDS["scheme"].page(model, view, settings, s))
+    return _page(request, model, responses, lambda: MAP_KINDS["scheme"].page(model, view, settings, s), view)
 
 
 @router.get("/coverage", summary="Carte de couverture")
 def coverage(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
              ids: SchemesDep, within: WithinDep) -> Response:
     """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
-    return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within))
+    return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within), view)
 
 
 __all__ = ["router", "mount_map_static"]
