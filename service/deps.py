@@ -95,6 +95,12 @@ async def get_commune(model: ModelDep, code: Annotated[str, Path(max_length=10, 
     return await _territory(model, f"commune:{code}")
 
 
+async def get_territory(model: ModelDep, code: Annotated[str, Path(max_length=60, description=TERRITORY_DOC,
+                                                                    openapi_examples=examples(commune="31149", departement="31"))]) -> Territory:
+    """The territory of a code in the path (any level: commune, quartier, EPCI, groupement, département, région)."""
+    return await _territory(model, code)
+
+
 SchemeId = Annotated[str, Path(max_length=100, description="Identifiant d'un dispositif (voir /api/schemes)",
                                openapi_examples=examples(reseau="dialogue-metropolitain", programme="petites-villes-de-demain"))]
 
@@ -142,6 +148,7 @@ MapSettingsDep = Annotated[MapSettings, Depends(get_map_settings)]
 WithinDep = Annotated[Territory | None, Depends(get_within)]
 FocusDep = Annotated[Territory | None, Depends(get_focus)]
 CommuneDep = Annotated[Territory, Depends(get_commune)]
+TerritoryDep = Annotated[Territory, Depends(get_territory)]
 SchemeDep = Annotated[Scheme, Depends(get_scheme)]
 SchemesDep = Annotated[list[str], Depends(get_schemes)]
 DateDep = Annotated[dt.date, Depends(get_date)]
