@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from geo.changes import Changes, rows
 from geo.links import member_links
 from geo.model import Model, dated
 from geo.periods import in_force, status_text
 from geo.schemes import Scheme
+from geo.sources import perimeters
+from geo.spreadsheet import write_csv
 from geo.territory import LEVEL_NAMES, LEVELS, Territory
 from service import schemas
 from service.deps import (
+    ChangesDep,
     ClubsApartDep,
     CommuneDep,
     DateDep,
@@ -153,6 +158,45 @@ def coverage(request: Request, model: ModelDep, ids: SchemesDep, within: WithinD
                 "counts": {str(k): int(v) for k, v in counts.value_counts().sort_index().items()},
                 "clubs": "apart" if clubs_apart else "ensemble", **model.dating(at)}
     return cached_json(request, model, build, key=_key(at, within, tuple(ids), clubs_apart))
+
+
+def changes_json(model: Model, result: Changes) -> dict:
+    """What changed, as the API answers it: the summary per class, each changed commune with the schemes it gained, lost
+    and had replaced (ids and names), the unchanged communes' codes."""
+    names = {i: s.name for i, s in model.catalogue.schemes.items()}
+
+    def named(ids: tuple[str, ...]) -> list[dict]:
+        return [{"id": i, "name": names[i]} for i in ids]
+
+    table = result.table
+    changed = table[table["status"] != "unchanged"]
+    return {"from": result.start.isoformat(), "to": result.end.isoformat(), "within": result.within.param if result.within else None,
+            "perimeters": perimeters(), "summary": result.summary(),
+            "communes": [{"code": r.code, "nom": r.nom, "status": r.status, "gained": named(r.gained), "lost": named(r.lost),
+                          "replaced": [{"from": named(a), "to": named(b)} for a, b in r.replaced], "before": int(r.before),
+                          "after": int(r.after)} for r in changed.itertuples(index=False)],
+            "unchanged": table.loc[table["status"] == "unchanged", "code"].tolist()}
+
+
+@router.get("/changes", response_model=schemas.ChangesAnswer, summary="Ce qui a changé entre deux dates")
+def changes(request: Request, model: ModelDep, result: ChangesDep) -> Response:
+    """Pour chaque commune (de `within`, sinon de tout le périmètre), les dispositifs gagnés et perdus entre `from` et
+    `to` ; une génération remplacée par la suivante (ACV 2018 → ACV 2023-2026, QPV 2015 → QPV 2024) est listée à part,
+    ni gain ni perte. Les périmètres restent ceux de 2026 aux deux dates."""
+    key = (result.start.isoformat(), result.end.isoformat(), result.within.key if result.within else "")
+    return cached_json(request, model, lambda: changes_json(model, result), key=key)
+
+
+@router.get("/changes.csv", summary="Ce qui a changé entre deux dates (CSV pour tableur)", response_class=Response,
+            responses={200: {"description": "Une ligne par commune : « ; », UTF-8 avec BOM, cellules protégées contre les formules",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
+def changes_csv(model: ModelDep, result: ChangesDep) -> Response:
+    """Le même tableau en CSV : code, commune, changement, gagnés, perdus, remplacés, nombre de dispositifs aux deux dates."""
+    buffer = io.BytesIO()
+    write_csv(rows(result, {i: s.name for i, s in model.catalogue.schemes.items()}), buffer)
+    where = f"-{result.within.code}" if result.within else ""
+    name = f"changements-{result.start.isoformat()}-{result.end.isoformat()}{where}.csv"
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/territories/{level}", summary="Les territoires d'une échelle (GeoJSON)", response_class=Response,

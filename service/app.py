@@ -9,7 +9,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from geo.config import Settings
 from geo.model import Model
 from geo.sources import codes_source, geometry_source
-from service import fragments, ogc, static_maps
+from service import changements, fragments, ogc, static_maps
 from service.api import router as api_router
 from service.assets import mount_assets
 from service.deps import get_holder, get_model
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.include_router(ogc.router)
     app.include_router(static_maps.router)
     app.include_router(fragments.router)
+    app.include_router(changements.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:

@@ -15,9 +15,10 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from geo.changes import Changes, changes
 from geo.memo import Memo
 from geo.model import Model
-from geo.periods import EARLIEST, LATEST, parse_date
+from geo.periods import EARLIEST, LATEST, check_interval, parse_date
 from geo.schemes import Scheme
 from geo.territory import Territory
 from service.errors import BadRequest
@@ -134,11 +135,54 @@ async def get_date(date: Annotated[str | None, Query(max_length=40, description=
     return parse_date(date)
 
 
+def _interval(start: str | None, end: str | None, names: tuple[str, str]) -> tuple[dt.date, dt.date]:
+    """Two dates by the one date rule (the second today when absent); a French 422 when the first is after the second."""
+    if start is None or not start.strip():
+        raise BadRequest(f"Requête invalide : le paramètre « {names[0]} » est obligatoire (la première date, AAAA-MM-JJ).")
+    first, second = parse_date(start, names[0]), parse_date(end, names[1])
+    check_interval(first, second, names)
+    return first, second
+
+
+async def get_interval(start: Annotated[str | None, Query(alias="from", max_length=40, description="Première date, AAAA-MM-JJ",
+                                                          openapi_examples=examples(debut="2016-01-01"))] = None,
+                       end: Annotated[str | None, Query(alias="to", max_length=40, description="Seconde date, AAAA-MM-JJ (par défaut : "
+                                                        "aujourd'hui)", openapi_examples=examples(fin="2026-01-01"))] = None
+                       ) -> tuple[dt.date, dt.date]:
+    """The interval of ``from=`` and ``to=`` (the API's names)."""
+    return _interval(start, end, ("from", "to"))
+
+
+async def get_periode(start: Annotated[str | None, Query(alias="du", max_length=40, description="Première date, AAAA-MM-JJ")] = None,
+                      end: Annotated[str | None, Query(alias="au", max_length=40, description="Seconde date, AAAA-MM-JJ (par défaut : "
+                                                       "aujourd'hui)")] = None) -> tuple[dt.date, dt.date]:
+    """The interval of ``du=`` and ``au=`` (the pages' French names)."""
+    return _interval(start, end, ("du", "au"))
+
+
 async def get_clubs(clubs: Annotated[Literal["ensemble", "apart"], Query(
         description="ensemble (défaut) : un réseau et ses clubs comptent pour un dispositif ; apart : chaque club compte")]
                     = "ensemble") -> bool:
     """Whether coverage counts count a network's clubs apart (``clubs=apart``)."""
     return clubs == "apart"
+
+
+def _changes(model: Model, interval: tuple[dt.date, dt.date], within: Territory | None) -> Changes:
+    """What changed in a territory between two dates, kept per model for the last few (dates, territory) asked."""
+    start, end = interval
+    return model.dated.get(("changes", start, end, within.key if within else ""), lambda: changes(model.coverage, start, end, within))
+
+
+async def get_changes(model: ModelDep, interval: Annotated[tuple[dt.date, dt.date], Depends(get_interval)],
+                      within: Annotated[Territory | None, Depends(get_within)]) -> Changes:
+    """What changed between ``from=`` and ``to=`` inside ``within=``."""
+    return await run_in_threadpool(_changes, model, interval, within)
+
+
+async def get_changements(model: ModelDep, interval: Annotated[tuple[dt.date, dt.date], Depends(get_periode)],
+                          within: Annotated[Territory | None, Depends(get_within)]) -> Changes:
+    """What changed between ``du=`` and ``au=`` inside ``within=`` (the French page's names)."""
+    return await run_in_threadpool(_changes, model, interval, within)
 
 
 LimitsDep = Annotated[Limits, Depends(get_limits)]
@@ -152,4 +196,8 @@ TerritoryDep = Annotated[Territory, Depends(get_territory)]
 SchemeDep = Annotated[Scheme, Depends(get_scheme)]
 SchemesDep = Annotated[list[str], Depends(get_schemes)]
 DateDep = Annotated[dt.date, Depends(get_date)]
+IntervalDep = Annotated[tuple[dt.date, dt.date], Depends(get_interval)]
+PeriodeDep = Annotated[tuple[dt.date, dt.date], Depends(get_periode)]
+ChangesDep = Annotated[Changes, Depends(get_changes)]
+ChangementsDep = Annotated[Changes, Depends(get_changements)]
 ClubsApartDep = Annotated[bool, Depends(get_clubs)]

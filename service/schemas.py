@@ -156,6 +156,32 @@ class CoverageCount(Dated):
     clubs: str = Field("ensemble", description="ensemble ou apart")
 
 
+class ClassCount(BaseModel):
+    communes: int
+    population: int
+
+
+class ChangedCommune(BaseModel):
+    code: str
+    nom: str
+    status: Literal["gained", "lost", "both", "unchanged"]
+    gained: list[Grouping] = Field(description="Dispositifs en vigueur à la seconde date et pas à la première")
+    lost: list[Grouping] = Field(description="Dispositifs en vigueur à la première date et plus à la seconde")
+    replaced: list[dict] = Field(description="Générations remplacées par la suivante : {from: [...], to: [...]}")
+    before: int = Field(description="Dispositifs en vigueur à la première date (les générations d'un programme pour un)")
+    after: int = Field(description="Dispositifs en vigueur à la seconde date")
+
+
+class ChangesAnswer(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    within: str | None
+    perimeters: str
+    summary: dict[str, ClassCount] = Field(description="Par classe (gained, lost, both, unchanged) : communes et population")
+    communes: list[ChangedCommune] = Field(description="Les communes qui ont changé")
+    unchanged: list[str] = Field(description="Codes des communes inchangées")
+
+
 class Error(BaseModel):
     """Every error answer of the JSON API, the tiles, the exports and the OGC API: one sentence naming the fix."""
 

@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo.memo import Memo
 from geo.model import Model
-from service.deps import FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
+from service.deps import ChangesDep, FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
 from service.geojson import Payload, cached_payload, not_modified
 from service.maps.base import View
+from service.maps.changes import changes_page
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, html_error
@@ -53,6 +54,13 @@ def coverage(request: Request, model: ModelDep, responses: ResponsesDep, setting
              ids: SchemesDep, within: WithinDep) -> Response:
     """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
     return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within), view)
+
+
+@router.get("/changes", summary="Carte de ce qui a changé entre deux dates")
+def changes(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
+            result: ChangesDep) -> Response:
+    """Chaque commune selon ce qu'elle a gagné ou perdu entre `from` et `to` : gagné, perdu, les deux, inchangée."""
+    return _page(request, model, responses, lambda: changes_page(model, view, settings, result), view)
 
 
 __all__ = ["router", "mount_map_static"]

@@ -61,6 +61,12 @@ class View:
         return self.at or dt.date.today()
 
 
+def date_range(text: str, interval: tuple[dt.date, dt.date] | None = None) -> dict:
+    """What the date control of a page needs: the dates it accepts, the note it shows, the two dates of an interval."""
+    out = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), "text": text}
+    return out | ({"from": interval[0].isoformat(), "to": interval[1].isoformat()} if interval else {})
+
+
 def situation(at: dt.date) -> str:
     """The note every dated map shows: 'Situation au 1er juin 2016 — périmètres 2026'."""
     return f"Situation au {fr_date(at)} — {perimeters()}"
@@ -191,10 +197,11 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus, outlines), minZoom=min_zoom(layer["level"]),
                      tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
+    dating = {"date": view.day.isoformat(), "dates": date_range(situation(view.day))}  # a page showing two dates sets its own
+    if "dates" not in config:
+        config["legend"] = {**config["legend"], "notes": [situation(view.day), *config["legend"].get("notes", [])]}
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
-              "kinds": {k.id: k.label for k in KINDS.values()}, **config,
-              "date": view.day.isoformat(), "dates": {"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), "text": situation(view.day)}}
-    config["legend"] = {**config["legend"], "notes": [situation(view.day), *config["legend"].get("notes", [])]}
+              "kinds": {k.id: k.label for k in KINDS.values()}, **dating, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)
