@@ -15,6 +15,7 @@ from geo import quartiers
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
+from geo.errors import SourceError
 from geo.lookup import Locator
 from geo.memo import Memo
 from geo.periods import in_force, status_text
@@ -22,9 +23,10 @@ from geo.scales import build_groupings
 from geo.schemes import Scheme
 from geo.search import SearchIndex
 from geo.simplify import SimplifiedScales
-from geo.sources import codes_source, perimeters
+from geo.sources import catalogue, codes_source, perimeters
 from geo.territories import Territories, load_territories
 from geo.territory import Territory, TerritoryIndex, territory_index
+from geo.typology import GRIDS, breakdown, read_grids
 
 NOT_IN_COMMUNE = "not in any commune"
 #: Territories kept resolved per model (request texts: bounded, since clients choose them).
@@ -79,6 +81,34 @@ class Model:
         """The territory ``text`` names ('level:code' or a bare code), resolved once per model;
         :class:`geo.territory.UnknownTerritory` (French, naming a merged commune's successor) otherwise."""
         return self.resolved.get(text.strip(), lambda: self._territories.resolve(text))
+
+    @cached_property
+    def typology(self) -> pd.DataFrame:
+        """Each commune's class in every typology grid (density, centrality, rurality, montagne), indexed by code; read
+        from the declared datasets on first use (:class:`geo.errors.SourceError` when they cannot be)."""
+        return read_grids(self.settings, pd.Index(self.scales["commune"]["code"]))
+
+    def by_typology(self, at: dt.date, within: Territory | None = None, ids: list[str] | None = None,
+                    clubs_apart: bool = False) -> list[dict]:
+        """Coverage at a date broken down by the classes of each typology grid: per class, the communes (and population)
+        of the territory, those covered by at least one of the schemes ``ids`` (all when None) and the share; with
+        ``ids``, the communes each scheme covers in each class."""
+        coverage = self.coverage.on(at)
+        counts = coverage.counts(ids, within, clubs_apart)
+        population = self.scales["commune"].set_index("code")["population"].reindex(counts.index)
+        classes = self.typology.reindex(counts.index)
+        matrix = coverage.matrix(ids, within) if ids else None
+        out = []
+        for grid in GRIDS:
+            rows = breakdown(classes[grid.id], population, counts, grid)
+            if matrix is not None:
+                per = matrix.groupby(classes[grid.id].to_numpy()).sum()
+                for row in rows:
+                    row["schemes"] = {i: int(per.loc[row["class"], i]) for i in ids}
+            dataset = catalogue()[grid.dataset]
+            out.append({"id": grid.id, "title": grid.title, "source": {"title": dataset.title, "vintage": dataset.vintage,
+                                                                       "url": dataset.provenance}, "classes": rows})
+        return out
 
     def names(self, level: str) -> dict[str, str]:
         """Official names of a level's codes, in scope or not (groupings: the scheme's name)."""
@@ -150,8 +180,16 @@ class Model:
             "region": named("region"),
             "groupings": [{"id": g, "name": groupings[g]} for g in sorted(current & groupings.keys())],
             "schemes": [dict(s) for s in schemes],
+            "typology": self.classes_of(commune),
             **self.dating(at),
         }
+
+    def classes_of(self, commune: str) -> dict[str, str] | None:
+        """A commune's class in each typology grid, or None when the grids cannot be read (no mirror: said in README)."""
+        try:
+            return dict(self.typology.loc[commune])
+        except SourceError:
+            return None
 
     def dating(self, at: dt.date | None) -> dict:
         """What a dated answer says of its date: the date, and that the boundaries are the 2026 ones at every date."""

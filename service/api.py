@@ -30,6 +30,7 @@ from service.deps import (
     SchemeDep,
     SchemeId,
     SchemesDep,
+    SomeSchemesDep,
     WithinDep,
 )
 from service.errors import BadRequest
@@ -197,6 +198,17 @@ def changes_csv(model: ModelDep, result: ChangesDep) -> Response:
     where = f"-{result.within.code}" if result.within else ""
     name = f"changements-{result.start.isoformat()}-{result.end.isoformat()}{where}.csv"
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/typology", response_model=schemas.TypologyAnswer, summary="Couverture par classe de typologie")
+def typology(request: Request, model: ModelDep, within: WithinDep, at: DateDep, ids: SomeSchemesDep, clubs_apart: ClubsApartDep) -> Response:
+    """La couverture d'un territoire à la date, ventilée par classe de chaque grille (densité, centralités, ruralités,
+    zone de montagne) : par classe, les communes, celles couvertes par au moins un des dispositifs choisis (tous par
+    défaut) et la part couverte ; avec `schemes`, les communes de chaque dispositif par classe."""
+    def build() -> dict:
+        return {"within": within.param if within else None, "schemes": ids, "grids": model.by_typology(at, within, ids, clubs_apart),
+                **model.dating(at)}
+    return cached_json(request, model, build, key=_key(at, within, tuple(ids or ()), clubs_apart))
 
 
 @router.get("/territories/{level}", summary="Les territoires d'une échelle (GeoJSON)", response_class=Response,

@@ -185,6 +185,13 @@ async def get_changements(model: ModelDep, interval: Annotated[tuple[dt.date, dt
     return await run_in_threadpool(_changes, model, interval, within)
 
 
+async def get_some_schemes(model: ModelDep, schemes: Annotated[str | None, Query(
+        max_length=800, description="Identifiants séparés par des virgules (au plus 8) ; absent : tous les dispositifs",
+        openapi_examples=examples(deux="petites-villes-de-demain,action-coeur-de-ville"))] = None) -> list[str] | None:
+    """Scheme ids from 'a,b,c' as :func:`get_schemes` reads them, or None (every scheme) when absent."""
+    return None if schemes is None or not schemes.strip() else await get_schemes(model, schemes)
+
+
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 ResponsesDep = Annotated[Memo[Payload], Depends(get_responses)]
 TilesDep = Annotated[Memo[Payload], Depends(get_tiles)]
@@ -195,6 +202,7 @@ CommuneDep = Annotated[Territory, Depends(get_commune)]
 TerritoryDep = Annotated[Territory, Depends(get_territory)]
 SchemeDep = Annotated[Scheme, Depends(get_scheme)]
 SchemesDep = Annotated[list[str], Depends(get_schemes)]
+SomeSchemesDep = Annotated[list[str] | None, Depends(get_some_schemes)]
 DateDep = Annotated[dt.date, Depends(get_date)]
 IntervalDep = Annotated[tuple[dt.date, dt.date], Depends(get_interval)]
 PeriodeDep = Annotated[tuple[dt.date, dt.date], Depends(get_periode)]

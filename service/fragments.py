@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo.model import Model
 from service import schemas
-from service.deps import DateDep, ModelDep, ResponsesDep, SchemeDep, TerritoryDep
+from service.deps import ClubsApartDep, DateDep, ModelDep, ResponsesDep, SchemeDep, SomeSchemesDep, TerritoryDep, WithinDep
 from service.geojson import cached_payload, not_modified
 from service.timeline import scheme_timeline, territory_timeline
+from service.typology_chart import typology_chart
 
 router = APIRouter(prefix="/fragments", tags=["composants"], default_response_class=HTMLResponse,
                    responses={**schemas.NOT_MODIFIED, 404: schemas.html_error("Territoire ou dispositif inconnu (en français)"),
@@ -44,3 +45,12 @@ def scheme_chronology(request: Request, model: ModelDep, responses: ResponsesDep
     """Le nombre de membres en vigueur de 2010 à 2030, une barre par membre (jusqu'à 40) et le tableau des membres avec
     leur période et leur statut à la date."""
     return fragment(request, model, responses, (s.id, at.isoformat()), lambda: scheme_timeline(model, s, at))
+
+
+@router.get("/typologie", summary="Couverture par classe de typologie (graphique et tableau)")
+def typology(request: Request, model: ModelDep, responses: ResponsesDep, within: WithinDep, at: DateDep, ids: SomeSchemesDep,
+             clubs_apart: ClubsApartDep) -> Response:
+    """Pour chaque grille (densité, centralités, ruralités, zone de montagne), la part des communes de chaque classe
+    couvertes à la date par les dispositifs choisis (tous par défaut), en barres avec leur texte et en tableau."""
+    key = (within.key if within else "", at.isoformat(), tuple(ids or ()), clubs_apart)
+    return fragment(request, model, responses, key, lambda: typology_chart(model, within, at, ids, clubs_apart))

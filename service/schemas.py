@@ -61,6 +61,8 @@ class Quartier(Marked):
 class Stack(Dated):
     """Tout ce qui couvre une commune : EPCI, département, région, groupements, dispositifs."""
 
+    typology: dict[str, str] | None = Field(None, description="Classe de la commune dans chaque grille (densité, centralité, "
+                                                              "ruralité, montagne) ; absente sans miroir des données")
     commune: Commune | None
     epci: Named | None
     departement: Named | None
@@ -180,6 +182,29 @@ class ChangesAnswer(BaseModel):
     summary: dict[str, ClassCount] = Field(description="Par classe (gained, lost, both, unchanged) : communes et population")
     communes: list[ChangedCommune] = Field(description="Les communes qui ont changé")
     unchanged: list[str] = Field(description="Codes des communes inchangées")
+
+
+class TypologyClass(BaseModel):
+    class_: str = Field(alias="class")
+    communes: int
+    covered: int = Field(description="Communes couvertes par au moins un des dispositifs")
+    share: float = Field(description="Part des communes couvertes (%)")
+    population: int
+    covered_population: int
+    schemes: dict[str, int] | None = Field(None, description="Communes couvertes par chaque dispositif choisi")
+
+
+class TypologyGrid(BaseModel):
+    id: str
+    title: str
+    source: dict
+    classes: list[TypologyClass]
+
+
+class TypologyAnswer(Dated):
+    within: str | None
+    schemes: list[str] | None = Field(description="Les dispositifs comptés (tous quand absent)")
+    grids: list[TypologyGrid]
 
 
 class Error(BaseModel):
