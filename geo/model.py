@@ -18,7 +18,7 @@ from geo.coverage import Coverage, coverage_table
 from geo.errors import SourceError
 from geo.lookup import Locator
 from geo.memo import Memo
-from geo.periods import in_force, status_text
+from geo.periods import Basis, in_force, status_text
 from geo.scales import build_groupings
 from geo.schemes import Scheme
 from geo.search import SearchIndex
@@ -151,13 +151,27 @@ class Model:
         table["name"] = table["scheme"].map(lambda i: meta[i][0])
         table["kind"] = table["scheme"].map(lambda i: meta[i][1])
         table = table.sort_values(["commune", "kind", "scheme", "via"])
+        sources = self._date_sources
         rows: dict[str, list[dict]] = {}
         for r in table.itertuples(index=False):
             rows.setdefault(r.commune, []).append(
                 {"id": r.scheme, "name": r.name, "kind": r.kind, "via": r.via, "role": None if pd.isna(r.role) else r.role,
-                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis})
+                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
+                 "date_source": " ".join(sources[r.scheme][b] for b in dict.fromkeys((r.start_basis, r.end_basis)) if sources[r.scheme].get(b))
+                 or None})
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
+
+    @cached_property
+    def _date_sources(self) -> dict[str, dict[str, str]]:
+        """Per scheme, where the dates of a membership come from, by basis: its period's source (``dispositif``) and the
+        column of the source file giving members their own dates (``membre``)."""
+        out = {}
+        for s in self.catalogue.schemes.values():
+            own = next((m.period_source for m in s.members if m.period_source), None)
+            out[s.id] = {str(Basis.SCHEME): f"Période du dispositif : {s.period_source}" if s.period_source else "",
+                         str(Basis.MEMBER): f"Date propre au membre : {own}." if own else ""}
+        return out
 
     def stack(self, commune: str, at: dt.date | None = None) -> dict:
         """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme; at a date,

@@ -304,7 +304,9 @@ def _span(period: Period) -> str:
 
 def _overlap(a: Period, b: Period) -> bool:
     """Whether two periods share a day (open bounds are open); the same period twice always does."""
-    return (a.start, a.end) == (b.start, b.end) or (a.start is None or b.end is None or a.start <= b.end) and (b.start is None or a.end is None or b.start <= a.end)
+    if (a.start, a.end) == (b.start, b.end):
+        return True
+    return (a.start is None or b.end is None or a.start <= b.end) and (b.start is None or a.end is None or b.start <= a.end)
 
 
 def _outside(scheme: Scheme, m: Member) -> str | None:

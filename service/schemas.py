@@ -47,6 +47,8 @@ class Covering(Marked):
     end: str | None
     start_basis: str | None = Field(None, description="Source de la date de début : membre, dispositif ou non daté")
     end_basis: str | None = Field(None, description="Source de la date de fin : membre, dispositif ou non daté")
+    date_source: str | None = Field(None, description="D'où viennent ces dates : la source de la période du dispositif, la "
+                                                      "colonne du fichier source donnant la date propre du membre")
 
 
 class Quartier(Marked):
