@@ -26,7 +26,7 @@ AXIS = (dt.date(2010, 1, 1), dt.date(2030, 12, 31))
 WIDTH, LABELS, RIGHT, ROW, TOP = 820, 330, 16, 30, 56
 #: Above this many members, a scheme's timeline shows their number over time and the table, not a bar each.
 MAX_MEMBER_BARS = 40
-CHART_HEIGHT = 120
+CHART_HEIGHT, COUNTS_TOP = 140, 36  # the members-over-time chart: its height, and the top of its curve (the marks' labels above)
 
 
 def x_of(day: dt.date | None, open_end: bool = False) -> float:
@@ -161,8 +161,8 @@ def scheme_timeline(model: Model, scheme: Scheme, at: dt.date) -> str:
     days = [dt.date(y, m, 1) for y in range(AXIS[0].year, AXIS[1].year + 1) for m in (1, 4, 7, 10)]
     counts = members_over_time(starts, ends, days) if kept else [0] * len(days)
     peak = max(max(counts), 1)
-    points = [(round(x_of(d), 1), round(10 + (CHART_HEIGHT - 30) * (1 - n / peak), 1)) for d, n in zip(days, counts)]
-    chart = {"points": " ".join(f"{x},{y}" for x, y in points), "peak": peak, "height": CHART_HEIGHT, "base": CHART_HEIGHT - 20,
+    points = [(round(x_of(d), 1), round(COUNTS_TOP + (CHART_HEIGHT - 20 - COUNTS_TOP) * (1 - n / peak), 1)) for d, n in zip(days, counts)]
+    chart = {"points": " ".join(f"{x},{y}" for x, y in points), "peak": peak, "height": CHART_HEIGHT, "base": CHART_HEIGHT - 20, "top": COUNTS_TOP,
              "now": sum(in_force(a, b, at) for _, _, a, b in kept), "fill": sym.fill, "edge": sym.edge}
     shown = bars if len(bars) <= MAX_MEMBER_BARS else []
     desc = (f"{len(kept)} membres dans le périmètre, dont {chart['now']} en vigueur au {fr_date(at)} ; "
