@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from geo.periods import fr_date
+from geo.periods import french_date
 
 # --- units ----------------------------------------------------------------------------------------------------
 
@@ -242,6 +242,11 @@ def region_label(names: list[str]) -> str:
 def coverage_title(names: list[str]) -> str:
     """'Couverture : A, B' for a few schemes, 'Couverture des communes par 16 dispositifs' for many."""
     return "Couverture : " + ", ".join(names) if len(names) <= 3 else f"Couverture des communes par {len(names)} dispositifs"
+
+
+def fr_date(value: dt.date | None) -> str:
+    """'8 avril 2013', '1er janvier 2024' (geo/periods.py writes every date a person reads)."""
+    return french_date(value) if value else ""
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:

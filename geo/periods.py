@@ -99,8 +99,8 @@ def parse_date(text: str | None, name: str = "date", today: dt.date | None = Non
                       f"AAAA-MM-JJ, par exemple {name}=2024-01-01.",
                       f"{name} {value!r} is not a date. Fix: write it as YYYY-MM-DD, e.g. 2024-01-01.") from None
     if not EARLIEST <= day <= LATEST:
-        raise BadDate(f"Requête invalide : le paramètre « {name} » vaut {fr_date(day)}, hors de la plage servie : donnez une "
-                      f"date du {fr_date(EARLIEST)} au {fr_date(LATEST)}.",
+        raise BadDate(f"Requête invalide : le paramètre « {name} » vaut {french_date(day)}, hors de la plage servie : donnez une "
+                      f"date du {french_date(EARLIEST)} au {french_date(LATEST)}.",
                       f"{name} {value} is outside {EARLIEST.year}-{LATEST.year}. Fix: give a date between "
                       f"{EARLIEST.isoformat()} and {LATEST.isoformat()}.")
     return day
@@ -109,14 +109,23 @@ def parse_date(text: str | None, name: str = "date", today: dt.date | None = Non
 def check_interval(start: dt.date, end: dt.date, names: tuple[str, str] = ("from", "to")) -> None:
     """:class:`BadDate` when the interval ``start`` – ``end`` runs backwards."""
     if start > end:
-        raise BadDate(f"Requête invalide : la date de début ({names[0]}, {fr_date(start)}) est après la date de fin "
-                      f"({names[1]}, {fr_date(end)}) : échangez-les.",
+        raise BadDate(f"Requête invalide : la date de début ({names[0]}, {french_date(start)}) est après la date de fin "
+                      f"({names[1]}, {french_date(end)}) : échangez-les.",
                       f"--{names[0]} {start.isoformat()} is after --{names[1]} {end.isoformat()}. Fix: swap them.")
 
 
-MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-          "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+#: The French month names, January first: dates are written with them ("1er janvier 2024") and read back.
+MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+               "décembre")
+#: Month numbers by their name as a text normalised to ASCII reads it ("fevrier", "aout").
+MONTHS = {unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode(): i for i, name in enumerate(MONTH_NAMES, 1)}
 _FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})\b")
+
+
+def french_date(value: dt.date) -> str:
+    """A date as a French reader writes it: "1er janvier 2024", "31 décembre 2027"."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def parse_french_date(text: str | None) -> dt.date | None:
@@ -134,17 +143,6 @@ def parse_french_date(text: str | None) -> dt.date | None:
         return dt.date(int(match.group(3)), MONTHS[match.group(2)], int(match.group(1)))
     except ValueError:
         return None
-
-
-MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
-               "décembre")
-
-
-def fr_date(value: dt.date | None) -> str:
-    """A date as French prose: '1er janvier 2024', '31 décembre 2020' ('' for none)."""
-    if value is None:
-        return ""
-    return f"{'1er' if value.day == 1 else value.day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 class Status(StrEnum):
@@ -169,7 +167,7 @@ def status_text(start: dt.date | None, end: dt.date | None, at: dt.date) -> str:
     'non daté' (no date on either side: counted as in force) or 'en vigueur'."""
     status = status_at(start, end, at)
     if status is Status.ENDED:
-        return f"terminé le {fr_date(end)}"
+        return f"terminé le {french_date(end)}"
     if status is Status.NOT_STARTED:
-        return f"à partir du {fr_date(start)}"
+        return f"à partir du {french_date(start)}"
     return "non daté" if start is None and end is None else "en vigueur"

@@ -22,7 +22,7 @@ from geo.exports.formats import FORMATS
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
-from geo.periods import BadDate, check_interval, fr_date, parse_date
+from geo.periods import BadDate, check_interval, french_date, parse_date
 from geo.territories import load_territories
 from geo.versions import current_pointer, publish, read_pointer
 
@@ -263,7 +263,7 @@ def changes(start: Annotated[str, typer.Option("--from", help="The first date, Y
                **({"csv": _written(output)} if output else {})})
         return
     where = model.territory(within).label if within else model.territories.scope
-    console.print(f"[bold]{escape(where)}[/]: from {fr_date(first)} to {fr_date(second)} ({model.dating(first)['perimeters']})",
+    console.print(f"[bold]{escape(where)}[/]: from {french_date(first)} to {french_date(second)} ({model.dating(first)['perimeters']})",
                   highlight=False)
     for status, part in result.summary().items():
         console.print(f"{status}: {part['communes']:,} communes, {part['population']:,} inhabitants", highlight=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from geo.periods import fr_date
+from geo.periods import french_date
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -22,7 +22,7 @@ def _percent(value: float) -> str:
 
 environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"], default=True),
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-environment.filters.update(fr_date=fr_date, number=_number, percent=_percent)
+environment.filters.update(fr_date=french_date, number=_number, percent=_percent)
 
 
 def render(template: str, **context: object) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 from geo import mapspec
 from geo.kinds import kind_label
 from geo.model import Model
-from geo.periods import Basis, fr_date, in_force, status_text
+from geo.periods import Basis, french_date, in_force, status_text
 from geo.schemes import Member, Scheme
 from geo.sources import perimeters
 from geo.territory import LEVEL_NAMES, Territory
@@ -44,10 +44,10 @@ def _ticks() -> list[dict]:
 
 def _marks(at: dt.date, today: dt.date) -> list[dict]:
     """Today's line and, when it is another day, the line of the date shown."""
-    marks = [{"x": round(x_of(today), 1), "label": f"Aujourd'hui ({fr_date(today)})", "colour": mapspec.TIMELINE["today"],
+    marks = [{"x": round(x_of(today), 1), "label": f"Aujourd'hui ({french_date(today)})", "colour": mapspec.TIMELINE["today"],
               "dash": "4 3"}]
     if at != today and AXIS[0] <= at <= AXIS[1]:
-        marks.append({"x": round(x_of(at), 1), "label": f"Situation affichée ({fr_date(at)})", "colour": mapspec.TIMELINE["axis"],
+        marks.append({"x": round(x_of(at), 1), "label": f"Situation affichée ({french_date(at)})", "colour": mapspec.TIMELINE["axis"],
                       "dash": "1 2"})
     return marks
 
@@ -57,10 +57,10 @@ def period_label(start: dt.date | None, end: dt.date | None) -> str:
     if start is None and end is None:
         return "non daté"
     if end is None:
-        return f"depuis le {fr_date(start)} (fin non datée)"
+        return f"depuis le {french_date(start)} (fin non datée)"
     if start is None:
-        return f"jusqu'au {fr_date(end)} (début non daté)"
-    return f"{fr_date(start)} – {fr_date(end)}"
+        return f"jusqu'au {french_date(end)} (début non daté)"
+    return f"{french_date(start)} – {french_date(end)}"
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def scheme_timeline(model: Model, scheme: Scheme, at: dt.date) -> str:
     chart = {"points": " ".join(f"{x},{y}" for x, y in points), "peak": peak, "height": CHART_HEIGHT, "base": CHART_HEIGHT - 20, "top": COUNTS_TOP,
              "now": sum(in_force(a, b, at) for _, _, a, b in kept), "fill": sym.fill, "edge": sym.edge}
     shown = bars if len(bars) <= MAX_MEMBER_BARS else []
-    desc = (f"{len(kept)} membres dans le périmètre, dont {chart['now']} en vigueur au {fr_date(at)} ; "
+    desc = (f"{len(kept)} membres dans le périmètre, dont {chart['now']} en vigueur au {french_date(at)} ; "
             + ("une barre par membre" if shown else f"plus de {MAX_MEMBER_BARS} membres : leur nombre au fil du temps et le tableau")
             + ", trait rouge : aujourd'hui.")
     successors = [s for s in model.catalogue.schemes.values() if scheme.id in s.succeeds]

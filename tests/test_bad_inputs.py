@@ -109,7 +109,8 @@ BAD_SCHEMES = {
                                  extra="period: {start: 2015-01-01, end: 2020-12-31}\n")}, 9,
         ("member 31555 ends on 2023-06-30, after its scheme's period",), "correct the member's dates", code="31555"),
     "member starts after its scheme has ended": Bad(
-        {"test-bad.yaml": scheme('\n  - {code: "31555", start: 2022-01-01, end: 2022-06-30}', extra="period: {start: 2015-01-01, end: 2020-12-31}\n")},
+        {"test-bad.yaml": scheme('\n  - {code: "31555", start: 2022-01-01, end: 2022-06-30}',
+                                 extra="period: {start: 2015-01-01, end: 2020-12-31}\n")},
         8, ("member 31555 starts on 2022-01-01, after its scheme's period",), "correct the member's dates", code="31555"),
     "same member and role over overlapping periods": Bad(
         {"test-bad.yaml": scheme('\n  - {code: "31555", role: signataire, start: 2015-01-01, end: 2018-06-30}'

@@ -17,7 +17,7 @@ import pytest
 from geo.changes import changes
 from geo.config import Settings
 from geo.model import Model
-from geo.periods import BadDate, fr_date, parse_date, status_text
+from geo.periods import BadDate, french_date, parse_date, status_text
 from geo.spreadsheet import write_csv
 
 BIN = Path(sys.executable).parent / "territoires"
@@ -37,8 +37,8 @@ def in_force(stack: dict) -> set[str]:
 # --- the date rule ---------------------------------------------------------------------------------------------------
 
 def test_french_dates_and_statuses():
-    assert fr_date(dt.date(2024, 1, 1)) == "1er janvier 2024" and fr_date(dt.date(2020, 12, 31)) == "31 décembre 2020"
-    assert fr_date(dt.date(2021, 8, 2)) == "2 août 2021"
+    assert french_date(dt.date(2024, 1, 1)) == "1er janvier 2024" and french_date(dt.date(2020, 12, 31)) == "31 décembre 2020"
+    assert french_date(dt.date(2021, 8, 2)) == "2 août 2021"
     day = dt.date(2025, 6, 1)
     assert status_text(dt.date(2015, 1, 1), dt.date(2020, 12, 31), day) == "terminé le 31 décembre 2020"
     assert status_text(dt.date(2026, 1, 1), None, day) == "à partir du 1er janvier 2026"

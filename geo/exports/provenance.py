@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from geo.model import Model
-from geo.periods import fr_date
+from geo.periods import french_date
 from geo.schemes import Scheme
 from geo.sources import Group, codes_source, geometry_source, perimeters
 
@@ -58,5 +58,5 @@ def summary(record: dict) -> str:
     if schemes:
         parts.append("dispositifs : " + ", ".join(schemes) if len(schemes) <= 3 else f"{len(schemes)} dispositifs (voir métadonnées)")
     exported = record.get("exported_at") or now()
-    situation = f"Situation au {fr_date(dt.date.fromisoformat(record['date']))}, {record['perimeters']}. " if record.get("date") else ""
+    situation = f"Situation au {french_date(dt.date.fromisoformat(record['date']))}, {record['perimeters']}. " if record.get("date") else ""
     return situation + "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {exported[:10]}."

@@ -21,7 +21,7 @@ from folium.plugins import StripePattern
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
-from geo.periods import EARLIEST, LATEST, fr_date
+from geo.periods import EARLIEST, LATEST, french_date
 from geo.sources import perimeters
 from geo.territory import Territory
 from geo.tiles import min_zoom
@@ -69,7 +69,7 @@ def date_range(text: str, interval: tuple[dt.date, dt.date] | None = None) -> di
 
 def situation(at: dt.date) -> str:
     """The note every dated map shows: 'Situation au 1er juin 2016 — périmètres 2026'."""
-    return f"Situation au {fr_date(at)} — {perimeters()}"
+    return f"Situation au {french_date(at)} — {perimeters()}"
 
 
 def leaflet_style(symbol: Symbol) -> dict:

@@ -10,7 +10,7 @@ from geo import mapspec
 from geo.changes import Changes
 from geo.mapspec import CHANGES
 from geo.model import Model
-from geo.periods import fr_date
+from geo.periods import french_date
 from geo.sources import perimeters
 from service.maps.base import View, date_range, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
@@ -20,7 +20,7 @@ REPLACED = "Une génération remplacée par la suivante (ACV 2018 → ACV 2023-2
 
 def interval_text(result: Changes) -> str:
     """'Du 1er janvier 2016 au 1er janvier 2026 — périmètres 2026'."""
-    return f"Du {fr_date(result.start)} au {fr_date(result.end)} — {perimeters()}"
+    return f"Du {french_date(result.start)} au {french_date(result.end)} — {perimeters()}"
 
 
 def changes_page(model: Model, view: View, settings: MapSettings, result: Changes) -> str:
