@@ -32,6 +32,31 @@ class Catalogue:
             raise UnknownScheme(f"Dispositif inconnu : « {scheme_id} ». Dispositifs connus : {', '.join(sorted(self.schemes))}.")
         return self.schemes[scheme_id]
 
+    def families(self, clubs_apart: bool = False) -> dict[str, str]:
+        """Each scheme id → the scheme its family is counted as: the generations of one programme (linked by
+        ``succeeds``, e.g. ACV 2018 → ACV 2023-2026) are one family, named by its latest generation; a network's
+        clubs are in their network's family unless ``clubs_apart``. Coverage counts count families, not schemes."""
+        parent = {i: i for i in self.schemes}
+
+        def root(i: str) -> str:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        def join(newer: str, older: str) -> None:  # the newer (or the network) names the family
+            parent[root(older)] = root(newer)
+
+        for s in self.schemes.values():
+            for earlier in s.succeeds:
+                if earlier in self.schemes:
+                    join(s.id, earlier)
+        if not clubs_apart:
+            for s in self.schemes.values():
+                if s.kind == "club" and s.parent in self.schemes:
+                    join(s.parent, s.id)
+        return {i: root(i) for i in self.schemes}
+
     def member_source(self, scheme: Scheme) -> Scheme:
         """The scheme whose member list applies: the parent network for a club of 'all the network's members'."""
         return self.schemes[scheme.parent] if scheme.all_parent_members and scheme.parent in self.schemes else scheme

@@ -1,19 +1,27 @@
 """Coverage: which schemes cover which communes, directly or through an EPCI, a grouping or a network.
 
-All answers come from one long table with a row per (commune, scheme, path), built once by joins.
+All answers come from one long table with a row per (commune, scheme, path), built once by joins. A coverage
+*at a date* (:meth:`Coverage.on`) keeps the rows in force at that date (geo/periods.py), so every count, overlap
+and gap it answers is the situation at that date; the territories stay the 2026 ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.catalogue import Catalogue
 from geo.cog import Cog
+from geo.memo import Memo
 from geo.schemes import Member
 from geo.territory import Territory
+
+#: Coverages at a date kept per model (dates are chosen by requests: bounded; each holds its rows, ~12 MB in Occitanie).
+DATED_MAX = 8
 
 COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "source_title", "source_url", "via"]
 
@@ -63,17 +71,55 @@ def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
     return table
 
 
+def _days(values: pd.Series, missing: int) -> np.ndarray:
+    """Dates as days since 1970 (int64), ``missing`` where there is none (an open bound)."""
+    stamps = pd.to_datetime(values.astype(object))
+    days = stamps.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(stamps.isna().to_numpy(), missing, days)
+
+
 @dataclass
 class Coverage:
-    """Coverage queries over the commune scale in scope."""
+    """Coverage queries over the commune scale in scope: every membership, or those in force at a date (``at``)."""
 
     table: pd.DataFrame
     scales: dict[str, gpd.GeoDataFrame]
     catalogue: Catalogue
+    at: dt.date | None = None
+    _dated: Memo[Coverage] = field(default_factory=lambda: Memo(DATED_MAX), repr=False)
 
     @cached_property
     def _communes(self) -> pd.DataFrame:
         return self.scales["commune"].drop(columns="geometry").set_index("code")
+
+    @cached_property
+    def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's start and end as days (open bounds at the extremes), for masks over the whole table."""
+        info = np.iinfo(np.int64)
+        return _days(self.table["start"], info.min), _days(self.table["end"], info.max)
+
+    def in_force(self, at: dt.date) -> np.ndarray:
+        """Which rows of the table are in force at ``at`` (both bounds included; geo/periods.py's rule, vectorised)."""
+        day = (np.datetime64(at, "D") - np.datetime64(0, "D")).astype(np.int64)
+        start, end = self._bounds
+        return (start <= day) & (end >= day)
+
+    def on(self, at: dt.date) -> Coverage:
+        """This coverage at a date: only the memberships in force then (kept per date)."""
+        def build() -> Coverage:
+            dated = Coverage(self.table[self.in_force(at)].reset_index(drop=True), self.scales, self.catalogue, at)
+            dated.__dict__["_communes"] = self._communes  # the communes do not change with the date
+            return dated
+        return self._dated.get(at, build)
+
+    def counts(self, ids: list[str] | None = None, within: Territory | None = None, clubs_apart: bool = False) -> pd.Series:
+        """Per commune, how many of the schemes ``ids`` cover it, counting a programme's generations as one and,
+        unless ``clubs_apart``, a network with its clubs as one (:meth:`Catalogue.families`)."""
+        matrix = self.matrix(ids, within)
+        family = self.catalogue.families(clubs_apart)
+        if matrix.empty:
+            return pd.Series(0, index=matrix.index, dtype="int64")
+        return matrix.T.groupby([family[i] for i in matrix.columns]).max().sum(axis=0).astype("int64")
 
     def _base(self, within: Territory | None) -> pd.Index:
         return self._communes.index if within is None else pd.Index(within.communes)

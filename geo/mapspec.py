@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from geo.periods import french_date
+
 # --- units ----------------------------------------------------------------------------------------------------
 
 PT_PER_PX = 0.75  # a CSS pixel is 1/96 inch, a point 1/72 inch
@@ -243,12 +245,12 @@ def coverage_title(names: list[str]) -> str:
 
 
 def fr_date(value: dt.date | None) -> str:
-    """08/04/2013."""
-    return value.strftime("%d/%m/%Y") if value else ""
+    """'8 avril 2013', '1er janvier 2024' (geo/periods.py writes every date a person reads)."""
+    return french_date(value) if value else ""
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:
-    """'du 01/01/2022 au 31/12/2027', 'depuis le 08/04/2013', 'jusqu'au …' or 'période non renseignée'."""
+    """'du 1er janvier 2022 au 31 décembre 2027', 'depuis le 8 avril 2013', 'jusqu'au …' or 'période non renseignée'."""
     if start and end:
         return f"du {fr_date(start)} au {fr_date(end)}"
     if start:
@@ -318,9 +320,47 @@ def doll_order(sizes: Mapping[str, tuple[int, float]]) -> list[str]:
 
 #: Members a new list adds, removes or changes: a colour and a line each (removed ones hatched), so the preview map
 #: reads in black and white too; the context is the scheme map's.
-CHANGE_SYMBOLS: dict[str, Symbol] = {
+MEMBER_CHANGE_SYMBOLS: dict[str, Symbol] = {
     "ajouté": Symbol("#1b7837", 1.5, fill="#5aae61", fill_opacity=0.75),
     "modifié": Symbol("#b35806", 1.5, dash=(4, 2), fill="#fdb863", fill_opacity=0.75),
     "retiré": Symbol("#b2182b", 1.5, fill="#f4a582", fill_opacity=0.75, pattern=Pattern(45, 1.5, 3, "#b2182b")),
 }
-CHANGE_LABELS = {"ajouté": "Membres ajoutés", "modifié": "Membres modifiés (rôle, dates, source ou note)", "retiré": "Membres retirés"}
+MEMBER_CHANGE_LABELS = {"ajouté": "Membres ajoutés", "modifié": "Membres modifiés (rôle, dates, source ou note)", "retiré": "Membres retirés"}
+
+
+# --- time: what changed between two dates, timelines, typology charts ------------------------------------------
+
+PALETTE.update({
+    "change-gained": "#a6dba0", "change-gained-stripe": "#1b7837",
+    "change-lost": "#f4a582", "change-lost-stripe": "#b2182b",
+    "change-both": "#c2a5cf", "change-both-stripe": "#762a83",
+    "change-unchanged": "#f2f2f2",
+    "timeline-axis": "#555555", "timeline-today": "#b2182b", "timeline-grid": "#dddddd",
+    "chart-covered": "#2c7fb8", "chart-uncovered": "#e0e0e0",
+})
+
+#: The "what changed" map: each commune by what it gained or lost between two dates (geo/changes.py's classes), a
+#: colour and a hatch each so that the classes read apart in black-and-white print.
+CHANGE_SYMBOLS: dict[str, Symbol] = {
+    "gained": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-gained"], fill_opacity=0.9,
+                     pattern=Pattern(45, 1.5, 4.5, PALETTE["change-gained-stripe"])),
+    "lost": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-lost"], fill_opacity=0.9,
+                   pattern=Pattern(-45, 1.5, 4.5, PALETTE["change-lost-stripe"])),
+    "both": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-both"], fill_opacity=0.9,
+                   pattern=Pattern(0, 2, 3, PALETTE["change-both-stripe"])),
+    "unchanged": Symbol(PALETTE["coverage-commune"], 0.5, fill=PALETTE["change-unchanged"], fill_opacity=0.8),
+}
+CHANGE_LABELS = {"gained": "Dispositif(s) gagné(s)", "lost": "Dispositif(s) perdu(s)", "both": "Gagnés et perdus",
+                 "unchanged": "Inchangée"}
+CHANGES = MapKind("changes", "Ce qui a changé entre deux dates", ("gained", "lost", "both", "unchanged", "departement", "region"),
+                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT})
+
+
+def change_legend(status: str, communes: int) -> str:
+    """A "what changed" legend entry: the class and how many communes it holds."""
+    return f"{CHANGE_LABELS[status]} : {communes} commune{'s' if communes > 1 else ''}"
+
+
+#: Timelines: the axis, its grid and today's mark; typology charts: the covered share and the rest.
+TIMELINE = {"axis": PALETTE["timeline-axis"], "grid": PALETTE["timeline-grid"], "today": PALETTE["timeline-today"]}
+CHART = {"covered": PALETTE["chart-covered"], "uncovered": PALETTE["chart-uncovered"]}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from geo.cog import Cog
 from geo.errors import InputError, Problem
-from geo.periods import parse_date
+from geo.periods import parse_sheet_date
 from geo.schemes import Member, MemberSource, Scheme
 
 #: The columns of a member list, in the order of the template.
@@ -391,7 +391,7 @@ def _date(value: Cell, text: str, row: int, column: str, file: str, found: list[
     if not text:
         return None
     try:
-        return parse_date(text)
+        return parse_sheet_date(text)
     except ValueError as exc:
         found.append(_problem(file, row, column, str(exc), "écrivez la date JJ/MM/AAAA (15/03/2022) ou AAAA-MM-JJ (2022-03-15)"))
         return None

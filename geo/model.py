@@ -1,6 +1,7 @@
 """The model every map, export and API answer reads from: territories + schemes + coverage + lookup."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -14,15 +15,18 @@ from geo import quartiers
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
+from geo.errors import SourceError
 from geo.lookup import Locator
 from geo.memo import Memo
+from geo.periods import Basis, in_force, status_text
 from geo.scales import build_groupings
 from geo.schemes import Scheme
 from geo.search import SearchIndex
 from geo.simplify import SimplifiedScales
-from geo.sources import codes_source
+from geo.sources import catalogue, codes_source, perimeters
 from geo.territories import Territories, load_territories
 from geo.territory import Territory, TerritoryIndex, territory_index
+from geo.typology import GRIDS, breakdown, read_grids
 
 NOT_IN_COMMUNE = "not in any commune"
 #: Territories kept resolved per model (request texts: bounded, since clients choose them).
@@ -31,6 +35,8 @@ RESOLVED_MAX = 1024
 DERIVED_MAX = 256
 #: Batch-location tables kept per model, by date (clients choose the dates: bounded, a table per date is one row per commune).
 LOCATED_MAX = 8
+#: Structures derived at a date (export layers at a date): dates are chosen by requests, so few are kept.
+DATED_MAX = 16
 
 
 def _iso(value: object) -> str | None:
@@ -41,6 +47,20 @@ def _source(title: object, url: object) -> dict | None:
     """A membership's own source as the API gives it ({title, url}), None when the scheme's source applies."""
     title, url = (None if v is None or pd.isna(v) else str(v) for v in (title, url))
     return {"title": title, "url": url} if title or url else None
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def dated(rows: list[dict], at: dt.date) -> list[dict]:
+    """Rows with a period (ISO ``start``/``end``) marked at a date: ``in_force`` and ``status`` ('en vigueur',
+    'terminé le 31 décembre 2020', 'à partir du 1er janvier 2024', 'non daté'); those in force first."""
+    out = []
+    for row in rows:
+        start, end = _day(row["start"]), _day(row["end"])
+        out.append({**row, "in_force": in_force(start, end, at), "status": status_text(start, end, at)})
+    return sorted(out, key=lambda r: not r["in_force"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +79,8 @@ class Model:
     derived: Memo = field(default_factory=lambda: Memo(DERIVED_MAX), repr=False)
     #: What batch location adds for each commune, by date (geo/locate.py).
     located: Memo = field(default_factory=lambda: Memo(LOCATED_MAX), repr=False)
+    #: What is derived at a date (e.g. ("export-layer", "coverage", date)), the last few dates asked.
+    dated: Memo = field(default_factory=lambda: Memo(DATED_MAX), repr=False)
 
     @cached_property
     def _territories(self) -> TerritoryIndex:
@@ -69,6 +91,34 @@ class Model:
         """The territory ``text`` names ('level:code' or a bare code), resolved once per model;
         :class:`geo.territory.UnknownTerritory` (French, naming a merged commune's successor) otherwise."""
         return self.resolved.get(text.strip(), lambda: self._territories.resolve(text))
+
+    @cached_property
+    def typology(self) -> pd.DataFrame:
+        """Each commune's class in every typology grid (density, centrality, rurality, montagne), indexed by code; read
+        from the declared datasets on first use (:class:`geo.errors.SourceError` when they cannot be)."""
+        return read_grids(self.settings, pd.Index(self.scales["commune"]["code"]))
+
+    def by_typology(self, at: dt.date, within: Territory | None = None, ids: list[str] | None = None,
+                    clubs_apart: bool = False) -> list[dict]:
+        """Coverage at a date broken down by the classes of each typology grid: per class, the communes (and population)
+        of the territory, those covered by at least one of the schemes ``ids`` (all when None) and the share; with
+        ``ids``, the communes each scheme covers in each class."""
+        coverage = self.coverage.on(at)
+        counts = coverage.counts(ids, within, clubs_apart)
+        population = self.scales["commune"].set_index("code")["population"].reindex(counts.index)
+        classes = self.typology.reindex(counts.index)
+        matrix = coverage.matrix(ids, within) if ids else None
+        out = []
+        for grid in GRIDS:
+            rows = breakdown(classes[grid.id], population, counts, grid)
+            if matrix is not None:
+                per = matrix.groupby(classes[grid.id].to_numpy()).sum()
+                for row in rows:
+                    row["schemes"] = {i: int(per.loc[row["class"], i]) for i in ids}
+            dataset = catalogue()[grid.dataset]
+            out.append({"id": grid.id, "title": grid.title, "source": {"title": dataset.title, "vintage": dataset.vintage,
+                                                                       "url": dataset.provenance}, "classes": rows})
+        return out
 
     def names(self, level: str) -> dict[str, str]:
         """Official names of a level's codes, in scope or not (groupings: the scheme's name)."""
@@ -111,22 +161,38 @@ class Model:
         table["name"] = table["scheme"].map(lambda i: meta[i][0])
         table["kind"] = table["scheme"].map(lambda i: meta[i][1])
         table = table.sort_values(["commune", "kind", "scheme", "via"])
+        sources = self._date_sources
         rows: dict[str, list[dict]] = {}
         for r in table.itertuples(index=False):
             rows.setdefault(r.commune, []).append(
                 {"id": r.scheme, "name": r.name, "kind": r.kind, "via": r.via, "role": None if pd.isna(r.role) else r.role,
                  "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
-                 "source": _source(r.source_title, r.source_url)})
+                 "source": _source(r.source_title, r.source_url),
+                 "date_source": " ".join(sources[r.scheme][b] for b in dict.fromkeys((r.start_basis, r.end_basis)) if sources[r.scheme].get(b))
+                 or None})
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
 
-    def stack(self, commune: str) -> dict:
-        """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme."""
+    @cached_property
+    def _date_sources(self) -> dict[str, dict[str, str]]:
+        """Per scheme, where the dates of a membership come from, by basis: its period's source (``dispositif``) and the
+        column of the source file giving members their own dates (``membre``)."""
+        out = {}
+        for s in self.catalogue.schemes.values():
+            own = next((m.period_source for m in s.members if m.period_source), None)
+            out[s.id] = {str(Basis.SCHEME): f"Période du dispositif : {s.period_source}" if s.period_source else "",
+                         str(Basis.MEMBER): f"Date propre au membre : {own}." if own else ""}
+        return out
+
+    def stack(self, commune: str, at: dt.date | None = None) -> dict:
+        """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme; at a date,
+        each scheme marked in force or not (those in force first) and only the groupings in force."""
         info, names, rows, groupings = self._stack_parts
         if commune not in info:
             self.territory(f"commune:{commune}")  # raises UnknownTerritory naming a merged commune's successor
         c = info[commune]
-        schemes = rows.get(commune, [])
+        schemes = rows.get(commune, []) if at is None else dated(rows.get(commune, []), at)
+        current = {s["id"] for s in schemes if s.get("in_force", True)}
 
         def named(level: str) -> dict | None:
             code = c[level]
@@ -137,9 +203,22 @@ class Model:
             "epci": named("epci"),
             "departement": named("departement"),
             "region": named("region"),
-            "groupings": [{"id": g, "name": groupings[g]} for g in sorted({s["id"] for s in schemes} & groupings.keys())],
+            "groupings": [{"id": g, "name": groupings[g]} for g in sorted(current & groupings.keys())],
             "schemes": [dict(s) for s in schemes],
+            "typology": self.classes_of(commune),
+            **self.dating(at),
         }
+
+    def classes_of(self, commune: str) -> dict[str, str] | None:
+        """A commune's class in each typology grid, or None when the grids cannot be read (no mirror: said in README)."""
+        try:
+            return dict(self.typology.loc[commune])
+        except SourceError:
+            return None
+
+    def dating(self, at: dt.date | None) -> dict:
+        """What a dated answer says of its date: the date, and that the boundaries are the 2026 ones at every date."""
+        return {} if at is None else {"date": at.isoformat(), "perimeters": perimeters()}
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> pd.Series:
         """Commune code for each point (None outside every commune)."""
@@ -150,21 +229,23 @@ class Model:
     def _codes(self) -> np.ndarray:
         return self.scales["commune"]["code"].to_numpy(dtype=object)
 
-    def quartiers_at(self, lon: float, lat: float) -> list[dict]:
-        """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period."""
+    def quartiers_at(self, lon: float, lat: float, at: dt.date | None = None) -> list[dict]:
+        """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period (and, at a
+        date, whether it is in force then)."""
         scale = self.scales["quartier"]
-        return [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
+        rows = [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
                  "start": _iso(r["start"]), "end": _iso(r["end"])}
                 for r in scale.iloc[quartiers.locate(scale, lon, lat)].drop(columns="geometry").to_dict("records")]
+        return rows if at is None else dated(rows, at)
 
-    def lookup(self, lon: float, lat: float) -> dict:
+    def lookup(self, lon: float, lat: float, at: dt.date | None = None) -> dict:
         """The stack at a point (with the quartiers holding it), or an explicit 'not in any commune' answer."""
         idx = self.locator.locate(np.array([lon]), np.array([lat]))[0]
         code = self._codes[idx] if idx >= 0 else None
         if code is None:
             return {"lon": lon, "lat": lat, "commune": None, "epci": None, "departement": None, "region": None,
-                    "groupings": [], "schemes": [], "quartiers": [], "message": NOT_IN_COMMUNE}
-        return {"lon": lon, "lat": lat, **self.stack(code), "quartiers": self.quartiers_at(lon, lat)}
+                    "groupings": [], "schemes": [], "quartiers": [], "message": NOT_IN_COMMUNE, **self.dating(at)}
+        return {"lon": lon, "lat": lat, **self.stack(code, at), "quartiers": self.quartiers_at(lon, lat, at)}
 
 
 def catalogue_digest(catalogue: Catalogue) -> str:

@@ -16,6 +16,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from geo.errors import Invalid
+
 
 class Basis(StrEnum):
     """Where the date bounding a membership on one side comes from."""
@@ -68,9 +70,62 @@ def in_force_mask(start: pd.Series, end: pd.Series, at: dt.date) -> np.ndarray:
     return ((first.isna() | (first <= day)) & (last.isna() | (last >= day))).to_numpy()
 
 
-MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-          "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+#: The dates a request may ask about (a situation before 1990 or after 2100 is a typing error, not a question).
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class BadDate(Invalid):
+    """A date that cannot be asked about: not YYYY-MM-DD, impossible, or outside 1990-2100. The message is French
+    (a person reads it on a page); ``english`` is the command line's."""
+
+    def __init__(self, french: str, english: str):
+        super().__init__(french)
+        self.english = english
+
+
+def parse_date(text: str | None, name: str = "date", today: dt.date | None = None) -> dt.date:
+    """The date a request or a command asks about: ``text`` as YYYY-MM-DD between 1990 and 2100, today when absent
+    or empty; :class:`BadDate` naming the parameter ``name`` otherwise."""
+    if text is None or not text.strip():
+        return today or dt.date.today()
+    value = text.strip()
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadDate(f"Requête invalide : le paramètre « {name} » vaut « {value} », qui n'est pas une date : écrivez "
+                      f"AAAA-MM-JJ, par exemple {name}=2024-01-01.",
+                      f"{name} {value!r} is not a date. Fix: write it as YYYY-MM-DD, e.g. 2024-01-01.") from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadDate(f"Requête invalide : le paramètre « {name} » vaut {french_date(day)}, hors de la plage servie : donnez une "
+                      f"date du {french_date(EARLIEST)} au {french_date(LATEST)}.",
+                      f"{name} {value} is outside {EARLIEST.year}-{LATEST.year}. Fix: give a date between "
+                      f"{EARLIEST.isoformat()} and {LATEST.isoformat()}.")
+    return day
+
+
+def check_interval(start: dt.date, end: dt.date, names: tuple[str, str] = ("from", "to")) -> None:
+    """:class:`BadDate` when the interval ``start`` – ``end`` runs backwards."""
+    if start > end:
+        raise BadDate(f"Requête invalide : la date de début ({names[0]}, {french_date(start)}) est après la date de fin "
+                      f"({names[1]}, {french_date(end)}) : échangez-les.",
+                      f"--{names[0]} {start.isoformat()} is after --{names[1]} {end.isoformat()}. Fix: swap them.")
+
+
+#: The French month names, January first: dates are written with them ("1er janvier 2024") and read back.
+MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+               "décembre")
+#: Month numbers by their name as a text normalised to ASCII reads it ("fevrier", "aout").
+MONTHS = {unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode(): i for i, name in enumerate(MONTH_NAMES, 1)}
 _FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})\b")
+
+
+def french_date(value: dt.date) -> str:
+    """A date as a French reader writes it: "1er janvier 2024", "31 décembre 2027"."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def parse_french_date(text: str | None) -> dt.date | None:
@@ -94,7 +149,7 @@ _NUMERIC_FRENCH = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def parse_date(text: str) -> dt.date:
+def parse_sheet_date(text: str) -> dt.date:
     """A date as planners write it in a spreadsheet: French ``15/03/2022`` (or ``15.03.2022``, ``15-03-2022``) or ISO
     ``2022-03-15``; ValueError with the reason, in French, otherwise (a two-digit year or an impossible day is never
     guessed)."""
@@ -111,3 +166,31 @@ def parse_date(text: str) -> dt.date:
         return dt.date(year, month, day)
     except ValueError:
         raise ValueError(f"« {value} » n'existe pas dans le calendrier") from None
+
+
+class Status(StrEnum):
+    """Where a membership stands at a date."""
+
+    IN_FORCE = "en vigueur"
+    ENDED = "terminé"
+    NOT_STARTED = "à venir"
+
+
+def status_at(start: dt.date | None, end: dt.date | None, at: dt.date) -> Status:
+    """Whether a period is in force at ``at``, ended before it, or starts after it."""
+    if end is not None and end < at:
+        return Status.ENDED
+    if start is not None and start > at:
+        return Status.NOT_STARTED
+    return Status.IN_FORCE
+
+
+def status_text(start: dt.date | None, end: dt.date | None, at: dt.date) -> str:
+    """How a table marks a membership at ``at``: 'terminé le 31 décembre 2020', 'à partir du 1er janvier 2024',
+    'non daté' (no date on either side: counted as in force) or 'en vigueur'."""
+    status = status_at(start, end, at)
+    if status is Status.ENDED:
+        return f"terminé le {french_date(end)}"
+    if status is Status.NOT_STARTED:
+        return f"à partir du {french_date(start)}"
+    return "non daté" if start is None and end is None else "en vigueur"

@@ -271,12 +271,19 @@ def load_programme(prog: Programme, cog: Cog, settings: Settings) -> tuple[Schem
     notes = (col(prog.note).str.replace(", ", ";") + " " + long["_note"].fillna("")).str.strip()
     starts = long["_start"] if "_start" in long else pd.Series(None, index=long.index, dtype=object)
     own_source = f"{prog.start} ({ds.file})" if prog.start else None
+    start, end = (dt.date.fromisoformat(d) if d else None for d in prog.period)
+    outside = starts.map(lambda d: isinstance(d, dt.date) and ((start is not None and d < start) or (end is not None and d > end)))
+    for code, row, day in zip(long.loc[outside, "_code"], long.loc[outside, "_row"], starts[outside]):
+        # a source date outside the programme's own period is not used (never one date preferred to another by guess):
+        # the member takes the programme's period, and the conflict is named
+        warnings.append(f"{path}, row {row}: member {code}: {prog.start} {day} lies outside the programme's period "
+                        f"({start or 'open'} – {end or 'open'}); the programme's period is used")
+    starts = starts.where(~outside, None)
     members = tuple(
         Member(code=c, role=r or None, start=s if isinstance(s, dt.date) else None, note=n or None,
                line=int(i) if pd.notna(i) else None, period_source=own_source if isinstance(s, dt.date) else None)
         for c, r, s, n, i in zip(long["_code"], col(prog.role), starts, notes, long["_row"])
     )
-    start, end = (dt.date.fromisoformat(d) if d else None for d in prog.period)
     scheme = Scheme(
         id=prog.id, name=prog.name, kind=KIND, member_scale=prog.member_scale, members=members, file=str(path),
         start=start, end=end, owner=None, source={"title": ds.title, "url": ds.provenance, "publisher": prog.publisher},

@@ -5,6 +5,7 @@ Every class has a hatch or line style besides its colour, so the maps read in bl
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -135,8 +136,8 @@ def _north_arrow(ax: Axes) -> None:
                 fontweight="bold", arrowprops={"facecolor": "black", "edgecolor": "black", "width": 4, "headwidth": 12}, zorder=20)
 
 
-def _frame(model: Model, layer: str, within: Territory | None) -> gpd.GeoDataFrame:
-    return build_layer(model, layer, within).frame.to_crs(MAP_CRS)
+def _frame(model: Model, layer: str, within: Territory | None, at: dt.date | None = None) -> gpd.GeoDataFrame:
+    return build_layer(model, layer, within, at).frame.to_crs(MAP_CRS)
 
 
 @dataclass(frozen=True)
@@ -184,20 +185,26 @@ def _coverage(frame: gpd.GeoDataFrame, ax: Axes, gaps: bool, zorder: int) -> lis
     return handles
 
 
-def scheme_territories(model: Model, scheme_id: str, within: Territory | None) -> tuple[str, str, gpd.GeoDataFrame]:
-    """A scheme map's members: the scale naming them, the scale drawn and the territories drawn (WGS 84). Quartiers
-    are drawn as the communes that hold them, as on the web map (its tiles have no quartiers yet)."""
+def scheme_territories(model: Model, scheme_id: str, within: Territory | None,
+                       at: dt.date | None = None) -> tuple[str, str, gpd.GeoDataFrame]:
+    """A scheme map's members (those in force at ``at``, when given): the scale naming them, the scale drawn and the
+    territories drawn (WGS 84). Quartiers are drawn as the communes that hold them, as on the web map (its tiles have
+    no quartiers yet)."""
     scheme = model.catalogue.schemes[scheme_id]
-    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within).frame
+    exported = build_layer(model, SCHEME_PREFIX + scheme_id, within, at).frame
     named = str(exported["level"].iloc[0]) if len(exported) else scheme.member_scale
+    if at is not None:
+        exported = exported[exported["in_force"].to_numpy(dtype=bool)]
     if named != "quartier":
         return named, named, exported
     communes = build_layer(model, "communes", within).frame
-    return named, "commune", communes[communes["code"].isin(model.coverage.scheme_communes(scheme_id, within))]
+    coverage = model.coverage if at is None else model.coverage.on(at)
+    return named, "commune", communes[communes["code"].isin(coverage.scheme_communes(scheme_id, within))]
 
 
-def _scheme_layers(model: Model, ax: Axes, layer: str, within: Territory | None, scheme_id: str, zorder: int) -> list:
-    named, drawn, members = scheme_territories(model, scheme_id, within)
+def _scheme_layers(model: Model, ax: Axes, layer: str, within: Territory | None, scheme_id: str, zorder: int,
+                   at: dt.date | None = None) -> list:
+    named, drawn, members = scheme_territories(model, scheme_id, within, at)
     if layer == "others":
         frame, sym = _frame(model, _LEVEL_LAYERS[drawn], within), mapspec.SCHEME.symbols["others"]
         label = mapspec.layer_label("others", mapspec.SCHEME.name, named)
@@ -209,7 +216,8 @@ def _scheme_layers(model: Model, ax: Axes, layer: str, within: Territory | None,
     return [_patch(sym, label)]
 
 
-def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: Territory | None, scheme_id: str | None = None) -> list:
+def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: Territory | None, scheme_id: str | None = None,
+                 at: dt.date | None = None) -> list:
     """Every layer of a map kind in the specification's order (the outermost on top); the legend's handles,
     outermost first."""
     handles: list = []
@@ -220,46 +228,47 @@ def _draw_layers(model: Model, ax: Axes, kind: MapKind, within: Territory | None
         elif layer == "grouping":
             drawn = _groupings(model, ax, within, zorder)
         elif layer in ("coverage", "gaps"):
-            drawn = _coverage(_frame(model, "coverage", within), ax, layer == "gaps", zorder)
+            drawn = _coverage(_frame(model, "coverage", within, at), ax, layer == "gaps", zorder)
         elif layer in ("others", "members"):
-            drawn = _scheme_layers(model, ax, layer, within, scheme_id, zorder)
+            drawn = _scheme_layers(model, ax, layer, within, scheme_id, zorder, at)
         else:  # 'links' are drawn on the web map only (from /api/schemes/{id}/links)
             drawn = []
         handles = drawn + handles
     return handles
 
 
-def draw_scales(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None) -> Caption:
+def draw_scales(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None, _at: dt.date | None = None) -> Caption:
     """The nested scales: communes, EPCI, groupings, départements, région."""
     return Caption(mapspec.SCALES.title, _draw_layers(model, ax, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
 
 
-def draw_coverage(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None) -> Caption:
-    """How many of the catalogue's schemes cover each commune."""
-    handles = _draw_layers(model, ax, mapspec.COVERAGE, within)
+def draw_coverage(model: Model, ax: Axes, within: Territory | None, _arg: str | None = None, at: dt.date | None = None) -> Caption:
+    """How many of the catalogue's schemes cover each commune (at a date: those in force then)."""
+    handles = _draw_layers(model, ax, mapspec.COVERAGE, within, at=at)
     names = [s.name for s in model.catalogue.schemes.values()]
-    return Caption(mapspec.coverage_title(names), handles, build_layer(model, "coverage", within).provenance)
+    return Caption(mapspec.coverage_title(names), handles, build_layer(model, "coverage", within, at).provenance)
 
 
-def draw_scheme(model: Model, ax: Axes, within: Territory | None, scheme_id: str | None = None) -> Caption:
-    """A scheme's members over the other territories of their scale."""
+def draw_scheme(model: Model, ax: Axes, within: Territory | None, scheme_id: str | None = None, at: dt.date | None = None) -> Caption:
+    """A scheme's members (at a date: those in force then) over the other territories of their scale."""
     scheme = model.catalogue.schemes[scheme_id]
-    handles = _draw_layers(model, ax, mapspec.SCHEME, within, scheme_id)
+    handles = _draw_layers(model, ax, mapspec.SCHEME, within, scheme_id, at)
     title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
-    return Caption(title, handles, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
+    return Caption(title, handles, build_layer(model, SCHEME_PREFIX + scheme_id, within, at).provenance)
 
 
-StaticRenderer = Callable[[Model, Axes, Territory | None, str | None], Caption]
+StaticRenderer = Callable[[Model, Axes, Territory | None, str | None, dt.date | None], Caption]
 
 
-def render_map(model: Model, draw: StaticRenderer, within: Territory | None = None, size: str = "a4", arg: str | None = None) -> Figure:
-    """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), optionally
-    zoomed on a territory, with title, legend, scale bar, north arrow and sources."""
+def render_map(model: Model, draw: StaticRenderer, within: Territory | None = None, size: str = "a4", arg: str | None = None,
+               at: dt.date | None = None) -> Figure:
+    """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id) at the date ``at``,
+    optionally zoomed on a territory, with title, legend, scale bar, north arrow and sources."""
     dims = parse_size(size)
     fig = Figure(figsize=dims.inches, dpi=dims.dpi, facecolor=mapspec.PAPER)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.08, 0.70, 0.82))
-    caption = draw(model, ax, within, arg)
+    caption = draw(model, ax, within, arg, at)
     extent = _frame(model, "communes", within).total_bounds
     if np.all(np.isfinite(extent)):
         pad = 0.03 * max(extent[2] - extent[0], extent[3] - extent[1])
@@ -279,10 +288,10 @@ def render_map(model: Model, draw: StaticRenderer, within: Territory | None = No
 
 
 def render_bytes(model: Model, draw: StaticRenderer, fmt: str, within: Territory | None = None, size: str = "a4",
-                 arg: str | None = None, title: str = "") -> bytes:
+                 arg: str | None = None, title: str = "", at: dt.date | None = None) -> bytes:
     """The map encoded as PNG, SVG or PDF."""
     check_format(fmt)
-    fig = render_map(model, draw, within, size, arg)
+    fig = render_map(model, draw, within, size, arg, at)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata={"Title": title} if fmt in ("svg", "pdf") else None)
     return buffer.getvalue()

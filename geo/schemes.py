@@ -238,6 +238,29 @@ def member_sources(scheme: Scheme) -> list[tuple[str, str | None, int]]:
     return [(label, url, n) for (label, url), n in counts.items()]
 
 
+def _span(period: Period) -> str:
+    return f"{period.start or 'open'} – {period.end or 'open'}"
+
+
+def _overlap(a: Period, b: Period) -> bool:
+    """Whether two periods share a day (open bounds are open); the same period twice always does."""
+    if (a.start, a.end) == (b.start, b.end):
+        return True
+    return (a.start is None or b.end is None or a.start <= b.end) and (b.start is None or a.end is None or b.start <= a.end)
+
+
+def _outside(scheme: Scheme, m: Member) -> str | None:
+    """Why a member's own dates fall outside its scheme's period, or None when they do not."""
+    for day, what in ((m.start, "starts"), (m.end, "ends")):
+        if day is None:
+            continue
+        if scheme.start and day < scheme.start:
+            return f"member {m.code} {what} on {day}, before its scheme's period ({_span(scheme.period_of(Member(code='')))})"
+        if scheme.end and day > scheme.end:
+            return f"member {m.code} {what} on {day}, after its scheme's period ({_span(scheme.period_of(Member(code='')))})"
+    return None
+
+
 def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> list[Problem]:
     """Every problem with a scheme's members: unknown or merged codes, duplicates, wrong scale, bad periods."""
     problems: list[Problem] = []
@@ -250,14 +273,23 @@ def validate(scheme: Scheme, cog: Cog, groupings: set[str], known: set[str]) -> 
         if earlier not in known:
             problems.append(Problem(f, None, f"succeeds {earlier!r}, which is not a declared scheme", "declare it or fix the id"))
     communes, epci, quartiers = cog.commune_codes, cog.epci_codes, cog.quartier_codes
-    seen: dict[str, int | None] = {}
+    seen: dict[tuple[str, str | None], list[Member]] = {}
     for m in scheme.members:
-        if m.code in seen:
-            problems.append(Problem(f, m.line, f"duplicate member {m.code} (first at row {seen[m.code]})", "keep one row per member", m.code))
-            continue
-        seen[m.code] = m.line
         if m.start and m.end and m.end < m.start:
             problems.append(Problem(f, m.line, f"member {m.code} ends ({m.end}) before it starts ({m.start})", "swap or correct the dates", m.code))
+        elif outside := _outside(scheme, m):
+            problems.append(Problem(f, m.line, outside, "correct the member's dates, or the scheme's period", m.code))
+        period = scheme.period_of(m)
+        earlier = next((e for e in seen.get((m.code, m.role), []) if _overlap(scheme.period_of(e), period)), None)
+        seen.setdefault((m.code, m.role), []).append(m)
+        if earlier is not None:
+            role = f" with role {m.role!r}" if m.role else " without a role"
+            problems.append(Problem(f, m.line, f"duplicate member {m.code}{role} over overlapping periods (first at row {earlier.line}: "
+                                    f"{_span(scheme.period_of(earlier))}; here: {_span(period)})",
+                                    "keep one row per member and role, or give the rows periods that do not overlap", m.code))
+            continue
+        if len(seen[(m.code, m.role)]) > 1:
+            continue  # the same member again over another period: its code is checked once
         wanted = {"commune": communes, "epci": epci, "grouping": groupings, "quartier": quartiers}[scheme.member_scale]
         if m.code in wanted:
             continue

@@ -125,6 +125,13 @@ def code_dataset(table: str) -> Dataset:
     return found[0]
 
 
+def perimeters() -> str:
+    """'périmètres 2026': the one composition of communes and EPCI every date is shown with (the codes' vintage)."""
+    label = codes_source().vintage or codes_source().label or ""
+    year = "".join(ch for ch in label if ch.isdigit())[-4:]
+    return f"périmètres {year}" if year else f"périmètres {label}"
+
+
 def vintage_note() -> str:
     """The maps' note on vintages, in French: whose boundaries, which codes."""
     return f"Limites {geometry_source().label}, codes {codes_source().label}."

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from geo.config import Settings
 from geo.model import Model
 from geo.sources import codes_source, geometry_source
-from service import ogc, static_maps
+from service import changements, fragments, ogc, static_maps
 from service.admin.auth import Guard, UploadLimit
 from service.admin.pages import install_admin
 from service.admin.settings import AdminSettings
@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.include_router(exports_router())
     app.include_router(ogc.router)
     app.include_router(static_maps.router)
+    app.include_router(fragments.router)
+    app.include_router(changements.router)
     app.include_router(memberfiles_router)
     if admin.enabled:
         app.add_middleware(UploadLimit, max_bytes=admin.max_upload_bytes)

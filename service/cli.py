@@ -1,5 +1,5 @@
-"""`territoires` command line: data, check, coverage, lookup, locate, refresh, serve, export, render, map; members
-import and template, versions, rollback; admin hash-password."""
+"""`territoires` command line: data, check, coverage, lookup, locate, changes, refresh, serve, export, render, map;
+members import and template, versions, rollback; admin hash-password."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,6 +24,7 @@ from geo.exports.formats import FORMATS
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
+from geo.periods import BadDate, check_interval, french_date, parse_date
 from geo.territories import load_territories
 from geo.versions import current_pointer, publish, publish_members, read_pointer, rollback
 
@@ -40,6 +41,8 @@ SCOPE_FIX = "add --scope france (or set TERRITOIRES_SCOPE=france)"
 Mirror = Annotated[Path | None, typer.Option(help="Mirror directory (else TERRITOIRES_MIRROR; else download).")]
 Scope = Annotated[str | None, typer.Option(help="occitanie (default) or france (else TERRITOIRES_SCOPE).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DateOption = Annotated[str | None, typer.Option("--date", help="The situation at this date, YYYY-MM-DD between 1990 and 2100 "
+                                                               "(default: today); boundaries stay the 2026 ones.")]
 
 
 def _error(message: str) -> None:
@@ -58,6 +61,20 @@ def _settings(mirror: Path | None, scope: str | None) -> Settings:
         return Settings.from_env(mirror=mirror, scope=scope)
     except ValueError as exc:  # an unknown scope (--scope or TERRITOIRES_SCOPE), a setting that is not a number
         _fail(str(exc) if "TERRITOIRES_" in str(exc) else f"{exc} (--scope or TERRITOIRES_SCOPE)")
+
+
+def _usage(message: str) -> None:
+    """A usage error (a bad option value): one line, exit 2."""
+    _error(message)
+    raise typer.Exit(2)
+
+
+def _on(value: str | None, option: str = "date") -> dt.date:
+    """The date of a --date/--from/--to option (today when absent); a usage error otherwise."""
+    try:
+        return parse_date(value, f"--{option}")
+    except BadDate as exc:
+        _usage(exc.english)
 
 
 def _emit(data: object) -> None:
@@ -172,15 +189,20 @@ def _print_stack(stack: dict) -> None:
     console.print(f"[bold]{escape(c['nom'])}[/] ({c['code']}), EPCI {stack['epci']['code'] if stack['epci'] else '—'} "
                   f"{stack['epci']['nom'] if stack['epci'] else ''}, département {stack['departement']['code']}, "
                   f"région {stack['region']['code']}", highlight=False)
-    table = Table("scheme", "kind", "via", "role", "start", "end")
+    if stack.get("date"):
+        console.print(f"on {stack['date']} ({stack['perimeters']})", highlight=False)
+    table = Table("scheme", "kind", "via", "role", "start", "end", "status")
     for s in stack["schemes"]:
-        table.add_row(*(escape("" if v is None else str(v)) for v in (s["name"], s["kind"], s["via"], s["role"], s["start"], s["end"])))
+        table.add_row(*(escape("" if v is None else str(v))
+                        for v in (s["name"], s["kind"], s["via"], s["role"], s["start"], s["end"], s.get("status"))),
+                      style=None if s.get("in_force", True) else "dim")
     console.print(table)
 
 
 @app.command()
-def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
-    """What covers a commune (INSEE code)."""
+def coverage(code: str, date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """What covers a commune (INSEE code) at a date: the schemes in force first, then those ended or not started yet."""
+    at = _on(date)
     settings = _settings(mirror, scope)
     try:
         model = load_model(settings)
@@ -188,7 +210,7 @@ def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Jso
         if code in cog.commune_codes and code not in model.scales["commune"]["code"].to_numpy():
             nom = cog.communes.set_index("code")["nom"].get(code)
             _fail(f"commune {code} ({nom}) is outside the {settings.scope} scope. Fix: {SCOPE_FIX}.")
-        stack = model.stack(model.territory(f"commune:{code}").code)
+        stack = model.stack(model.territory(f"commune:{code}").code, at)
     except TerritoiresError as exc:
         _fail(exc)
     _emit(stack) if as_json else _print_stack(stack)
@@ -197,13 +219,14 @@ def coverage(code: str, mirror: Mirror = None, scope: Scope = None, as_json: Jso
 @app.command(context_settings={"ignore_unknown_options": True})  # so that -0.046 is a longitude, not an option
 def lookup(lon: Annotated[float, typer.Argument(help="Longitude in degrees (WGS 84), e.g. -0.046.")],
            lat: Annotated[float, typer.Argument(help="Latitude in degrees (WGS 84), e.g. 43.095.")],
-           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
-    """The whole stack at a point (longitude, latitude in WGS 84); exit 1 when no commune in scope holds it."""
+           date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """The whole stack at a point (longitude, latitude in WGS 84) at a date; exit 1 when no commune in scope holds it."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         _fail(f"({lon}, {lat}) is not a longitude/latitude. Fix: give LON LAT in degrees, longitude first.")
+    at = _on(date)
     settings = _settings(mirror, scope)
     try:
-        result = load_model(settings).lookup(lon, lat)
+        result = load_model(settings).lookup(lon, lat, at)
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
@@ -260,6 +283,57 @@ def locate(source: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV (lo
                   f"{located.placed:,} placed{unplaced}; {len(located.schemes)} schemes in force on {located.date.isoformat()}",
                   highlight=False)
     console.print(f"wrote {output} ({output.stat().st_size:,} bytes, {fmt})", highlight=False)
+
+
+@app.command()
+def changes(start: Annotated[str, typer.Option("--from", help="The first date, YYYY-MM-DD.")],
+            end: Annotated[str | None, typer.Option("--to", help="The second date, YYYY-MM-DD (default: today).")] = None,
+            within: Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département "
+                                                            "or région code); default: the whole scope.")] = None,
+            output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the table as a CSV file "
+                                                                              "(spreadsheet: ';', UTF-8 with BOM).")] = None,
+            mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """What changed between two dates: per commune, the schemes gained and lost (a later generation replacing an
+    earlier one is listed apart); boundaries stay the 2026 ones."""
+    from geo.changes import changes as changes_between
+    from geo.changes import rows
+    from geo.spreadsheet import write_csv
+
+    first, second = _on(start, "from"), _on(end, "to")
+    try:
+        check_interval(first, second)
+    except BadDate as exc:
+        _usage(exc.english)
+    try:
+        model = load_model(_settings(mirror, scope))
+        result = changes_between(model.coverage, first, second, model.territory(within) if within else None)
+    except TerritoiresError as exc:
+        _fail(exc)
+    names = {i: s.name for i, s in model.catalogue.schemes.items()}
+    table = rows(result, names)
+    if output:
+        write_csv(table, output)
+    changed = result.table[result.table["status"] != "unchanged"]
+    if as_json:
+        _emit({"from": first.isoformat(), "to": second.isoformat(), "within": within, "perimeters": model.dating(first)["perimeters"],
+               "summary": result.summary(),
+               "communes": [{"code": r.code, "nom": r.nom, "status": r.status, "gained": list(r.gained), "lost": list(r.lost),
+                             "replaced": [{"from": list(a), "to": list(b)} for a, b in r.replaced]}
+                            for r in changed.itertuples(index=False)],
+               **({"csv": _written(output)} if output else {})})
+        return
+    where = model.territory(within).label if within else model.territories.scope
+    console.print(f"[bold]{escape(where)}[/]: from {french_date(first)} to {french_date(second)} ({model.dating(first)['perimeters']})",
+                  highlight=False)
+    for status, part in result.summary().items():
+        console.print(f"{status}: {part['communes']:,} communes, {part['population']:,} inhabitants", highlight=False)
+    shown = Table("code", "commune", "gained", "lost", "replaced")
+    for r in changed.itertuples(index=False):
+        shown.add_row(*(escape(v) for v in (r.code, r.nom, ", ".join(r.gained), ", ".join(r.lost),
+                                            "; ".join(f"{', '.join(a)} → {', '.join(b)}" for a, b in r.replaced))))
+    console.print(shown)
+    if output:
+        console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
 
 
 @app.command()
@@ -331,12 +405,13 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
            wkt: Annotated[bool, typer.Option(help="CSV: add the geometry as WKT.")] = False,
            layers: Annotated[str | None, typer.Option(help="bundle: comma-separated layer ids (default: all).")] = None,
            list_layers: Annotated[bool, typer.Option("--list", help="List the layer ids and exit.")] = False,
-           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+           date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Export a layer (or a bundle of layers) for GIS: GeoPackage with QGIS styles, GeoJSON, FlatGeobuf, Shapefile, CSV,
     GeoParquet, or a QGIS project (qgz) written with the GeoPackage it opens."""
     from geo.exports import ExportError, build_layer, bundle_ids, check_crs, check_format, layer_specs, write
     from geo.exports.formats import multi_layer_formats
 
+    at = _on(date)
     try:
         model = load_model(_settings(mirror, scope))
         if list_layers:
@@ -354,13 +429,13 @@ def export(layer: Annotated[str | None, typer.Argument(help="communes, epci, dep
             raise ExportError(f"a bundle holds several layers: use --format {' or '.join(multi_layer_formats())}")
         ids = bundle_ids(model, layers) if layer == "bundle" else [layer]
         territory = model.territory(within) if within else None
-        chosen = [build_layer(model, i, territory) for i in ids]
+        chosen = [build_layer(model, i, territory, at) for i in ids]
         target = output or Path(f"{layer}.{spec.extension}")
         companion = write(chosen, spec.extension, target, epsg, wkt, companion=True)  # a QGIS project: its GeoPackage beside it
     except TerritoiresError as exc:
         _fail(exc)
     if as_json:
-        _emit(_written(target, format=spec.extension, crs=f"EPSG:{epsg}", within=within,
+        _emit(_written(target, format=spec.extension, crs=f"EPSG:{epsg}", within=within, date=at.isoformat(),
                        layers=[{"id": x.spec.id, "title": x.spec.title, "features": len(x.frame)} for x in chosen],
                        **({"companion": _written(companion)} if companion else {})))
         return
@@ -375,18 +450,19 @@ def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
            output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
            within: Within = None,
            size: Annotated[str, typer.Option(help="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels.")] = "a4",
-           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+           date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Render a static map for reports (title, legend, scale bar, north arrow, sources), printable in black and white."""
     from service.maps.kinds import static_bytes
 
+    at = _on(date)
     try:
         model = load_model(_settings(mirror, scope))
-        data = static_bytes(model, name, output.suffix.lstrip(".").lower(), model.territory(within) if within else None, size)
+        data = static_bytes(model, name, output.suffix.lstrip(".").lower(), model.territory(within) if within else None, size, at)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(data)
     if as_json:
-        _emit(_written(output, map=name, format=output.suffix.lstrip(".").lower(), within=within, size=size))
+        _emit(_written(output, map=name, format=output.suffix.lstrip(".").lower(), within=within, size=size, date=at.isoformat()))
     else:
         console.print(f"wrote {output} ({len(data):,} bytes)", highlight=False)
 
@@ -394,20 +470,22 @@ def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
 @app.command(name="map")
 def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
-                   within: Within = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+                   within: Within = None, date: DateOption = None, mirror: Mirror = None, scope: Scope = None,
+                   as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
     from service.assets import check_assets
     from service.maps.kinds import standalone_page
 
+    at = _on(date)
     try:
         check_assets()
         model = load_model(_settings(mirror, scope))
-        page = standalone_page(model, name, model.territory(within) if within else None)
+        page = standalone_page(model, name, model.territory(within) if within else None, at)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_text(page, encoding="utf-8")
     if as_json:
-        _emit(_written(output, map=name, within=within))
+        _emit(_written(output, map=name, within=within, date=at.isoformat()))
     else:
         console.print(f"wrote {output} ({output.stat().st_size:,} bytes)", highlight=False)
 

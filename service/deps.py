@@ -9,13 +9,16 @@ pool, off the event loop.
 """
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from geo.changes import Changes, changes
 from geo.memo import Memo
 from geo.model import Model
+from geo.periods import EARLIEST, LATEST, check_interval, parse_date
 from geo.schemes import Scheme
 from geo.territory import Territory
 from service.errors import BadRequest
@@ -99,6 +102,12 @@ async def get_commune(model: ModelDep, code: Annotated[str, Path(max_length=10, 
     return await _territory(model, f"commune:{code}")
 
 
+async def get_territory(model: ModelDep, code: Annotated[str, Path(max_length=60, description=TERRITORY_DOC,
+                                                                    openapi_examples=examples(commune="31149", departement="31"))]) -> Territory:
+    """The territory of a code in the path (any level: commune, quartier, EPCI, groupement, département, région)."""
+    return await _territory(model, code)
+
+
 SchemeId = Annotated[str, Path(max_length=100, description="Identifiant d'un dispositif (voir /api/schemes)",
                                openapi_examples=examples(reseau="dialogue-metropolitain", programme="petites-villes-de-demain"))]
 
@@ -122,6 +131,73 @@ async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
     return ids
 
 
+DATE_DOC = (f"Date de la situation, AAAA-MM-JJ, du {EARLIEST.isoformat()} au {LATEST.isoformat()} (par défaut : aujourd'hui) : "
+            "ne comptent que les dispositifs en vigueur ce jour-là ; les périmètres restent ceux de 2026")
+
+
+async def get_date(date: Annotated[str | None, Query(max_length=40, description=DATE_DOC,
+                                                     openapi_examples=examples(avant="2016-06-01", apres="2025-06-01"))] = None) -> dt.date:
+    """The date of ``date=`` (today when absent); a French 422 for an impossible date or one outside 1990-2100."""
+    return parse_date(date)
+
+
+def _interval(start: str | None, end: str | None, names: tuple[str, str]) -> tuple[dt.date, dt.date]:
+    """Two dates by the one date rule (the second today when absent); a French 422 when the first is after the second."""
+    if start is None or not start.strip():
+        raise BadRequest(f"Requête invalide : le paramètre « {names[0]} » est obligatoire (la première date, AAAA-MM-JJ).")
+    first, second = parse_date(start, names[0]), parse_date(end, names[1])
+    check_interval(first, second, names)
+    return first, second
+
+
+async def get_interval(start: Annotated[str | None, Query(alias="from", max_length=40, description="Première date, AAAA-MM-JJ",
+                                                          openapi_examples=examples(debut="2016-01-01"))] = None,
+                       end: Annotated[str | None, Query(alias="to", max_length=40, description="Seconde date, AAAA-MM-JJ (par défaut : "
+                                                        "aujourd'hui)", openapi_examples=examples(fin="2026-01-01"))] = None
+                       ) -> tuple[dt.date, dt.date]:
+    """The interval of ``from=`` and ``to=`` (the API's names)."""
+    return _interval(start, end, ("from", "to"))
+
+
+async def get_periode(start: Annotated[str | None, Query(alias="du", max_length=40, description="Première date, AAAA-MM-JJ")] = None,
+                      end: Annotated[str | None, Query(alias="au", max_length=40, description="Seconde date, AAAA-MM-JJ (par défaut : "
+                                                       "aujourd'hui)")] = None) -> tuple[dt.date, dt.date]:
+    """The interval of ``du=`` and ``au=`` (the pages' French names)."""
+    return _interval(start, end, ("du", "au"))
+
+
+async def get_clubs(clubs: Annotated[Literal["ensemble", "apart"], Query(
+        description="ensemble (défaut) : un réseau et ses clubs comptent pour un dispositif ; apart : chaque club compte")]
+                    = "ensemble") -> bool:
+    """Whether coverage counts count a network's clubs apart (``clubs=apart``)."""
+    return clubs == "apart"
+
+
+def _changes(model: Model, interval: tuple[dt.date, dt.date], within: Territory | None) -> Changes:
+    """What changed in a territory between two dates, kept per model for the last few (dates, territory) asked."""
+    start, end = interval
+    return model.dated.get(("changes", start, end, within.key if within else ""), lambda: changes(model.coverage, start, end, within))
+
+
+async def get_changes(model: ModelDep, interval: Annotated[tuple[dt.date, dt.date], Depends(get_interval)],
+                      within: Annotated[Territory | None, Depends(get_within)]) -> Changes:
+    """What changed between ``from=`` and ``to=`` inside ``within=``."""
+    return await run_in_threadpool(_changes, model, interval, within)
+
+
+async def get_changements(model: ModelDep, interval: Annotated[tuple[dt.date, dt.date], Depends(get_periode)],
+                          within: Annotated[Territory | None, Depends(get_within)]) -> Changes:
+    """What changed between ``du=`` and ``au=`` inside ``within=`` (the French page's names)."""
+    return await run_in_threadpool(_changes, model, interval, within)
+
+
+async def get_some_schemes(model: ModelDep, schemes: Annotated[str | None, Query(
+        max_length=800, description="Identifiants séparés par des virgules (au plus 8) ; absent : tous les dispositifs",
+        openapi_examples=examples(deux="petites-villes-de-demain,action-coeur-de-ville"))] = None) -> list[str] | None:
+    """Scheme ids from 'a,b,c' as :func:`get_schemes` reads them, or None (every scheme) when absent."""
+    return None if schemes is None or not schemes.strip() else await get_schemes(model, schemes)
+
+
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 ResponsesDep = Annotated[Memo[Payload], Depends(get_responses)]
 TilesDep = Annotated[Memo[Payload], Depends(get_tiles)]
@@ -130,5 +206,13 @@ MapSettingsDep = Annotated[MapSettings, Depends(get_map_settings)]
 WithinDep = Annotated[Territory | None, Depends(get_within)]
 FocusDep = Annotated[Territory | None, Depends(get_focus)]
 CommuneDep = Annotated[Territory, Depends(get_commune)]
+TerritoryDep = Annotated[Territory, Depends(get_territory)]
 SchemeDep = Annotated[Scheme, Depends(get_scheme)]
 SchemesDep = Annotated[list[str], Depends(get_schemes)]
+SomeSchemesDep = Annotated[list[str] | None, Depends(get_some_schemes)]
+DateDep = Annotated[dt.date, Depends(get_date)]
+IntervalDep = Annotated[tuple[dt.date, dt.date], Depends(get_interval)]
+PeriodeDep = Annotated[tuple[dt.date, dt.date], Depends(get_periode)]
+ChangesDep = Annotated[Changes, Depends(get_changes)]
+ChangementsDep = Annotated[Changes, Depends(get_changements)]
+ClubsApartDep = Annotated[bool, Depends(get_clubs)]

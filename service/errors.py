@@ -64,7 +64,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 
 
 def _wants_html(request: Request) -> bool:
-    return request.url.path.startswith("/maps")
+    return request.url.path.startswith(("/maps", "/fragments", "/changements"))
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:

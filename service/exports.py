@@ -20,7 +20,7 @@ from geo.exports.provenance import stamped
 from geo.model import Model
 from geo.territory import Territory
 from service import schemas
-from service.deps import HeavyDep, LimitsDep, ModelDep, ResponsesDep, WithinDep
+from service.deps import DateDep, HeavyDep, LimitsDep, ModelDep, ResponsesDep, WithinDep
 from service.errors import BadRequest
 from service.geojson import GEOJSON, Payload
 
@@ -32,15 +32,15 @@ def file_stem(layer: str, within: str | None) -> str:
     return layer + (f"-{re.sub(r'[^A-Za-z0-9_-]', '_', within)}" if within else "")
 
 
-def _layers(model: Model, name: str, layers: str | None, within: Territory | None) -> list:
+def _layers(model: Model, name: str, layers: str | None, within: Territory | None, at: dt.date) -> list:
     ids = bundle_ids(model, layers) if name == BUNDLE else [name]
-    return [build_layer(model, i, within) for i in ids]
+    return [build_layer(model, i, within, at) for i in ids]
 
 
 def _url(request: Request, path: str) -> str:
     """The absolute URL of ``path`` on the public base URL (service/http.py), with the request's within and crs."""
     query = str(request.url.query)
-    kept = "&".join(p for p in query.split("&") if p.split("=")[0] in ("within", "crs")) if query else ""
+    kept = "&".join(p for p in query.split("&") if p.split("=")[0] in ("within", "crs", "date")) if query else ""
     return str(request.base_url).rstrip("/") + path + (f"?{kept}" if kept else "")
 
 
@@ -63,7 +63,7 @@ def exports_router() -> APIRouter:
     @router.get("/{name}", summary="Download a layer (or a bundle of layers) in a GIS format", response_class=Response,
                 responses=download)
     def export(
-        request: Request, model: ModelDep, limits: LimitsDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep,
+        request: Request, model: ModelDep, limits: LimitsDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep, at: DateDep,
         name: str = PathParam(description=f"<layer>.<format>, or {' or '.join(f'{BUNDLE}.{e}' for e in bundles)}. Formats: {formats}.",
                               openapi_examples=examples),
         crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
@@ -73,14 +73,15 @@ def exports_router() -> APIRouter:
         """`communes.gpkg`, `epci.geojson`, `coverage.csv`, `scheme-<id>.shp.zip`, `bundle.gpkg?layers=communes,epci`…
 
         The provenance of a file names the time it was written (`exported_at`); a written file is served again until
-        the end of the day (UTC) for the same data version and parameters."""
+        the end of the day (UTC) for the same data version and parameters. A scheme's members are marked in force or
+        not at the date (`in_force`, `status`), the coverage counts what is in force then (today by default)."""
         layer, _, fmt = name.partition(".")
         spec = check_format(fmt)
         epsg = check_crs(crs)
         if layer == BUNDLE and not spec.multi_layer:
             raise ExportError(f"Un lot de couches tient dans un seul fichier au format {' ou '.join(bundles)} : "
                               f"demandez {' ou '.join(f'{BUNDLE}.{e}' for e in bundles)}.")
-        chosen = _layers(model, layer, layers, within)
+        chosen = _layers(model, layer, layers, within, at)
         features = sum(len(c.frame) for c in chosen)
         if features > limits.max_export_features:
             raise BadRequest(f"Requête invalide : {features} entités dépassent la limite d'export de {limits.max_export_features} "
@@ -96,7 +97,7 @@ def exports_router() -> APIRouter:
         # written once per data version, day (its provenance says when) and what the file holds: the layers (a bundle's
         # in the model's order), the territory resolved, the CRS, WKT for CSV; any other parameter changes nothing
         today = dt.datetime.now(dt.UTC).date().isoformat()
-        key = (model.version, "export", today, fmt, tuple(c.spec.id for c in chosen), within.key if within else "", epsg,
+        key = (model.version, "export", today, fmt, tuple(c.spec.id for c in chosen), within.key if within else "", at.isoformat(), epsg,
                wkt and fmt == "csv")
         payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(build(), compress=fmt != "shp.zip")))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -106,12 +107,12 @@ def exports_router() -> APIRouter:
         return payload.response(request, model, media_type=spec.media_type, headers=headers)
 
     @router.get("/{layer}/provenance", summary="Provenance of a layer: sources, vintages, as-of dates")
-    def provenance(model: ModelDep, within: WithinDep,
+    def provenance(model: ModelDep, within: WithinDep, at: DateDep,
                    layer: str = PathParam(description="A layer id, as in /export/<layer>.<format>",
                                           openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain"}}),
                    crs: str = "4326") -> JSONResponse:
         epsg = check_crs(crs)
-        record = build_layer(model, layer, within).provenance
+        record = build_layer(model, layer, within, at).provenance
         return JSONResponse(stamped({**record, "crs": f"EPSG:{epsg}"}))
 
     return router

@@ -48,19 +48,21 @@ def _headers(tag: str) -> dict[str, str]:
 
 
 def cached_json(request: Request, model: Model, build: Callable[[], object], media_type: str = "application/json",
-                memo: bool = True) -> Response:
+                memo: bool = True, key: tuple | None = None) -> Response:
     """``build()`` as JSON with the model's ETag, or 304 (without calling it) if the client has it.
 
     With ``memo``, the body is built once per data version and URL, kept gzip-compressed in the app's
-    bounded response cache; answers that vary with every request (point lookups) pass ``memo=False``.
+    bounded response cache; answers that vary with every request (point lookups) pass ``memo=False``. ``key``, when
+    given, names the answer by its parsed parameters instead of the raw query (so '?date=' and '?date=2026-05-04'
+    today are one entry).
     """
     tag = etag(model)
     if _matches(request, tag):
         return Response(status_code=304, headers=_headers(tag))
     if not memo:
         return JSONResponse(build(), headers=_headers(tag), media_type=media_type)
-    key = (model.version, "json", request.url.path, declared_query(request))
-    payload = cached_payload(request.app.state.responses, key, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
+    entry = (model.version, "json", request.url.path, declared_query(request) if key is None else key)
+    payload = cached_payload(request.app.state.responses, entry, lambda: json.dumps(build(), ensure_ascii=False, allow_nan=False,
                                                                                    separators=(",", ":")).encode())
     return payload.response(request, model, media_type=media_type)
 

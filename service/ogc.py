@@ -8,8 +8,10 @@ process, configuration or copy of the data.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -23,9 +25,11 @@ from pyproj import Transformer
 
 from geo.errors import NotFound
 from geo.exports import FORMATS, ExportLayer, build_layer, layer_specs
+from geo.exports.layers import dated as dated_layer
 from geo.exports.layers import feature_level
 from geo.exports.provenance import summary
 from geo.model import Model
+from geo.periods import BadDate, in_force_mask, parse_date
 from service import schemas
 from service.deps import LimitsDep, ModelDep, WithinDep
 from service.errors import BadRequest
@@ -61,13 +65,18 @@ class Indexed:
     properties: list[str]  # one JSON object per feature
 
 
-def _index(layer: ExportLayer) -> Indexed:
-    props = pd.DataFrame(layer.frame.drop(columns="geometry"))
+def _json_rows(frame: pd.DataFrame) -> list[str]:
+    """Each row's properties as a JSON object (text)."""
+    props = pd.DataFrame(frame.drop(columns="geometry"))
     for col in props.columns:
         if not (pd.api.types.is_numeric_dtype(props[col]) or pd.api.types.is_bool_dtype(props[col])):
             props[col] = props[col].astype(object).map(lambda v: None if pd.isna(v) else str(v))
-    rows = props.to_dict(orient="records")
-    return Indexed(layer, shapely.STRtree(layer.frame.geometry.values), [json.dumps(r, ensure_ascii=False, default=_scalar) for r in rows])
+    return [json.dumps(r, ensure_ascii=False, default=_scalar) for r in props.to_dict(orient="records")]
+
+
+def _index(layer: ExportLayer) -> Indexed:
+    return Indexed(layer, shapely.STRtree(layer.frame.geometry.values), _json_rows(layer.frame))
+
 
 
 def _indexed(model: Model, collection: str) -> Indexed:
@@ -226,32 +235,43 @@ def _bbox(value: str, bbox_crs: str | None) -> shapely.Geometry:
     return box
 
 
-def _date(value: str, whole: str) -> pd.Timestamp | None:
+_RFC3339_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?)?")
+
+
+def _date(value: str, whole: str) -> dt.date | None:
+    """One end of a datetime: open ('' or '..'), or its day under the service's one date rule (geo/periods.py)."""
     if value in ("", ".."):
         return None
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        stamp = pd.NaT
-    if pd.isna(stamp):
+    match = _RFC3339_INSTANT.fullmatch(value.strip())
+    if not match:
         raise BadRequest(f"Requête invalide : datetime « {whole} » n'est pas une date, un instant ou un intervalle RFC 3339 "
                          "(par exemple 2020-01-01, 2015-01-01/..).")
-    return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+    try:
+        return parse_date(match.group(1), "datetime")
+    except BadDate as exc:
+        raise BadRequest(f"{exc} (datetime « {whole} »)") from None
 
 
-def _in_period(frame: gpd.GeoDataFrame, value: str) -> np.ndarray:
-    """Features whose period (start, end; open when empty) meets the datetime instant or interval; all when undated."""
+def _interval(value: str) -> tuple[dt.date | None, dt.date | None]:
+    """A datetime instant (both ends the same day) or interval (a/b, ../b, a/..)."""
     lower, _, upper = value.partition("/")
-    lo, hi = _date(lower, value), (_date(upper, value) if "/" in value else _date(lower, value))
+    return _date(lower, value), (_date(upper, value) if "/" in value else _date(lower, value))
+
+
+def _in_period(frame: gpd.GeoDataFrame, lo: dt.date | None, hi: dt.date | None) -> np.ndarray:
+    """Features whose period (start, end; open when empty) meets the interval lo – hi: at an instant, the members in
+    force that day (geo/periods.py's rule, as everywhere); all when the layer is undated."""
     if "start" not in frame.columns:
         return np.ones(len(frame), dtype=bool)
-    start = pd.to_datetime(frame["start"].astype(object))
-    end = pd.to_datetime(frame["end"].astype(object))
+    start, end = frame["start"].astype(object), frame["end"].astype(object)
+    if lo == hi:
+        return in_force_mask(start, end, lo)
+    first, last = pd.to_datetime(start), pd.to_datetime(end)
     ok = np.ones(len(frame), dtype=bool)
     if hi is not None:
-        ok &= (start.isna() | (start <= hi)).to_numpy(dtype=bool)
+        ok &= (first.isna() | (first <= pd.Timestamp(hi))).to_numpy(dtype=bool)
     if lo is not None:
-        ok &= (end.isna() | (end >= lo)).to_numpy(dtype=bool)
+        ok &= (last.isna() | (last >= pd.Timestamp(lo))).to_numpy(dtype=bool)
     return ok
 
 
@@ -272,7 +292,8 @@ def items(
                        "limit gets that many)."),
     offset: int = Query(0, ge=0), bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs"),
     bbox_crs: str | None = Query(None, alias="bbox-crs"),
-    datetime: str | None = Query(None, description="Instant or interval (a/b, ../b, a/..): members active then (scheme layers)."),
+    datetime: str | None = Query(None, description="Instant or interval (a/b, ../b, a/..), days from 1990 to 2100: members in force "
+                                 "then (scheme layers); at an instant, the coverage layer counts what is in force that day."),
     crs: str | None = None, f: str | None = F,
 ) -> Response:
     """Features, filtered by bbox, datetime, territory (within) and code properties (e.g. departement=31), paged by limit
@@ -290,8 +311,12 @@ def items(
         hits = np.zeros(len(frame), dtype=bool)
         hits[idx.tree.query(_bbox(bbox, bbox_crs), predicate="intersects")] = True
         mask &= hits
+    day = None
     if datetime is not None:
-        mask &= _in_period(frame, datetime)
+        lo, hi = _interval(datetime)
+        if lo is not None and lo == hi and dated_layer(idx.layer.spec):  # the layer as it stood that day, same rows
+            day, frame = lo, build_layer(model, collection_id, None, lo).frame
+        mask &= _in_period(frame, lo, hi)
     if within is not None:
         mask &= frame["code"].isin(within.codes(feature_level(model, idx.layer.spec))).to_numpy(dtype=bool)
     for col in filterable:
@@ -302,8 +327,10 @@ def items(
     chosen = selected[offset:offset + page_size]
     geoms = _geometries(frame.geometry.values[chosen], epsg, lat_first)
     ids = frame["code"].to_numpy()[chosen]
-    features = ",".join(f'{{"type":"Feature","id":{json.dumps(str(i))},"geometry":{g},"properties":{idx.properties[k]}}}'
-                        for i, g, k in zip(ids, geoms, chosen))
+    # at a day, the properties of the rows shown are serialised from the layer at that day (not kept per date)
+    properties = _json_rows(frame.iloc[chosen]) if day else [idx.properties[k] for k in chosen]
+    features = ",".join(f'{{"type":"Feature","id":{json.dumps(str(i))},"geometry":{g},"properties":{p}}}'
+                        for i, g, p in zip(ids, geoms, properties))
     path = f"/ogc/collections/{collection_id}/items"
     params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset", "f")}
     html_first = _wants_html(request, f)

@@ -6,6 +6,20 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class Dated(BaseModel):
+    """What an answer at a date says of its date."""
+
+    date: str | None = Field(None, description="La date de la situation (AAAA-MM-JJ)")
+    perimeters: str | None = Field(None, description="Les périmètres montrés à toute date : « périmètres 2026 »")
+
+
+class Marked(BaseModel):
+    """A membership marked at the date of the answer."""
+
+    in_force: bool | None = Field(None, description="En vigueur à la date de la situation")
+    status: str | None = Field(None, description="« en vigueur », « terminé le … », « à partir du … » ou « non daté »")
+
+
 class Named(BaseModel):
     code: str
     nom: str | None
@@ -28,7 +42,7 @@ class MemberSource(BaseModel):
     url: str | None = Field(description="Adresse de la source de cette adhésion")
 
 
-class Covering(BaseModel):
+class Covering(Marked):
     id: str = Field(description="Identifiant du dispositif")
     name: str
     kind: str
@@ -39,9 +53,11 @@ class Covering(BaseModel):
     start_basis: str | None = Field(None, description="Source de la date de début : membre, dispositif ou non daté")
     end_basis: str | None = Field(None, description="Source de la date de fin : membre, dispositif ou non daté")
     source: MemberSource | None = Field(None, description="Source propre de l'adhésion (liste importée) ; absente : celle du dispositif")
+    date_source: str | None = Field(None, description="D'où viennent ces dates : la source de la période du dispositif, la "
+                                                      "colonne du fichier source donnant la date propre du membre")
 
 
-class Quartier(BaseModel):
+class Quartier(Marked):
     code: str = Field(description="Code du quartier prioritaire (génération 2015)")
     nom: str
     commune: str = Field(description="Code INSEE de la commune principale du quartier")
@@ -50,9 +66,11 @@ class Quartier(BaseModel):
     end: str | None
 
 
-class Stack(BaseModel):
+class Stack(Dated):
     """Tout ce qui couvre une commune : EPCI, département, région, groupements, dispositifs."""
 
+    typology: dict[str, str] | None = Field(None, description="Classe de la commune dans chaque grille (densité, centralité, "
+                                                              "ruralité, montagne) ; absente sans miroir des données")
     commune: Commune | None
     epci: Named | None
     departement: Named | None
@@ -91,12 +109,15 @@ class SchemeBase(BaseModel):
     end: str | None
 
 
-class SchemeSummary(SchemeBase):
+class SchemeSummary(SchemeBase, Marked):
+    generation: str | None = Field(None, description="La génération du programme (2018-2022, liste 2024…)")
+    succeeds: list[str] = Field([], description="Les dispositifs (générations antérieures) qu'il remplace")
     members: int
-    coverage: Coverage
+    members_in_force: int = Field(description="Membres en vigueur à la date")
+    coverage: Coverage = Field(description="Ce qu'il couvre dans le périmètre à la date")
 
 
-class Member(BaseModel):
+class Member(Marked):
     code: str
     nom: str | None
     role: str | None
@@ -107,15 +128,14 @@ class Member(BaseModel):
     source: MemberSource | None = Field(None, description="Source propre de l'adhésion (liste importée) ; absente : celle du dispositif")
 
 
-class SchemeDetail(SchemeBase):
+class SchemeDetail(SchemeSummary, Dated):
     owner: str | None
     parent: str | None
     source: dict
     as_of: str | None
     notes: str | None
-    members: list[Member]
-    communes: list[str] = Field(description="Communes du périmètre couvertes (codes INSEE)")
-    coverage: Coverage
+    members: list[Member]  # type: ignore[assignment]
+    communes: list[str] = Field(description="Communes du périmètre couvertes à la date (codes INSEE)")
 
 
 class Part(BaseModel):
@@ -128,7 +148,7 @@ class Both(BaseModel):
     population: int
 
 
-class Overlap(BaseModel):
+class Overlap(Dated):
     a: str
     b: str
     within: str | None
@@ -137,12 +157,64 @@ class Overlap(BaseModel):
     only_b: Part
 
 
-class CoverageCount(BaseModel):
+class CoverageCount(Dated):
     schemes: list[Grouping]
     within: str | None
     communes: dict[str, list[str]] = Field(description="Pour chaque commune couverte, les dispositifs choisis qui la couvrent")
+    count: dict[str, int] = Field({}, description="Pour chaque commune couverte, le nombre de dispositifs compté (les générations "
+                                                  "d'un programme pour un, un réseau et ses clubs pour un sauf clubs=apart)")
     gaps: list[str] = Field(description="Communes couvertes par aucun des dispositifs choisis")
     counts: dict[str, int] = Field(description="Nombre de communes par nombre de dispositifs")
+    clubs: str = Field("ensemble", description="ensemble ou apart")
+
+
+class ClassCount(BaseModel):
+    communes: int
+    population: int
+
+
+class ChangedCommune(BaseModel):
+    code: str
+    nom: str
+    status: Literal["gained", "lost", "both", "unchanged"]
+    gained: list[Grouping] = Field(description="Dispositifs en vigueur à la seconde date et pas à la première")
+    lost: list[Grouping] = Field(description="Dispositifs en vigueur à la première date et plus à la seconde")
+    replaced: list[dict] = Field(description="Générations remplacées par la suivante : {from: [...], to: [...]}")
+    before: int = Field(description="Dispositifs en vigueur à la première date (les générations d'un programme pour un)")
+    after: int = Field(description="Dispositifs en vigueur à la seconde date")
+
+
+class ChangesAnswer(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    within: str | None
+    perimeters: str
+    summary: dict[str, ClassCount] = Field(description="Par classe (gained, lost, both, unchanged) : communes et population")
+    communes: list[ChangedCommune] = Field(description="Les communes qui ont changé")
+    unchanged: list[str] = Field(description="Codes des communes inchangées")
+
+
+class TypologyClass(BaseModel):
+    class_: str = Field(alias="class")
+    communes: int
+    covered: int = Field(description="Communes couvertes par au moins un des dispositifs")
+    share: float = Field(description="Part des communes couvertes (%)")
+    population: int
+    covered_population: int
+    schemes: dict[str, int] | None = Field(None, description="Communes couvertes par chaque dispositif choisi")
+
+
+class TypologyGrid(BaseModel):
+    id: str
+    title: str
+    source: dict
+    classes: list[TypologyClass]
+
+
+class TypologyAnswer(Dated):
+    within: str | None
+    schemes: list[str] | None = Field(description="Les dispositifs comptés (tous quand absent)")
+    grids: list[TypologyGrid]
 
 
 class Error(BaseModel):

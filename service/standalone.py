@@ -5,6 +5,7 @@ The Leaflet/Folium resources are read from the prepared assets (:data:`service.a
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import mimetypes
 import re
@@ -122,8 +123,8 @@ def _groupings(model: Model, fmap: folium.Map, within: Territory | None) -> list
     return entries
 
 
-def _coverage(model: Model, fmap: folium.Map, within: Territory | None, gaps: bool) -> list[tuple[str, Symbol]]:
-    frame = build_layer(model, "coverage", within).frame
+def _coverage(model: Model, fmap: folium.Map, within: Territory | None, gaps: bool, at: dt.date | None) -> list[tuple[str, Symbol]]:
+    frame = build_layer(model, "coverage", within, at).frame
     classes = frame[COUNT_FIELD].map(mapspec.count_class)
     part = frame[(classes == 0) == gaps]
     styles = {c: _style(mapspec.count_symbol(c)) for c in set(classes)}
@@ -134,8 +135,9 @@ def _coverage(model: Model, fmap: folium.Map, within: Territory | None, gaps: bo
             for c in sorted(set(classes)) if (c == 0) == gaps]
 
 
-def _scheme(model: Model, fmap: folium.Map, layer: str, within: Territory | None, scheme_id: str) -> list[tuple[str, Symbol]]:
-    named, drawn, members = scheme_territories(model, scheme_id, within)
+def _scheme(model: Model, fmap: folium.Map, layer: str, within: Territory | None, scheme_id: str,
+            at: dt.date | None) -> list[tuple[str, Symbol]]:
+    named, drawn, members = scheme_territories(model, scheme_id, within, at)
     if layer == "others":
         frame, sym, fields = build_layer(model, _LEVEL_LAYERS[drawn], within).frame, mapspec.SCHEME.symbols["others"], _BASE
         label = mapspec.layer_label("others", mapspec.SCHEME.name, named)
@@ -148,7 +150,8 @@ def _scheme(model: Model, fmap: folium.Map, layer: str, within: Territory | None
     return [(label, sym)]
 
 
-def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: Territory | None, scheme_id: str | None = None) -> list:
+def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: Territory | None, scheme_id: str | None = None,
+            at: dt.date | None = None) -> list:
     """Every layer of a map kind in the specification's order (the outermost on top); legend entries, outermost first."""
     entries: list = []
     for layer in kind.layers:
@@ -157,36 +160,36 @@ def _layers(model: Model, fmap: folium.Map, kind: MapKind, within: Territory | N
         elif layer == "grouping":
             drawn = _groupings(model, fmap, within)
         elif layer in ("coverage", "gaps"):
-            drawn = _coverage(model, fmap, within, layer == "gaps")
+            drawn = _coverage(model, fmap, within, layer == "gaps", at)
         elif layer in ("others", "members"):
-            drawn = _scheme(model, fmap, layer, within, scheme_id)
+            drawn = _scheme(model, fmap, layer, within, scheme_id, at)
         else:  # 'links' are drawn on the web map only (from /api/schemes/{id}/links)
             drawn = []
         entries = drawn + entries
     return entries
 
 
-def scales_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None) -> Caption:
+def scales_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None, _at: dt.date | None = None) -> Caption:
     """The nested scales."""
     return Caption(mapspec.SCALES.title, _layers(model, fmap, mapspec.SCALES, within), build_layer(model, "groupings").provenance)
 
 
-def coverage_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None) -> Caption:
-    """How many of the catalogue's schemes cover each commune."""
-    entries = _layers(model, fmap, mapspec.COVERAGE, within)
+def coverage_map(model: Model, fmap: folium.Map, within: Territory | None, _arg: str | None = None, at: dt.date | None = None) -> Caption:
+    """How many of the catalogue's schemes cover each commune (at a date: those in force then)."""
+    entries = _layers(model, fmap, mapspec.COVERAGE, within, at=at)
     names = [s.name for s in model.catalogue.schemes.values()]
-    return Caption(mapspec.coverage_title(names), entries, build_layer(model, "coverage", within).provenance)
+    return Caption(mapspec.coverage_title(names), entries, build_layer(model, "coverage", within, at).provenance)
 
 
-def scheme_map(model: Model, fmap: folium.Map, within: Territory | None, scheme_id: str | None = None) -> Caption:
-    """A scheme's members over the other territories of their scale."""
+def scheme_map(model: Model, fmap: folium.Map, within: Territory | None, scheme_id: str | None = None, at: dt.date | None = None) -> Caption:
+    """A scheme's members (at a date: those in force then) over the other territories of their scale."""
     scheme = model.catalogue.schemes[scheme_id]
-    entries = _layers(model, fmap, mapspec.SCHEME, within, scheme_id)
+    entries = _layers(model, fmap, mapspec.SCHEME, within, scheme_id, at)
     title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
-    return Caption(title, entries, build_layer(model, SCHEME_PREFIX + scheme_id, within).provenance)
+    return Caption(title, entries, build_layer(model, SCHEME_PREFIX + scheme_id, within, at).provenance)
 
 
-StandaloneRenderer = Callable[[Model, folium.Map, Territory | None, str | None], Caption]
+StandaloneRenderer = Callable[[Model, folium.Map, Territory | None, str | None, dt.date | None], Caption]
 
 
 def _key(sym: Symbol) -> str:
@@ -205,10 +208,12 @@ def _legend(title: str, entries: list[tuple[str, Symbol]], footer: str) -> str:
             f"<ul>{rows}</ul><p class=\"t-note\">{html.escape(footer)}</p></details></div>")
 
 
-def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | None = None, arg: str | None = None) -> str:
-    """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) as one self-contained HTML page."""
+def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | None = None, arg: str | None = None,
+                    at: dt.date | None = None) -> str:
+    """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) at the date ``at`` as one self-contained
+    HTML page."""
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    caption = draw(model, fmap, within, arg)
+    caption = draw(model, fmap, within, arg, at)
     extent = build_layer(model, "communes", within).frame.total_bounds
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from geo.render import MAX_AREA, MAX_PIXELS, RENDER_FORMATS, check_format, parse_size
 from service import schemas
-from service.deps import HeavyDep, ModelDep, ResponsesDep, WithinDep
+from service.deps import DateDep, HeavyDep, ModelDep, ResponsesDep, WithinDep
 from service.geojson import Payload, not_modified
 from service.maps.kinds import MAP_HELP, MAP_NAMES, resolve_map, static_bytes
 
@@ -26,21 +26,23 @@ router = APIRouter(prefix="/static", tags=["static maps"], responses={
 @router.get("/{name}", summary=f"A map as PNG, SVG or PDF: {MAP_NAMES}", response_class=Response,
             responses={200: {"description": "The map", "content": {t: {"schema": schemas.BINARY} for t in RENDER_FORMATS.values()}}})
 def static_map(
-    request: Request, model: ModelDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep,
+    request: Request, model: ModelDep, responses: ResponsesDep, heavy: HeavyDep, within: WithinDep, at: DateDep,
     name: str = Path(description=f"<map>.<{'|'.join(RENDER_FORMATS)}>: {MAP_HELP}",
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     size: str = Query("a4", max_length=20, description=f"a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels (at most {MAX_PIXELS} "
                       f"a side and {MAX_AREA:,} pixels)."),
 ) -> Response:
-    """`scales.png`, `coverage.pdf?within=31`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
+    """`scales.png`, `coverage.pdf?within=31&date=2016-06-01`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…
+
+    The coverage and scheme maps show the situation at the date (today by default), on the 2026 boundaries."""
     map_name, _, fmt = name.rpartition(".")
     resolve_map(model, map_name)
     check_format(fmt)
     dims = parse_size(size)
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "static", map_name, fmt, within.key if within else "", dims)
-    payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(static_bytes(model, map_name, fmt, within, size),
+    key = (model.version, "static", map_name, fmt, within.key if within else "", at.isoformat(), dims)
+    payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(static_bytes(model, map_name, fmt, within, size, at),
                                                                       compress=fmt != "png")))
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps
     return payload.response(request, model, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -1,6 +1,7 @@
 """The JSON API on the real data: every route, its errors in French, and HTTP caching."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 
@@ -13,7 +14,7 @@ def test_commune_stack_same_as_cli(client, model):
     body = r.json()
     assert body["epci"]["code"] == "243100518"
     assert body["commune"]["nom"] == "Toulouse"
-    assert json.loads(json.dumps(model.stack("31555"), default=str)) == body
+    assert json.loads(json.dumps(model.stack("31555", dt.date.today()), default=str)) == body
     assert {"agglomeration-toulousaine", "dialogue-metropolitain"} <= {g["id"] for g in body["groupings"]}
 
 
@@ -101,7 +102,7 @@ def test_unknown_scheme_is_404(client):
 
 
 def test_overlap(client):
-    r = client.get("/api/schemes/toulouse-metropole/overlap/conseils-citoyens-contrat-de-ville").json()
+    r = client.get("/api/schemes/toulouse-metropole/overlap/conseils-citoyens-contrat-de-ville", params={"date": "2016-06-01"}).json()
     assert set(r["both"]["communes"]) == {"31555", "31069", "31149", "31157"}
     assert r["only_b"]["communes"] == 0 and r["only_a"]["communes"] == 33
     within = client.get("/api/schemes/toulouse-metropole/overlap/dialogue-metropolitain", params={"within": "31555"}).json()
@@ -118,7 +119,8 @@ def test_network_links(client):
 
 
 def test_coverage_counts_and_gaps(client, model):
-    r = client.get("/api/coverage", params={"schemes": "toulouse-metropole,conseils-citoyens-contrat-de-ville", "within": "243100518"})
+    r = client.get("/api/coverage", params={"schemes": "toulouse-metropole,conseils-citoyens-contrat-de-ville", "within": "243100518",
+                                            "date": "2016-06-01"})
     body = r.json()
     assert body["gaps"] == []
     assert body["communes"]["31555"] == ["toulouse-metropole", "conseils-citoyens-contrat-de-ville"]

@@ -96,8 +96,33 @@ BAD_SCHEMES = {
         ("30157 is no longer a commune: it merged into 30052 (Bréau-Mars)",), "use the 2026 code 30052", code="30157"),
     "unknown EPCI SIREN": Bad({"test-bad.yaml": scheme('\n  - {code: "200000000"}', scale="epci")}, 7,
                               ("unknown epci code 200000000",), "use a 2026 EPCI SIREN (9 digits)", code="200000000"),
-    "duplicate member": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", role: pilote}\n  - {code: "31555"}')}, 8,
-                            ("duplicate member 31555 (first at row 7)",), "keep one row per member", code="31555"),
+    "duplicate member": Bad({"test-bad.yaml": scheme('\n  - {code: "31555", role: pilote}\n  - {code: "31555", role: pilote}')}, 8,
+                            ("duplicate member 31555 with role 'pilote' over overlapping periods (first at row 7",),
+                            "keep one row per member and role", code="31555"),
+    # periods of a member: inside its scheme's, and never twice at once for the same member and role
+    "member starts before its scheme": Bad(
+        {"test-bad.yaml": scheme('\n  - {code: "31555", start: 2014-06-01}', extra="period: {start: 2015-01-01, end: 2020-12-31}\n")}, 8,
+        ("member 31555 starts on 2014-06-01, before its scheme's period (2015-01-01 – 2020-12-31)",),
+        "correct the member's dates, or the scheme's period", code="31555"),
+    "member ends after its scheme": Bad(
+        {"test-bad.yaml": scheme('\n  - {code: "31069"}\n  - {code: "31555", end: 2023-06-30}',
+                                 extra="period: {start: 2015-01-01, end: 2020-12-31}\n")}, 9,
+        ("member 31555 ends on 2023-06-30, after its scheme's period",), "correct the member's dates", code="31555"),
+    "member starts after its scheme has ended": Bad(
+        {"test-bad.yaml": scheme('\n  - {code: "31555", start: 2022-01-01, end: 2022-06-30}',
+                                 extra="period: {start: 2015-01-01, end: 2020-12-31}\n")},
+        8, ("member 31555 starts on 2022-01-01, after its scheme's period",), "correct the member's dates", code="31555"),
+    "same member and role over overlapping periods": Bad(
+        {"test-bad.yaml": scheme('\n  - {code: "31555", role: signataire, start: 2015-01-01, end: 2018-06-30}'
+                                 '\n  - {code: "31069", role: signataire}'
+                                 '\n  - {code: "31555", role: signataire, start: 2018-01-01, end: 2020-12-31}',
+                                 extra="period: {start: 2015-01-01, end: 2020-12-31}\n")}, 10,
+        ("duplicate member 31555 with role 'signataire' over overlapping periods (first at row 8: 2015-01-01 – 2018-06-30; "
+         "here: 2018-01-01 – 2020-12-31)",), "give the rows periods that do not overlap", code="31555"),
+    "same member without a role, undated twice (both over the scheme's period)": Bad(
+        {"test-bad.yaml": scheme('\n  - {code: "31555"}\n  - {code: "31555", end: 2017-12-31}', extra="period: {start: 2015-01-01}\n")}, 9,
+        ("duplicate member 31555 without a role over overlapping periods (first at row 8: 2015-01-01 – open; here: 2015-01-01 – 2017-12-31)",),
+        "keep one row per member and role", code="31555"),
     "EPCI code in a commune scheme": Bad({"test-bad.yaml": scheme('\n  - {code: "243100518"}')}, 7,
                                          ("243100518 is a EPCI but this scheme's members are commune codes",),
                                          "use commune codes, or change member_scale", code="243100518"),
@@ -228,6 +253,27 @@ def test_bad_scheme_file_is_one_clear_error(model: Model, settings: Settings, tm
     assert (f", row {case.row}:" in text) if case.row else ", row" not in text
 
 
+def test_a_member_again_over_another_period_or_role_is_valid(model: Model, settings: Settings, tmp_path: Path):
+    """The same member may come back over a period that does not overlap the first (or with another role); it is in
+    force at each of its dates and not between them."""
+    from geo.coverage import coverage_table
+    from geo.periods import in_force
+
+    (tmp_path / "test-retour.yaml").write_text(scheme(
+        '\n  - {code: "31555", role: signataire, start: 2015-01-01, end: 2017-12-31}'
+        '\n  - {code: "31555", role: signataire, start: 2019-01-01}'
+        '\n  - {code: "31555", role: pilote, start: 2016-01-01, end: 2016-12-31}',
+        id="test-retour", extra="period: {start: 2015-01-01, end: 2020-12-31}\n"), encoding="utf-8")
+    found = _load(model, settings, tmp_path)
+    periods = [found.get("test-retour").period_of(m) for m in found.get("test-retour").members]
+    assert [(p.start, p.end) for p in periods] == [(dt.date(2015, 1, 1), dt.date(2017, 12, 31)), (dt.date(2019, 1, 1), dt.date(2020, 12, 31)),
+                                                   (dt.date(2016, 1, 1), dt.date(2016, 12, 31))]
+    table = coverage_table(found, model.territories.cog)
+    rows = table[table["scheme"] == "test-retour"]
+    assert [sum(in_force(a, b, day) for a, b in zip(rows["start"], rows["end"])) for day in
+            (dt.date(2016, 6, 1), dt.date(2018, 6, 1), dt.date(2019, 6, 1))] == [2, 0, 1]
+
+
 def test_markup_and_script_in_names_load_verbatim(model: Model, settings: Settings, tmp_path: Path):
     """Names are data: they load as written; escaping them is the web layer's job."""
     img, script = "<img src=x onerror=alert(1)>", "<script>alert(1)</script>"
@@ -346,7 +392,8 @@ BAD_CSV = {  # content -> (row, column, French message parts, French fix)
                                     ("la ligne a plus de cellules remplies que l'en-tête n'a de colonnes",), "mettez entre guillemets"),
     "not a spreadsheet (ODS)": (b"PK\x03\x04 fake ods", None, None, ("ce n'est ni un fichier CSV ni un classeur .xlsx",), "format .xlsx"),
 }
-CONTRAT_TEST = "id: contrat-test\nname: Contrat de test\nkind: contract\nmember_scale: commune\nmembers: []\n" + SOURCE
+CONTRAT_TEST = ("id: contrat-test\nname: Contrat de test\nkind: contract\nmember_scale: commune\nmembers: []\n" + SOURCE
+                + "period: {start: 2022-01-01, end: 2027-12-31}\n")
 
 
 def _check(model: Model, settings: Settings, tmp_path: Path, content: bytes, name: str = "membres.csv"):

@@ -1,6 +1,7 @@
 """Coverage queries and point lookup on the real data."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -96,4 +97,7 @@ def test_lookup_json_shape_for_the_cli_and_api(model: Model):
     data = json.loads(json.dumps(model.lookup(1.4442, 43.6047)))
     for key in ("commune", "epci", "departement", "region", "groupings", "schemes", "quartiers"):
         assert key in data
-    assert set(data["schemes"][0]) == {"id", "name", "kind", "via", "role", "start", "end", "start_basis", "end_basis"}
+    assert set(data["schemes"][0]) == {"id", "name", "kind", "via", "role", "start", "end", "start_basis", "end_basis", "date_source"}
+    dated = json.loads(json.dumps(model.lookup(1.4442, 43.6047, dt.date(2025, 6, 1))))
+    assert set(dated["schemes"][0]) == set(data["schemes"][0]) | {"in_force", "status"}
+    assert dated["date"] == "2025-06-01" and dated["perimeters"] == "périmètres 2026"

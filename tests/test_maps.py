@@ -81,7 +81,7 @@ def test_bad_map_parameters_are_422(client, url):
 def test_scheme_map_legend(client):
     cfg = config(client.get("/maps/schemes/dialogue-metropolitain").text)
     notes = " ".join(cfg["legend"]["notes"])
-    assert "Réseau, depuis le 08/04/2013" in notes and "Le Journal Toulousain" in notes and "À jour au 08/04/2013" in notes
+    assert "Réseau, depuis le 8 avril 2013" in notes and "Le Journal Toulousain" in notes and "À jour au 8 avril 2013" in notes
     assert cfg["kinds"] == {k.id: k.label for k in KINDS.values()}  # the kind labels of geo/kinds.py, for the popups
     assert cfg["legend"]["links"][0]["href"].startswith("http://www.lejournaltoulousain.fr")
     members = next(lyr for lyr in cfg["layers"] if lyr["id"] == "members")
@@ -91,11 +91,12 @@ def test_scheme_map_legend(client):
 
 
 def test_coverage_map_hatches_overlaps(client):
-    html = client.get("/maps/coverage?schemes=toulouse-metropole,conseils-citoyens-contrat-de-ville&within=31").text
+    html = client.get("/maps/coverage?schemes=toulouse-metropole,conseils-citoyens-contrat-de-ville&within=31&date=2016-06-01").text
     cfg = config(html)
     assert html.count("new L.StripePattern(") == 3
     assert all(c["style"]["pattern"] for c in cfg["classes"] if c["count"] >= 2)
-    assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31"
+    assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31&date=2016-06-01"
+    assert cfg["date"] == "2016-06-01" and cfg["legend"]["notes"][0] == "Situation au 1er juin 2016 — périmètres 2026"
     assert {lyr["id"] for lyr in cfg["layers"]} >= {"coverage", "gaps"}
     assert any("Aucun (lacune)" in i["label"] for i in cfg["legend"]["items"])
 

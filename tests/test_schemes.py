@@ -21,7 +21,7 @@ period: {start: 2022-01-01, end: 2021-12-31}
 member_scale: commune
 members:
   - {code: "31555", role: pilote}
-  - {code: "31555"}
+  - {code: "31555", role: pilote}
   - {code: "30157"}
   - {code: "243100518"}
   - {code: "99999", start: 2024-01-01, end: 2023-01-01}

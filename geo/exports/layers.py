@@ -1,10 +1,13 @@
 """Export layers built from the model: the scales, each grouping, each scheme's members, and the coverage matrix.
 
-Each layer is a GeoDataFrame in WGS 84 with text codes, built once per model (kept in the model's bounded memo) and
-restricted on demand to the communes of a territory (``within``), by codes rather than by clipping geometry.
+Each layer is a GeoDataFrame in WGS 84 with text codes, built once per model and date (kept in the model's bounded
+memo) and restricted on demand to the communes of a territory (``within``), by codes rather than by clipping geometry.
+At a date, a scheme's layer marks each member in force or not (``in_force``, ``status``) and the coverage layer
+counts what is in force then; without one (``at=None``) they hold every membership whatever its period.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -16,6 +19,7 @@ from geo.exports.provenance import provenance
 from geo.exports.styles import Style, coverage_style, groupings_style, single_style
 from geo.mapspec import SCALE_LABELS, SCALE_LINES, grouping_symbols, scheme_symbols
 from geo.model import Model
+from geo.periods import in_force_mask, status_text
 from geo.schemes import Scheme
 from geo.territory import Territory
 
@@ -86,9 +90,14 @@ def _dates(values: list) -> pd.arrays.ArrowExtensionArray:
     return pd.array(values, dtype="date32[pyarrow]")
 
 
-def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _days(column: pd.Series) -> list[dt.date | None]:
+    return [None if pd.isna(v) else v for v in column.astype(object)]
+
+
+def _scheme_frame(model: Model, scheme: Scheme, at: dt.date | None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """One row per member territory in scope: code, nom, role, period (member's, else the scheme's), note and the
-    membership's own source (an imported row's title and address; empty when the scheme's source applies)."""
+    membership's own source (an imported row's title and address; empty when the scheme's source applies); at a date,
+    whether it is in force then and its status ('terminé le …')."""
     source = model.catalogue.member_source(scheme)
     own = source is scheme
     rows = pd.DataFrame({
@@ -107,6 +116,10 @@ def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[
     frame["scheme"] = frame["scheme"].astype("string")
     frame["level"] = frame["level"].astype("string")
     cols = ["scheme", "code", "nom", "level", "role", "start", "end", "note", "source", "source_url", "population", "area_km2", "geometry"]
+    if at is not None:
+        frame["in_force"] = in_force_mask(frame["start"].astype(object), frame["end"].astype(object), at)
+        frame["status"] = pd.array([status_text(a, b, at) for a, b in zip(_days(frame["start"]), _days(frame["end"]))], dtype="string")
+        cols[7:7] = ["in_force", "status"]
     frame = gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=scale.crs).sort_values("code", ignore_index=True)
     outside = len(rows) - len(frame)
     notes = [f"{outside} of {len(rows)} members are outside the {model.territories.scope} scope and not in this layer"] if outside else []
@@ -115,18 +128,20 @@ def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[
     return frame, notes
 
 
-def _coverage_frame(model: Model) -> gpd.GeoDataFrame:
-    """Communes with one 0/1 column per scheme and the number of covering schemes."""
+def _coverage_frame(model: Model, at: dt.date | None) -> gpd.GeoDataFrame:
+    """Communes with one 0/1 column per scheme and the number of covering schemes (a programme's generations as one, a
+    network and its clubs as one), at a date when given."""
     com = model.scales["commune"].drop(columns="level")
-    matrix = model.coverage.matrix()
+    coverage = model.coverage if at is None else model.coverage.on(at)
+    matrix = coverage.matrix()
     matrix.columns = list(matrix.columns)
     frame = com.join(matrix, on="code")
-    frame[COUNT_FIELD] = matrix.sum(axis=1).reindex(com["code"]).to_numpy().astype("int16")
+    frame[COUNT_FIELD] = coverage.counts().reindex(com["code"]).to_numpy().astype("int16")
     cols = [c for c in frame.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=com.crs)
 
 
-def _build(model: Model, spec: LayerSpec) -> ExportLayer:
+def _build(model: Model, spec: LayerSpec, at: dt.date | None) -> ExportLayer:
     notes: list[str] = []
     if spec.kind == "scale":
         frame = model.scales[spec.key]
@@ -143,23 +158,30 @@ def _build(model: Model, spec: LayerSpec) -> ExportLayer:
         style = single_style(symbol, spec.title, spec.id)
     elif spec.kind == "scheme":
         scheme = model.catalogue.schemes[spec.key]
-        frame, notes = _scheme_frame(model, scheme)
+        frame, notes = _scheme_frame(model, scheme, at)
         source = model.catalogue.member_source(scheme)
         schemes = [scheme] + ([source] if source is not scheme else [])
         symbol = scheme_symbols({s.id: s.kind for s in model.catalogue.schemes.values()})[spec.key]
         style = single_style(symbol, spec.title, spec.id)
     else:
-        frame = _coverage_frame(model)
+        frame = _coverage_frame(model, at)
         schemes = list(model.catalogue.schemes.values())
         style = coverage_style(int(frame[COUNT_FIELD].max()) if len(frame) else 0, spec.id, COUNT_FIELD)
-    record = provenance(model, spec.id, spec.title, schemes, len(frame), notes=notes)
+    record = provenance(model, spec.id, spec.title, schemes, len(frame), notes=notes, at=at)
     return ExportLayer(spec, frame, style, record)
 
 
-def build_layer(model: Model, layer_id: str, within: Territory | None = None) -> ExportLayer:
-    """The layer ``layer_id`` (restricted to the territory ``within`` if given); built once per model."""
+def dated(spec: LayerSpec) -> bool:
+    """Whether a layer's content depends on the date (a scheme's members, the coverage); the scales do not."""
+    return spec.kind in ("scheme", "coverage")
+
+
+def build_layer(model: Model, layer_id: str, within: Territory | None = None, at: dt.date | None = None) -> ExportLayer:
+    """The layer ``layer_id`` at the date ``at`` (every membership when None), restricted to the territory ``within``
+    if given; built once per model and date."""
     spec = resolve_layer(model, layer_id)
-    layer = model.derived.get(("export-layer", layer_id), lambda: _build(model, spec))
+    when = at if dated(spec) else None
+    layer = (model.derived if when is None else model.dated).get(("export-layer", layer_id, when), lambda: _build(model, spec, when))
     if within is None:
         return layer
     frame = restrict(model, layer, within)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 from geo.model import Model
+from geo.periods import french_date
 from geo.schemes import Scheme
-from geo.sources import Group, codes_source, geometry_source
+from geo.sources import Group, codes_source, geometry_source, perimeters
 
 PRODUCER = "territoires"
 
@@ -28,12 +29,14 @@ def scheme_source(scheme: Scheme) -> dict:
 
 
 def provenance(model: Model, layer: str, title: str, schemes: list[Scheme], features: int,
-               within: str | None = None, crs: str = "EPSG:4326", notes: list[str] | None = None) -> dict:
-    """The provenance record of one layer, as built from the model (kept with it: no export time, see :func:`stamped`)."""
+               within: str | None = None, crs: str = "EPSG:4326", notes: list[str] | None = None, at: dt.date | None = None) -> dict:
+    """The provenance record of one layer, as built from the model (kept with it: no export time, see :func:`stamped`);
+    a layer at a date names the date and the boundaries shown at it (``perimeters``)."""
     return {
         "layer": layer, "title": title, "producer": PRODUCER,
         "model_version": model.version, "scope": model.territories.scope, "within": within, "crs": crs,
         "features": features, "sources": base_sources() + [scheme_source(s) for s in schemes], "notes": notes or [],
+        **({"date": at.isoformat(), "perimeters": perimeters()} if at else {}),
     }
 
 
@@ -55,4 +58,5 @@ def summary(record: dict) -> str:
     if schemes:
         parts.append("dispositifs : " + ", ".join(schemes) if len(schemes) <= 3 else f"{len(schemes)} dispositifs (voir métadonnées)")
     exported = record.get("exported_at") or now()
-    return "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {exported[:10]}."
+    situation = f"Situation au {french_date(dt.date.fromisoformat(record['date']))}, {record['perimeters']}. " if record.get("date") else ""
+    return situation + "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {exported[:10]}."

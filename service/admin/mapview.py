@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.mapspec import CHANGE_LABELS, CHANGE_SYMBOLS, CONTEXT, Symbol
+from geo.mapspec import MEMBER_CHANGE_LABELS, MEMBER_CHANGE_SYMBOLS, CONTEXT, Symbol
 from geo.memberlists import Change
 from geo.model import Model
 
@@ -42,14 +42,14 @@ def change_map(model: Model, found: list[Change], scales: dict[str, str], names:
     scale = WIDTH / (x1 - x0)
     height = (y1 - y0) * scale
     defs, shapes = [], []
-    for status, symbol in CHANGE_SYMBOLS.items():
+    for status, symbol in MEMBER_CHANGE_SYMBOLS.items():
         if symbol.pattern:
             p = symbol.pattern
             defs.append(f'<pattern id="motif-{IDS[status]}" patternUnits="userSpaceOnUse" width="{p.period:g}" height="{p.period:g}" '
                         f'patternTransform="rotate({-p.angle})"><rect width="{p.period:g}" height="{p.period:g}" fill="{symbol.fill}" '
                         f'fill-opacity="{symbol.fill_opacity:g}"/><line x1="0" y1="0" x2="0" y2="{p.period:g}" stroke="{p.colour}" '
                         f'stroke-width="{p.weight:g}"/></pattern>')
-    for status in CHANGE_SYMBOLS:
+    for status in MEMBER_CHANGE_SYMBOLS:
         subset = [c for c in found if c.status == status]
         for level in sorted({scales[c.scheme] for c in subset}):
             level_scale = "commune" if level == "quartier" else level
@@ -60,7 +60,7 @@ def change_map(model: Model, found: list[Change], scales: dict[str, str], names:
                 codes = list(table.loc[table["quartier"].isin(codes), "commune"])
             chosen = gpd.GeoDataFrame(frame[frame["code"].isin(codes)], crs=frame.crs).to_crs(2154)
             chosen = chosen.set_geometry(shapely.simplify(chosen.geometry.values, TOLERANCE_M, preserve_topology=True))
-            symbol = CHANGE_SYMBOLS[status]
+            symbol = MEMBER_CHANGE_SYMBOLS[status]
             style = _style(symbol, f"motif-{IDS[status]}" if symbol.pattern else None)
             for code, geometry in zip(chosen["code"], chosen.geometry):
                 label = f"{names.get(level_scale, {}).get(code, code)} ({code}) : {status}"
@@ -69,7 +69,7 @@ def change_map(model: Model, found: list[Change], scales: dict[str, str], names:
     outline = shapely.simplify(context.geometry.values, TOLERANCE_M, preserve_topology=True)
     dep = CONTEXT["departement"]
     background = [f'<path fill="none" stroke="{dep.edge}" stroke-width="{dep.weight:g}" d="{_path(g, x0, y1, scale)}"/>' for g in outline]
-    title = "Carte des changements : " + ", ".join(f"{CHANGE_LABELS[s].lower()} {sum(c.status == s for c in found)}" for s in CHANGE_SYMBOLS)
+    title = "Carte des changements : " + ", ".join(f"{MEMBER_CHANGE_LABELS[s].lower()} {sum(c.status == s for c in found)}" for s in MEMBER_CHANGE_SYMBOLS)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-labelledby="carte-titre" '
             f'class="carte"><title id="carte-titre">{html.escape(title)}</title><defs>{"".join(defs)}</defs>'
             f'<g class="fond">{"".join(background)}</g><g class="changements">{"".join(shapes)}</g></svg>')
@@ -77,5 +77,5 @@ def change_map(model: Model, found: list[Change], scales: dict[str, str], names:
 
 def legend_items() -> list[dict]:
     """The legend of the change map: label and a small SVG swatch style per status."""
-    return [{"status": IDS[s], "label": CHANGE_LABELS[s], "style": _style(sym, f"motif-{IDS[s]}" if sym.pattern else None)}
-            for s, sym in CHANGE_SYMBOLS.items()]
+    return [{"status": IDS[s], "label": MEMBER_CHANGE_LABELS[s], "style": _style(sym, f"motif-{IDS[s]}" if sym.pattern else None)}
+            for s, sym in MEMBER_CHANGE_SYMBOLS.items()]

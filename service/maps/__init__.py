@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo.memo import Memo
 from geo.model import Model
-from service.deps import FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
+from service.deps import ChangesDep, FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
 from service.geojson import Payload, cached_payload, declared_query, not_modified
 from service.maps.base import View
+from service.maps.changes import changes_page
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, html_error
@@ -26,10 +27,11 @@ router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLR
 ViewDep = Annotated[View, Depends(View.query)]
 
 
-def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str]) -> Response:
+def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str], view: View) -> Response:
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "page", request.url.path, declared_query(request))
+    params = tuple((k, v) for k, v in declared_query(request) if k != "date")
+    key = (model.version, "page", request.url.path, view.day.isoformat(), params)  # the date parsed, not as written
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
 
 
@@ -37,21 +39,28 @@ def _page(request: Request, model: Model, responses: Memo[Payload], build: Calla
 def scales(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            focus: FocusDep) -> Response:
     """Communes, EPCI, départements, groupements et région ; `focus` montre ce qui est dedans et les échelles au-dessus."""
-    return _page(request, model, responses, lambda: MAP_KINDS["scales"].page(model, view, settings, focus))
+    return _page(request, model, responses, lambda: MAP_KINDS["scales"].page(model, view, settings, focus), view)
 
 
 @router.get("/schemes/{scheme_id}", summary="Carte d'un dispositif")
 def scheme(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            s: SchemeDep) -> Response:
     """Les membres du dispositif sur fond estompé ; période, source et date de mise à jour en légende."""
-    return _page(request, model, responses, lambda: MAP_KINDS["scheme"].page(model, view, settings, s))
+    return _page(request, model, responses, lambda: MAP_KINDS["scheme"].page(model, view, settings, s), view)
 
 
 @router.get("/coverage", summary="Carte de couverture")
 def coverage(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
              ids: SchemesDep, within: WithinDep) -> Response:
     """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
-    return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within))
+    return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within), view)
+
+
+@router.get("/changes", summary="Carte de ce qui a changé entre deux dates")
+def changes(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
+            result: ChangesDep) -> Response:
+    """Chaque commune selon ce qu'elle a gagné ou perdu entre `from` et `to` : gagné, perdu, les deux, inchangée."""
+    return _page(request, model, responses, lambda: changes_page(model, view, settings, result), view)
 
 
 __all__ = ["router", "mount_map_static"]

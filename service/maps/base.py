@@ -5,6 +5,7 @@ that service/maps/static/layers.js turns into Leaflet.VectorGrid layers drawing 
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
@@ -14,15 +15,18 @@ from urllib.parse import urlencode
 
 import folium
 from branca.element import Element
-from fastapi import Query
+from fastapi import Depends, Query
 from folium.plugins import StripePattern
 
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
+from geo.periods import EARLIEST, LATEST, french_date
+from geo.sources import perimeters
 from geo.territory import Territory
 from geo.tiles import min_zoom
 from service.assets import render_offline
+from service.deps import get_date
 from service.maps.controls import Territoires, add_controls
 from service.settings import MapSettings
 
@@ -33,22 +37,39 @@ TILE_PIXELS = 256
 
 @dataclass(frozen=True)
 class View:
-    """Query parameters every map takes: base layer, embedding, and the view a permalink reproduces."""
+    """Query parameters every map takes: base layer, embedding, the view a permalink reproduces, and the date."""
 
     tiles: Literal["none", "osm", "ign"] | None = None
     embed: bool = False
     lat: float | None = None
     lon: float | None = None
     z: int | None = None
+    at: dt.date | None = None  # the situation shown (``date=``, parsed by the one date dependency; today by default)
 
     @classmethod
-    def query(cls,
+    def query(cls, at: Annotated[dt.date, Depends(get_date)],
               tiles: Annotated[Literal["none", "osm", "ign"] | None, Query(description="Fond de carte (none : aucun, hors ligne)")] = None,
               embed: Annotated[bool, Query(description="1 : version sans habillage pour une iframe")] = False,
               lat: Annotated[float | None, Query(ge=-90, le=90, description="Centre de la vue (permalien)")] = None,
               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
               z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None) -> View:
-        return cls(tiles, embed, lat, lon, z)
+        return cls(tiles, embed, lat, lon, z, at)
+
+    @property
+    def day(self) -> dt.date:
+        """The date shown (today when the view was built without one)."""
+        return self.at or dt.date.today()
+
+
+def date_range(text: str, interval: tuple[dt.date, dt.date] | None = None) -> dict:
+    """What the date control of a page needs: the dates it accepts, the note it shows, the two dates of an interval."""
+    out = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), "text": text}
+    return out | ({"from": interval[0].isoformat(), "to": interval[1].isoformat()} if interval else {})
+
+
+def situation(at: dt.date) -> str:
+    """The note every dated map shows: 'Situation au 1er juin 2016 — périmètres 2026'."""
+    return f"Situation au {french_date(at)} — {perimeters()}"
 
 
 def leaflet_style(symbol: Symbol) -> dict:
@@ -176,8 +197,11 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus, outlines), minZoom=min_zoom(layer["level"]),
                      tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
+    dating = {"date": view.day.isoformat(), "dates": date_range(situation(view.day))}  # a page showing two dates sets its own
+    if "dates" not in config:
+        config["legend"] = {**config["legend"], "notes": [situation(view.day), *config["legend"].get("notes", [])]}
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
-              "kinds": {k.id: k.label for k in KINDS.values()}, **config}
+              "kinds": {k.id: k.label for k in KINDS.values()}, **dating, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)

@@ -20,7 +20,8 @@ class Territoires(JSCSSMixin, MacroElement):
     """Loads the page script and starts it on the map with a JSON configuration (already script-safe)."""
 
     default_js = [("leaflet.vectorgrid", "https://unpkg.com/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js"),
-                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js")]
+                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js"),
+                  ("territoires_dates", f"{STATIC_URL}/dates.js")]
     default_css = [("territoires_css", f"{STATIC_URL}/territoires.css")]
     _template = Template("""
         {% macro script(this, kwargs) %}

@@ -40,15 +40,14 @@ def coverage_page(model: Model, view: View, settings: MapSettings, ids: list[str
         else:
             add({"id": layer, "level": layer, "style": styles[layer], "className": f"t-{layer}"}, label)
 
-    matrix = model.coverage.matrix(ids, within)
-    counts = matrix.sum(axis=1)
+    counts = model.coverage.on(view.day).counts(ids, within)  # a programme's generations, a network and its clubs: one
     top = COVERAGE_CLASSES[-1].count
     items = [{"label": mapspec.count_legend(0, int((counts == 0).sum())), **styles["gaps"]}]
     classes = [{"count": c.count, "style": leaflet_style(c.symbol)} for c in COVERAGE_CLASSES]
     for cls in classes[: len(ids)]:
         n = int((counts >= cls["count"]).sum() if cls["count"] == top else (counts == cls["count"]).sum())
         items.append({"label": mapspec.count_legend(cls["count"], n, open_ended=cls["count"] == top and len(ids) > top), **cls["style"]})
-    query = {"schemes": ",".join(ids), **({"within": within.param} if within else {})}
+    query = {"schemes": ",".join(ids), **({"within": within.param} if within else {}), "date": view.day.isoformat()}
     legend = {"title": mapspec.LEGEND["coverage-title"], "items": items,
               "notes": [f"{n} ({i})" for i, n in zip(ids, names)] + [mapspec.LEGEND["overlaps"]],
               "json": "/api/coverage?" + urlencode(query)}

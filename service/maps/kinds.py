@@ -5,6 +5,7 @@ A map kind's look (title, layers in order, symbols) is declared in geo/mapspec.p
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,19 +55,20 @@ def resolve_map(model: Model, name: str) -> tuple[MapKind, str | None]:
     raise RenderError(f"Carte inconnue : « {name} ». Cartes : {', '.join(choices[:-1])} ou {choices[-1]}.")
 
 
-def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4") -> Figure:
-    """The matplotlib figure of a map."""
+def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4", at: dt.date | None = None) -> Figure:
+    """The matplotlib figure of a map (at a date)."""
     kind, arg = resolve_map(model, name)
-    return render_map(model, kind.static, within, size, arg)
+    return render_map(model, kind.static, within, size, arg, at)
 
 
-def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4") -> bytes:
-    """A map as PNG, SVG or PDF."""
+def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4",
+                 at: dt.date | None = None) -> bytes:
+    """A map as PNG, SVG or PDF (at a date)."""
     kind, arg = resolve_map(model, name)
-    return render_bytes(model, kind.static, fmt, within, size, arg, title=name)
+    return render_bytes(model, kind.static, fmt, within, size, arg, title=name, at=at)
 
 
-def standalone_page(model: Model, name: str, within: Territory | None = None) -> str:
-    """A map as one self-contained HTML page."""
+def standalone_page(model: Model, name: str, within: Territory | None = None, at: dt.date | None = None) -> str:
+    """A map as one self-contained HTML page (at a date)."""
     kind, arg = resolve_map(model, name)
-    return standalone_html(model, kind.standalone, within, arg)
+    return standalone_html(model, kind.standalone, within, arg, at)

@@ -1,6 +1,7 @@
 """GET /maps/scales: every scale on one map, nested in a layer tree, each with its own line weight and colour."""
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import folium
@@ -8,6 +9,7 @@ import folium
 from geo import mapspec
 from geo.mapspec import SCALES
 from geo.model import Model
+from geo.periods import in_force
 from geo.sources import vintage_note
 from geo.territory import Territory
 from service.maps.base import Bounds, View, leaflet_style, new_map, render, scope_bounds, territory_bounds
@@ -20,10 +22,11 @@ def _swatch(style: dict, label: str) -> str:
             f"{html.escape(label)}")
 
 
-def _groupings(model: Model, focus: Territory | None) -> list[tuple[str, str, frozenset[str]]]:
-    """(code, name, member EPCI) of the groupings to show, the innermost doll first."""
+def _groupings(model: Model, focus: Territory | None, at: dt.date) -> list[tuple[str, str, frozenset[str]]]:
+    """(code, name, member EPCI) of the groupings to show (those in force at ``at``), the innermost doll first."""
     grp = model.scales["grouping"]
     keep = focus.codes("grouping") if focus else frozenset(grp["code"])
+    keep = keep & {g.id for g in model.catalogue.groupings if in_force(g.start, g.end, at)}  # those in force at the date
     rows = {c: (str(n), frozenset(str(e).split(";")), p) for c, n, e, p in zip(grp["code"], grp["nom"], grp["epci"], grp["population"])
             if c in keep}
     order = mapspec.doll_order({c: (len(e), p) for c, (_, e, p) in rows.items()})
@@ -72,7 +75,7 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
     # Feature groups are drawn in the order they are added: the specification's, the outermost doll on top.
     for level in SCALES.layers:
         if level == "grouping":
-            nodes = [(c, n, e, leaflet_style(symbols[c])) for c, n, e in _groupings(model, focus)]
+            nodes = [(c, n, e, leaflet_style(symbols[c])) for c, n, e in _groupings(model, focus, view.day)]
             nodes = [(c, n, e, st, add("grouping", n, st, [c])) for c, n, e, st in nodes][::-1]
         else:
             groups[level] = add(level, labels[level], styles[level])

@@ -9,6 +9,7 @@ from geo import mapspec
 from geo.kinds import KINDS, kind_label
 from geo.mapspec import SCHEME
 from geo.model import Model
+from geo.periods import in_force
 from geo.schemes import Scheme, member_sources
 from service.maps.base import View, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
@@ -19,14 +20,17 @@ def _n(value: int) -> str:
 
 
 def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> str:
-    """The scheme map: members at their own scale, context faded, period, source and as-of date in the legend."""
+    """The scheme map at the view's date: its members in force then at their own scale, context faded, period, source
+    and as-of date in the legend."""
     scale, members = model.catalogue.members(s)
-    codes = [c for c, *_ in members]
+    coverage = model.coverage.on(view.day)
+    codes = [c for c, _, start, end in members if in_force(start, end, view.day)]
     named = scale  # the members' own scale names them in the legend
     if scale == "quartier":  # quartiers are not in the map tiles yet: draw the communes that hold them
-        scale, codes = "commune", list(model.coverage.scheme_communes(s.id))
+        scale, codes = "commune", list(coverage.scheme_communes(s.id))
     in_scope = sorted(set(codes) & set(model.scales[scale]["code"]))
-    bounds = territory_bounds(model, scale, in_scope) or scope_bounds(model)
+    # framed on the members in force, else (none then) on every member
+    bounds = territory_bounds(model, scale, in_scope) or territory_bounds(model, named, [c for c, *_ in members]) or scope_bounds(model)
     m = new_map(view, settings, bounds, s.name)
 
     layers: list[dict] = []
@@ -54,7 +58,7 @@ def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> s
         elif layer in ("departement", "region"):
             add({"id": layer, "level": layer, "style": leaflet_style(SCHEME.symbols[layer]), "className": f"t-{layer}"}, label)
 
-    summary = model.coverage.summary(s.id)
+    summary = coverage.summary(s.id)
     source = s.source or {}
     notes = [
         f"{kind_label(s.kind).capitalize()}, {mapspec.period_text(s.start, s.end)}.",
@@ -65,6 +69,8 @@ def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> s
     ]
     if len(in_scope) < len(codes):
         notes.append(f"{len(codes) - len(in_scope)} membre(s) hors du périmètre servi.")
+    if len(codes) < len(members) and named != "quartier":
+        notes.append(f"{len(members) - len(codes)} membre(s) non en vigueur à cette date (terminés ou à venir) : non surlignés.")
     own = member_sources(model.catalogue.member_source(s) if s.all_parent_members else s)
     notes += [f"Source de {n} membre{'s' if n > 1 else ''} : {label}." for label, _, n in own]
     links = [{"href": source["url"], "text": "Voir la source"}] if source.get("url") else []

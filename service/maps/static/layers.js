@@ -50,7 +50,8 @@ var territoires = (function () {
       s.schemes.forEach(function (x) {
         h += "<tr><td>" + esc(x.name) + ' <small class="t-kind">' + esc(kinds[x.kind] || x.kind) + "</small>" +
              '<br><small class="t-via">' + esc(via(x.via)) + "</small></td><td>" + esc(x.role || "") + "</td><td>" +
-             esc(period(x.start, x.end)) + "</td></tr>";
+             esc(period(x.start, x.end)) + (x.status && !x.in_force ? '<br><small class="t-status">' + esc(x.status) + "</small>" : "") +
+             "</td></tr>";
       });
       h += "</tbody></table>";
     } else {
@@ -187,7 +188,7 @@ var territoires = (function () {
     } else if (layer.members) {
       st = layer.members.has(code) ? lc.memberStyle : lc.style;
     } else if (lc.coverage && this.coverage) {
-      var cls = this.count((this.coverage.communes[code] || []).length);
+      var cls = this.count(this.coverage.count ? this.coverage.count[code] || 0 : (this.coverage.communes[code] || []).length);
       if (cls) { st = cls.style; }
     }
     return withPattern(L.extend({ className: lc.className }, st));
@@ -197,7 +198,7 @@ var territoires = (function () {
   Page.prototype.stack = function (code) {
     var stacks = this.stacks;
     if (!stacks[code]) {
-      stacks[code] = fetchJSON(this.cfg.api + "/communes/" + encodeURIComponent(code));
+      stacks[code] = fetchJSON(this.cfg.api + "/communes/" + encodeURIComponent(code) + (this.cfg.date ? "?date=" + this.cfg.date : ""));
       stacks[code].catch(function () { delete stacks[code]; });
     }
     return stacks[code];
