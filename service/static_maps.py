@@ -21,9 +21,12 @@ def static_map(
     name: str = Path(description=f"<map>.<{'|'.join(RENDER_FORMATS)}>: {MAP_HELP}",
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     size: str = Query("a4", description="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels."),
+    schemes: str | None = Query(None, max_length=800, description="Coverage map: the scheme ids, separated by commas "
+                                "(every scheme by default); up to 4, a texture each."),
 ) -> Response:
-    """`scales.png`, `coverage.pdf?within=31`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
+    """`scales.png`, `coverage.pdf?within=31&schemes=petites-villes-de-demain,action-coeur-de-ville`,
+    `scheme-dialogue-metropolitain.svg?size=1600x1200`…"""
     map_name, _, fmt = name.rpartition(".")
-    body = static_bytes(model, map_name, fmt, within, size)
+    body = static_bytes(model, map_name, fmt, within, size, schemes)
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps
     return Response(body, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -54,19 +54,25 @@ def resolve_map(model: Model, name: str) -> tuple[MapKind, str | None]:
     raise RenderError(f"Carte inconnue : « {name} ». Cartes : {', '.join(choices[:-1])} ou {choices[-1]}.")
 
 
-def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4") -> Figure:
-    """The matplotlib figure of a map."""
+def _arg(kind: MapKind, arg: str | None, schemes: str | None) -> str | None:
+    """A renderer's parameter: the scheme of a scheme map, the schemes asked for of a coverage map."""
+    return schemes if kind.spec.of_schemes else arg
+
+
+def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4", schemes: str | None = None) -> Figure:
+    """The matplotlib figure of a map (``schemes``: 'a,b', those of a coverage map, every scheme by default)."""
     kind, arg = resolve_map(model, name)
-    return render_map(model, kind.static, within, size, arg)
+    return render_map(model, kind.static, within, size, _arg(kind, arg, schemes))
 
 
-def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4") -> bytes:
+def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4",
+                 schemes: str | None = None) -> bytes:
     """A map as PNG, SVG or PDF."""
     kind, arg = resolve_map(model, name)
-    return render_bytes(model, kind.static, fmt, within, size, arg, title=name)
+    return render_bytes(model, kind.static, fmt, within, size, _arg(kind, arg, schemes), title=name)
 
 
-def standalone_page(model: Model, name: str, within: Territory | None = None) -> str:
+def standalone_page(model: Model, name: str, within: Territory | None = None, schemes: str | None = None) -> str:
     """A map as one self-contained HTML page."""
     kind, arg = resolve_map(model, name)
-    return standalone_html(model, kind.standalone, within, arg)
+    return standalone_html(model, kind.standalone, within, _arg(kind, arg, schemes))
