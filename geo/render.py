@@ -27,7 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from geo import mapspec
 from geo.coverage import combinations
-from geo.dolls import edges
+from geo.dolls import Edges, edges
 from geo.errors import Invalid
 from geo.exports.layers import SCALE_LAYERS, SCHEME_PREFIX, build_layer
 from geo.exports.provenance import summary
@@ -212,13 +212,19 @@ def doll_lines(model: Model, kind: MapKind, within: Territory | None) -> list[Do
     coincide (the web map's rule): every renderer without tiles draws them from here."""
     keys = _doll_keys(model, kind, within)
     communes = model.scales["commune"]
-    if within is not None:  # the communes around the focus too: a boundary is known from both its sides
-        box = shapely.box(*communes[communes["code"].isin(within.communes)].total_bounds).buffer(0.05)
+    if within is not None:
+        # the communes whose box meets the focus's (widened): a boundary in that box has its two sides among them
+        # (each side's box holds it), and what lies beyond is cut off
+        box = shapely.box(*communes[communes["code"].isin(within.communes)].total_bounds).buffer(0.05, join_style="mitre")
         rows = np.sort(shapely.STRtree(communes.geometry.values).query(box))
         keep = model.dolls.keep({lv: within.codes(lv) for lv in ("epci", "departement", "region", "grouping")})
     else:
-        rows, keep = np.arange(len(communes)), None
+        rows, keep, box = np.arange(len(communes)), None, None
     found = edges(communes.geometry.values[rows], rows, model.dolls, keep)
+    if box is not None:
+        lines = shapely.clip_by_rect(found.lines, *box.bounds)
+        inside = ~shapely.is_empty(lines)
+        found = Edges(lines[inside], found.masks[inside])
     bits = {key: model.dolls.keys.index(key) for key in keys}
     shown = sum(1 << b for b in bits.values())
     names = model.scales["grouping"].set_index("code")["nom"]
@@ -441,14 +447,25 @@ def _place(within: Territory) -> str:
 AXES = (0.02, 0.08, 0.70, 0.82)
 
 
-def render_map(model: Model, draw: StaticRenderer, within: Territory | None = None, size: str = "a4", arg: str | None = None) -> Figure:
-    """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), optionally
-    zoomed on a territory, with title, legend, scale bar, north arrow, sources and data version."""
+def _extent(model: Model, within: Territory | None, scheme: str | None) -> np.ndarray:
+    """What a map shows (Lambert-93 bounds): the territory asked for, else a scheme's communes, else the scope."""
+    communes = _frame(model, "communes", within)
+    if scheme and not within:
+        covered = communes[communes["code"].isin(model.coverage.scheme_communes(scheme))]
+        communes = covered if len(covered) else communes
+    return communes.total_bounds
+
+
+def render_map(model: Model, draw: StaticRenderer, within: Territory | None = None, size: str = "a4", arg: str | None = None,
+               kind: MapKind | None = None) -> Figure:
+    """The figure a map kind's renderer ``draw`` makes (``arg``: its parameter, e.g. the scheme id), zoomed on a
+    territory (else on a scheme map's members, as the web map), with title, legend, scale bar, north arrow, sources
+    and data version."""
     dims = parse_size(size)
     fig = Figure(figsize=dims.inches, dpi=dims.dpi, facecolor=mapspec.PAPER)
     FigureCanvasAgg(fig)
     ax = fig.add_axes(AXES)
-    extent = _frame(model, "communes", within).total_bounds
+    extent = _extent(model, within, arg if kind is not None and kind.per_scheme else None)
     if not np.all(np.isfinite(extent)):
         extent = np.array([0.0, 0.0, 1.0, 1.0])
     pad = 0.03 * max(extent[2] - extent[0], extent[3] - extent[1])
@@ -482,10 +499,10 @@ def render_map(model: Model, draw: StaticRenderer, within: Territory | None = No
 
 
 def render_bytes(model: Model, draw: StaticRenderer, fmt: str, within: Territory | None = None, size: str = "a4",
-                 arg: str | None = None, title: str = "") -> bytes:
+                 arg: str | None = None, title: str = "", kind: MapKind | None = None) -> bytes:
     """The map encoded as PNG, SVG or PDF."""
     check_format(fmt)
-    fig = render_map(model, draw, within, size, arg)
+    fig = render_map(model, draw, within, size, arg, kind)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata={"Title": title} if fmt in ("svg", "pdf") else None)
     return buffer.getvalue()

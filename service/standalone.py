@@ -295,7 +295,11 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
     fmap = folium.Map(tiles=None, control_scale=True)
     sheet = Sheet(fmap, within, arg)
     caption = draw(model, sheet)
-    extent = build_layer(model, "communes", within).frame.total_bounds
+    communes = build_layer(model, "communes", within).frame
+    if caption.kind.per_scheme and not within:  # a scheme map shows its members, as on the web
+        covered = communes[communes["code"].isin(model.coverage.scheme_communes(arg))]
+        communes = covered if len(covered) else communes
+    extent = communes.total_bounds
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)
     labels = label_candidates(model, caption.kind, within)

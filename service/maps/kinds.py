@@ -62,14 +62,14 @@ def _arg(kind: MapKind, arg: str | None, schemes: str | None) -> str | None:
 def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4", schemes: str | None = None) -> Figure:
     """The matplotlib figure of a map (``schemes``: 'a,b', those of a coverage map, every scheme by default)."""
     kind, arg = resolve_map(model, name)
-    return render_map(model, kind.static, within, size, _arg(kind, arg, schemes))
+    return render_map(model, kind.static, within, size, _arg(kind, arg, schemes), kind.spec)
 
 
 def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4",
                  schemes: str | None = None) -> bytes:
     """A map as PNG, SVG or PDF."""
     kind, arg = resolve_map(model, name)
-    return render_bytes(model, kind.static, fmt, within, size, _arg(kind, arg, schemes), title=name)
+    return render_bytes(model, kind.static, fmt, within, size, _arg(kind, arg, schemes), title=name, kind=kind.spec)
 
 
 def standalone_page(model: Model, name: str, within: Territory | None = None, schemes: str | None = None) -> str:
