@@ -36,8 +36,8 @@ one request away, /api/communes/{code}). Deeper tiles hold few communes and carr
 Two layers are not scales:
 
 - ``edge``: the boundaries of the nested scales (geo/dolls.py), every boundary once, as lines with ``m`` the mask
-  of the dolls it bounds (bit ``i`` for ``Dolls.keys[i]``, outermost first) and its inner side on its right (y
-  down); a map draws each doll's lines side by side from them. One layer instead of a layer per scale: a
+  of the dolls it bounds (bit ``i`` for ``Dolls.keys[i]``, outermost first) and its inner side on its left as seen
+  on the map (y down: the side (dy, −dx)); a map draws each doll's lines side by side from them. One layer instead of a layer per scale: a
   boundary of the EPCI, the département and the région travels once.
 - ``label``: the place names shown at the tile's zoom (geo/labels.py) whose point lies in the tile (each in one
   tile): ``nom``, ``kind`` (the label class) and ``rank`` (priority, 0 first).
@@ -178,11 +178,11 @@ class TileSet:
     """Vector tiles of a model's scales, doll boundaries and place names (thread-safe; prepared layers are kept per
     level and tolerance)."""
 
-    def __init__(self, simplified: SimplifiedScales, dolls: Dolls, labels: gpd.GeoDataFrame):
+    def __init__(self, simplified: SimplifiedScales, dolls: Dolls | None = None, labels: gpd.GeoDataFrame | None = None):
         self._simplified = simplified
-        self._dolls = dolls
-        self._labels = labels
-        self._label_xy = shapely.get_coordinates(labels.geometry.to_numpy())
+        self._dolls = dolls  # without them, tiles have no doll boundaries
+        self._labels = labels  # nor place names
+        self._label_xy = shapely.get_coordinates(labels.geometry.to_numpy()) if labels is not None else None
         self._prepared: dict[tuple[str, int], _Prepared] = {}
         self._lock = threading.Lock()
 
@@ -252,6 +252,8 @@ class TileSet:
         level, a focus), a doll's boundary is kept where it bounds one of its kept territories."""
         if not valid_tile(z, x, y):
             raise ValueError(f"no tile {z}/{x}/{y}")
+        if self._dolls is None:
+            return None
         communes = self._prepare("commune", tolerance(z))
         buffer = BUFFER_PX["edge"] / TILE_PIXELS
         idx = np.sort(communes.tree.query(shapely.box(*tile_bounds(z, x, y, buffer))))
@@ -275,6 +277,8 @@ class TileSet:
         """The MVT layer of the place names shown at zoom ``z`` whose point lies in the tile, or None."""
         if not valid_tile(z, x, y):
             raise ValueError(f"no tile {z}/{x}/{y}")
+        if self._labels is None:
+            return None
         west, south, east, north = tile_bounds(z, x, y)
         lon, lat = self._label_xy[:, 0], self._label_xy[:, 1]
         table = self._labels

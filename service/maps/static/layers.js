@@ -168,14 +168,15 @@ var territoires = (function () {
     return weights.map(function (w) { var o = at + w / 2; at += w + gap; return o; });
   }
 
-  /* A line moved sideways by d (in its own units), to its right on screen (y down), mitred at its vertices. */
+  /* A line moved sideways by d (in its own units) to its left as seen on the map (y down: the side (dy, -dx)),
+     mitred at its vertices. */
   function offsetLine(points, d) {
     var n = points.length, nx = [], ny = [], out = [], i;
     if (n < 2 || d === 0) { return points; }
     for (i = 0; i < n - 1; i++) {
       var dx = points[i + 1].x - points[i].x, dy = points[i + 1].y - points[i].y, len = Math.sqrt(dx * dx + dy * dy) || 1;
-      nx.push(-dy / len);
-      ny.push(dx / len);
+      nx.push(dy / len);
+      ny.push(-dx / len);
     }
     var closed = points[0].x === points[n - 1].x && points[0].y === points[n - 1].y;
     for (i = 0; i < n; i++) {
@@ -253,7 +254,7 @@ var territoires = (function () {
   };
 
   /* A doll's lines in a tile: the boundaries whose mask holds its bit, each moved to its place among the dolls drawn
-     along it (geo/dolls.py: a boundary's inner side is on its right, y down). */
+     along it (geo/dolls.py: a boundary's inner side is on its left as seen on the map). */
   Page.prototype.dollLines = function (layer, edges) {
     var page = this, bit = layer.cfg.bit, shown = page.shownDolls() | (1 << bit), units = edges.extent / 256, at = {};
     var weights = {};
