@@ -280,14 +280,14 @@ def _labels(model: Model, sheet: Sheet, kind: MapKind) -> None:
     inside = (xy[:, 0] > x0) & (xy[:, 0] < x1) & (xy[:, 1] > y0) & (xy[:, 1] < y1)
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    texts, options = [], []
+    texts, options, classes = [], [], []
     for (x, y), nom, kind in zip(xy[inside], points["nom"][inside], points["kind"][inside]):
         cls = mapspec.LABEL_CLASSES[kind]
         text = ax.annotate(str(nom), (x, y), xytext=(0, 0), textcoords="offset points", ha="center", va="center",
                            fontsize=mapspec.px_to_pt(cls.size), color=cls.colour, fontweight="bold" if cls.bold else "normal",
-                           fontstyle="italic" if cls.italic else "normal", zorder=40, annotation_clip=True,
-                           path_effects=[patheffects.withStroke(linewidth=mapspec.px_to_pt(cls.halo_px) * 2, foreground=mapspec.PAPER)])
+                           fontstyle="italic" if cls.italic else "normal", zorder=41, annotation_clip=True)
         box = text.get_window_extent(renderer)
+        classes.append(cls)
         shifts = mapspec.LABEL_SHIFTS if cls.movable else ((0, 0),)
         boxes = [(box.x0 + dx * box.height, box.y0 - dy * box.height, box.x1 + dx * box.height, box.y1 - dy * box.height)
                  for dx, dy in shifts]
@@ -295,12 +295,18 @@ def _labels(model: Model, sheet: Sheet, kind: MapKind) -> None:
         texts.append(text)
         options.append(boxes)
     padding = mapspec.LABEL_PADDING_PX * ax.figure.dpi / 96
-    for text, options_, choice in zip(texts, options, place(options, padding)):
+    for text, cls, options_, choice in zip(texts, classes, options, place(options, padding)):
         if choice is None:
             text.remove()
             continue
         dy = options_[choice][1] - (text.get_window_extent(renderer).y0)
         text.set_position((0, dy * 72 / ax.figure.dpi))
+        # the halo of paper beneath, its own artist (drawn as outlines), so that the name stays text in PDF and SVG
+        halo = ax.annotate(text.get_text(), text.xy, xytext=text.get_position(), textcoords="offset points", ha="center",
+                           va="center", fontproperties=text.get_fontproperties(), color=mapspec.PAPER, zorder=40,
+                           annotation_clip=True, gid="halo",
+                           path_effects=[patheffects.withStroke(linewidth=mapspec.px_to_pt(cls.halo_px) * 2, foreground=mapspec.PAPER)])
+        halo.set_in_layout(False)
 
 
 def _communes_of(model: Model, ids: list[str], within: Territory | None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
