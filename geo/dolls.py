@@ -96,19 +96,18 @@ def _segments(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return coords[s], coords[s + 1], owner[ring_part[ring[s]]]
 
 
-def _keys(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """An undirected key per segment: its two ends, the smaller (x, y) first."""
-    swap = (starts[:, 0] > ends[:, 0]) | ((starts[:, 0] == ends[:, 0]) & (starts[:, 1] > ends[:, 1]))
-    lo = np.where(swap[:, None], ends, starts)
-    hi = np.where(swap[:, None], starts, ends)
-    return np.column_stack((lo, hi))
+def _points(xy: np.ndarray) -> np.ndarray:
+    """One int64 per point: its coordinates to 1e-7 degree (about a centimetre), x above y (both in range in degrees)."""
+    q = np.round((xy + (180.0, 90.0)) * 1e7).astype(np.int64)
+    return (q[:, 0] << 31) | q[:, 1]
 
 
 def _pair(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each segment, the index of the other segment with the same two ends, or -1."""
-    keys = _keys(starts, ends)
-    order = np.lexsort(keys.T[::-1])
-    same = np.all(keys[order[1:]] == keys[order[:-1]], axis=1)
+    a, b = _points(starts), _points(ends)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((hi, lo))
+    same = (lo[order[1:]] == lo[order[:-1]]) & (hi[order[1:]] == hi[order[:-1]])
     twin = np.full(len(starts), -1, dtype=np.int64)
     first, second = order[:-1][same], order[1:][same]
     twin[first], twin[second] = second, first
