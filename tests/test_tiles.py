@@ -10,9 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from geo.memo import Memo
 from geo import mapspec
-from geo.dolls import Dolls
+from geo.memo import Memo
 from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, feature_code, feature_id, min_zoom, properties, tile_bounds, tiles_covering
 from service.geojson import Payload
 from service.tiles import MVT
@@ -281,7 +280,8 @@ def test_doll_boundaries_carry_each_shared_edge_once_with_its_scales(tileset, mo
         for bit, key in enumerate(keys):
             level, _, code = key.partition(":")
             polygons = decode(tileset.encode(level, *t))[level]["features"]
-            outline = shapely.union_all([in_tile(shape(f["geometry"]).boundary, extent) for f in polygons if not code or f["properties"]["code"] == code])
+            outline = shapely.union_all([in_tile(shape(f["geometry"]).boundary, extent) for f in polygons
+                                         if not code or f["properties"]["code"] == code])
             mine = in_tile(shapely.union_all(lines[(masks & (1 << bit)) > 0]), extent)
             # the same lines within the tile grid's rounding (each layer is snapped on its own), away from the tile border
             inner = shapely.box(2, 2, extent - 2, extent - 2)
@@ -291,7 +291,7 @@ def test_doll_boundaries_carry_each_shared_edge_once_with_its_scales(tileset, mo
         # no boundary twice: the lines of the layer overlap nowhere
         assert abs(shapely.union_all(lines).length - shapely.length(lines).sum()) < 0.005 * shapely.length(lines).sum()
     z, x, y = at(*TOULOUSE, 8)
-    tm_edge = (1 << keys.index("epci")) | (1 << keys.index("grouping:agglomeration-toulousaine")) | (1 << keys.index("grouping:dialogue-metropolitain"))
+    tm_edge = sum(1 << keys.index(k) for k in ("epci", "grouping:agglomeration-toulousaine", "grouping:dialogue-metropolitain"))
     assert any((f["properties"]["m"] & tm_edge) == tm_edge for f in decode(tileset.encode("edge", z, x, y))["edge"]["features"])
     per_scale = tileset.encode_layers(("epci", "grouping", "departement", "region"), z, x, y)
     assert len(gzip.compress(tileset.encode("edge", z, x, y))) < len(gzip.compress(per_scale)) / 2
