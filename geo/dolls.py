@@ -188,9 +188,8 @@ def edges(polygons: np.ndarray, rows: np.ndarray, dolls: Dolls, keep: np.ndarray
     right_depth = np.where(right >= 0, dolls.depth[np.maximum(right, 0)], 0)
     # at equal depth, the side of the smaller territory id of the outermost doll bounded, so that the copies kept along
     # a boundary between two territories all run the same way (and merge into one line)
-    first = np.argmax(differs, axis=1)
-    rows = np.arange(len(owner))
-    tie = left_units[rows, first] < right_units[rows, first]
+    first, at = np.argmax(differs, axis=1), np.arange(len(owner))
+    tie = left_units[at, first] < right_units[at, first]
     kept = (masks != 0) & ((left_depth > right_depth) | ((left_depth == right_depth) & tie))
     if not kept.any():
         return Edges(np.empty(0, dtype=object), np.empty(0, dtype=np.int64))
