@@ -175,7 +175,7 @@ def doll_layers(model: Model, keys: dict[str, Symbol]) -> list[dict]:
     out = []
     for key, sym in keys.items():
         level, _, code = key.partition(":")
-        out.append({"id": key if not code else f"grouping:{code}", "level": "edge", "doll": level, "bit": bits[key],
+        out.append({"id": key, "level": "edge", "doll": level, "bit": bits[key],
                     "codes": [code] if code else None, "style": leaflet_style(sym), "className": f"t-{level}"})
     return out
 
