@@ -37,8 +37,8 @@ def lookup_paths(n: int) -> list[str]:
 def mixed_paths() -> list[str]:
     searches = ["/api/search?q=" + q for q in ("toulouse", "labege", "st%20gaudens", "albi", "31555", "243100518", "montpellier")]
     pages = ["/maps/scales", "/maps/schemes/dialogue-metropolitain", "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir&within=31"]
-    levels = "commune,epci,grouping,departement,region"
-    tiles = [f"/tiles/{levels}/8/{x}/{y}.pbf?outlines=epci,grouping,departement,region" for x in (127, 128, 129, 130) for y in (92, 93, 94)]
+    levels = "commune,quartier,edge,label"  # what /maps/scales asks for
+    tiles = [f"/tiles/{levels}/8/{x}/{y}.pbf" for x in (127, 128, 129, 130) for y in (92, 93, 94)]
     layers = ["/api/territories/epci", "/api/territories/departement", "/api/schemes", "/api/schemes/dialogue-metropolitain",
               "/api/communes/31555", "/api/schemes/petites-villes-de-demain/overlap/villages-d-avenir", *tiles]
     exports = ["/export/epci.geojson", "/export/grouping-dialogue-metropolitain.csv", "/ogc/collections/epci/items?limit=50"]

@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -78,36 +78,29 @@ def replay(urls: list[str], runs: int) -> list[float]:
     return times
 
 
-def outlines_of(url: str) -> frozenset[str]:
-    """The levels a tile URL asks as outlines."""
-    values = parse_qs(urlsplit(url).query).get("outlines", [""])
-    return frozenset(v for v in values[0].split(",") if v)
-
-
 def encode_times(settings: Settings, urls: list[str]) -> list[tuple[str, float, int]]:
     """(levels, seconds, bytes) of encoding each requested tile again, the layers prepared beforehand."""
-    tiles = TileSet(load_model(settings).simplified)
-    wanted = [(tuple(m.group(1).split(",")), *map(int, m.groups()[1:]), outlines_of(u))
-              for u in urls if (m := TILE.search(u))]
-    for levels, z, x, y, lines in wanted:  # prepare the simplified layers and their trees
-        tiles.encode_layers(levels, z, x, y, outlines=lines)
+    tiles = TileSet.of(load_model(settings))
+    wanted = [(tuple(m.group(1).split(",")), *map(int, m.groups()[1:])) for u in urls if (m := TILE.search(u))]
+    for levels, z, x, y in wanted:  # prepare the simplified layers and their trees
+        tiles.encode_layers(levels, z, x, y)
     out = []
-    for levels, z, x, y, lines in wanted:
+    for levels, z, x, y in wanted:
         start = time.perf_counter()
-        data = tiles.encode_layers(levels, z, x, y, outlines=lines)
+        data = tiles.encode_layers(levels, z, x, y)
         out.append((",".join(levels), time.perf_counter() - start, len(data)))
     return out
 
 
 def layer_weights(settings: Settings, urls: list[str]) -> dict[str, int]:
     """Gzip bytes of each scale's layer in the tiles at ``urls``, encoded alone."""
-    tiles = TileSet(load_model(settings).simplified)
+    tiles = TileSet.of(load_model(settings))
     out: dict[str, int] = {}
     for url in urls:
         m = TILE.search(url)
         z, x, y = map(int, m.groups()[1:])
         for level in m.group(1).split(","):
-            data = tiles.encode_layers((level,), z, x, y, outlines=outlines_of(url))
+            data = tiles.encode_layers((level,), z, x, y)
             out[level] = out.get(level, 0) + (len(gzip.compress(data, 9)) if data else 0)
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 

@@ -23,7 +23,7 @@ class Cog:
         "anciensCodes"); one row per code that is not a commune-actuelle.
     epci: code, nom, type, population (municipale).
     epci_members: epci, commune.
-    departements: code, nom, region.  regions: code, nom.
+    departements: code, nom, region, cheflieu.  regions: code, nom, cheflieu (the INSEE code of the chef-lieu).
     quartier_communes: quartier (QPV code of the 2015 generation), commune, share (of the quartier's area):
         the communes each quartier lies in (geo/quartiers.py), computed on the build's polygons.
     zone_shares: zone (dataset id), commune, share (of the commune's area inside the zone), for zonings
@@ -102,6 +102,6 @@ def load_cog(settings: Settings, progress: bool = False) -> Cog:
     members = epci_raw[["code", "membres"]].explode("membres")
     epci_members = pd.DataFrame({"epci": members["code"].to_numpy(), "commune": [m["code"] for m in members["membres"]]})
 
-    dep = pd.DataFrame(raw["departements"])[["code", "nom", "region"]]
-    reg = pd.DataFrame(raw["regions"])[["code", "nom"]]
+    dep = pd.DataFrame(raw["departements"])[["code", "nom", "region", "chefLieu"]].rename(columns={"chefLieu": "cheflieu"})
+    reg = pd.DataFrame(raw["regions"])[["code", "nom", "chefLieu"]].rename(columns={"chefLieu": "cheflieu"})
     return Cog(communes, links.reset_index(drop=True), epci, epci_members, dep, reg)

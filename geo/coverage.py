@@ -160,3 +160,16 @@ class Coverage:
     def gaps(self, scheme_id: str, within: Territory) -> pd.Index:
         """Communes of a territory that a scheme does not cover."""
         return self._base(within).difference(self.scheme_communes(scheme_id))
+
+
+def combinations(matrix: pd.DataFrame) -> list[tuple[tuple[str, ...], int]]:
+    """Which schemes overlap where: each combination of the matrix's schemes (columns, in their order) covering some
+    communes, with how many, the largest first; the gaps (no scheme) are not a combination."""
+    if matrix.empty or not len(matrix.columns):
+        return []
+    ids = list(matrix.columns)
+    keys = matrix.to_numpy().astype(bool)
+    covered = keys.any(axis=1)
+    rows, counts = np.unique(keys[covered], axis=0, return_counts=True)
+    out = [(tuple(i for i, on in zip(ids, row) if on), int(n)) for row, n in zip(rows, counts)]
+    return sorted(out, key=lambda kv: (-kv[1], len(kv[0]), kv[0]))

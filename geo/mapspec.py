@@ -54,6 +54,12 @@ PALETTE: dict[str, str] = {
     "coverage-4": "#2c7fb8",
     "coverage-stripe": "#08306b",
     "gap": "#fddbc7",
+    "label": "#1f1f1f",
+    "label-grouping": "#5a2d0c",
+    "quartier": "#b35806",
+    "quartier-fill": "#fee0b6",
+    "selection": "#ffd400",
+    "selection-edge": "#000000",
 }
 
 #: The colour of paper: the static maps' background (a fill of this colour there draws nothing).
@@ -165,6 +171,19 @@ LINK = Symbol(PALETTE["link"], 3, dash=(8, 6), opacity=0.9)
 #: Hover: outlines widen by this many pixels.
 HOVER_EXTRA_PX = 2
 
+#: The priority neighbourhoods (QPV of the 2015 generation): drawn from QUARTIER_ZOOM on, where they are legible
+#: (at zoom 11 a pixel is about 55 m: a quartier of 1 km is some 18 pixels across).
+QUARTIER_ZOOM = 11
+QUARTIER = Symbol(PALETTE["quartier"], 1.2, dash=(4, 2), fill=PALETTE["quartier-fill"], fill_opacity=0.35)
+QUARTIER_NOTE = "Quartiers prioritaires : périmètres de 2015 (génération 2015-2023), visibles à partir du zoom {}."
+
+#: The selected territory (search, link, panel): outlined above everything else, a dark line inside a bright halo.
+SELECTION = Symbol(PALETTE["selection-edge"], 2.5)
+SELECTION_HALO = Symbol(PALETTE["selection"], 8, opacity=0.85)
+
+#: Over a base map (OpenStreetMap, IGN), fills are this much more transparent, so that the base map shows through.
+BASEMAP_FILL_FACTOR = 0.45
+
 
 @dataclass(frozen=True)
 class CountClass:
@@ -172,6 +191,39 @@ class CountClass:
 
     count: int
     symbol: Symbol
+
+
+#: A coverage map superposes one texture per chosen scheme, after the first « superposeur » of the ANCT (one texture
+#: per zoning, so that overlaps stay readable): its own hatch direction, its colour, a light fill; where schemes
+#: overlap their hatches cross. Up to OVERLAY_MAX schemes the textures are shown first; beyond, the number of schemes
+#: per commune (a choropleth), the textures staying one click away in the layer tree.
+OVERLAY_MAX = 4
+OVERLAY_ANGLES = (45, -45, 0, 90)
+OVERLAY_FILL_OPACITY = 0.22
+
+
+def overlay_symbols(ids: Iterable[str], kinds: Mapping[str, str]) -> dict[str, Symbol]:
+    """The texture of each chosen scheme (``ids`` in their order; ``kinds``: every scheme of the catalogue → kind): a
+    hatch direction each (then the heavier hatch), its own colour where no scheme before it took it, else the next
+    colour not taken; thin commune outlines, so that the textures of several schemes stay readable together."""
+    own = scheme_symbols(kinds)
+    taken: list[tuple[str, str]] = [SCHEME_COLOURS[0]]  # salmon reads as the gaps' fill: given out last
+    out = {}
+    for i, sid in enumerate(ids):
+        pair = (own[sid].fill or "", own[sid].edge)
+        if pair in taken:
+            pair = next((c for c in SCHEME_COLOURS if c not in taken), SCHEME_COLOURS[0] if SCHEME_COLOURS[0] not in taken[1:] else pair)
+        taken.append(pair)
+        weight, spacing = HATCH_DENSITIES[(i // len(OVERLAY_ANGLES)) % len(HATCH_DENSITIES)]
+        out[sid] = Symbol(PALETTE["coverage-commune"], 0.5, fill=pair[0], fill_opacity=OVERLAY_FILL_OPACITY,
+                          pattern=Pattern(OVERLAY_ANGLES[i % len(OVERLAY_ANGLES)], weight, spacing, pair[1]))
+    return out
+
+
+def combination_label(names: list[str], communes: int) -> str:
+    """'Petites villes de demain + Action cœur de ville : 8 communes', 'Villages d'avenir uniquement : 350 communes'."""
+    what = " + ".join(names) if len(names) > 1 else f"{names[0]} uniquement"
+    return f"{what} : {communes} commune{'s' if communes > 1 else ''}"
 
 
 #: The coverage map: communes by number of covering schemes, overlaps hatched, gaps (none) a light fill.
@@ -212,12 +264,62 @@ def count_legend(n: int, communes: int, open_ended: bool = False) -> str:
     return f"{count_label(n, open_ended)} : {communes} commune{'s' if communes > 1 else ''}"
 
 
+# --- place names -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelClass:
+    """How a class of place names is written (size in CSS pixels, a halo of paper around the letters) and at which
+    zooms it is shown; a ``movable`` label may move off its point (an area's name) to find room."""
+
+    size: float
+    colour: str
+    bold: bool = False
+    italic: bool = False
+    halo_px: float = 2.5
+    min_zoom: int = 0
+    max_zoom: int = 18
+    movable: bool = False
+
+
+#: The classes of place names, in priority order: where two would overlap, the first wins (then the bigger place).
+LABEL_CLASSES: dict[str, LabelClass] = {
+    "capitale": LabelClass(15, PALETTE["label"], bold=True, min_zoom=5),
+    "prefecture": LabelClass(13, PALETTE["label"], bold=True, min_zoom=6),
+    "grouping": LabelClass(12, PALETTE["label-grouping"], italic=True, min_zoom=6, max_zoom=10, movable=True),
+    "commune": LabelClass(11.5, PALETTE["label"]),
+    "epci": LabelClass(11, PALETTE["epci"], italic=True, min_zoom=9, max_zoom=12, movable=True),
+    "quartier": LabelClass(10.5, PALETTE["quartier"], italic=True, min_zoom=13, movable=True),
+}
+#: Communes are named from a zoom that falls with their population (every commune from zoom 13, street level).
+COMMUNE_LABEL_ZOOMS: tuple[tuple[int, int], ...] = ((50_000, 7), (20_000, 8), (10_000, 9), (5_000, 10), (2_000, 11),
+                                                     (500, 12), (0, 13))
+#: Room kept free around a label (CSS pixels), and the steps a movable label tries: where it is, above, below.
+LABEL_PADDING_PX = 2
+LABEL_SHIFTS = ((0, 0), (0, -1.2), (0, 1.2))
+
+
+def commune_label_zoom(population: int) -> int:
+    """The first zoom at which a commune of ``population`` inhabitants is named."""
+    return next(z for floor, z in COMMUNE_LABEL_ZOOMS if population >= floor)
+
+
+def label_font(cls: LabelClass) -> str:
+    """The CSS font of a label class (the browser measures and writes labels with it)."""
+    return f"{'italic ' if cls.italic else ''}{'bold ' if cls.bold else ''}{cls.size:g}px {LABEL_FONT_FAMILY}"
+
+
+LABEL_FONT_FAMILY = "DejaVu Sans, Verdana, sans-serif"
+
+
 # --- legend texts and titles ----------------------------------------------------------------------------------
 
-SCALE_LABELS = {"commune": "Communes", "epci": "EPCI (intercommunalités)", "grouping": "Groupements d'EPCI",
-                "departement": "Départements", "region": "Régions"}
+SCALE_LABELS = {"commune": "Communes", "quartier": "Quartiers prioritaires (2015)", "epci": "EPCI (intercommunalités)",
+                "grouping": "Groupements d'EPCI", "departement": "Départements", "region": "Régions"}
 MEMBER_LABELS = {"commune": "Communes membres", "epci": "EPCI membres", "grouping": "Groupements membres",
-                 "quartier": "Communes des quartiers membres"}
+                 "quartier": "Quartiers membres (périmètres 2015)"}
+#: A scheme of quartiers: the communes that hold its quartiers, shown until the quartiers themselves are.
+QUARTIER_COMMUNES_LABEL = "Communes des quartiers membres (jusqu'au zoom {})"
 OTHER_LABELS = {"commune": "Autres communes", "epci": "Autres EPCI", "grouping": "Autres groupements", "quartier": "Autres communes"}
 LEGEND = {
     "hint": "Survolez un territoire pour son nom et son code ; cliquez sur une commune pour tout ce qui la couvre.",
@@ -225,6 +327,14 @@ LEGEND = {
     "gaps": "Lacunes : communes couvertes par aucun",
     "coverage-title": "Couverture par les dispositifs choisis",
     "overlaps": "Les chevauchements sont hachurés : le motif change avec le nombre de dispositifs.",
+    "schemes": "Dispositifs (un motif chacun)",
+    "combinations": "Qui se superpose où",
+    "textures": "Un motif par dispositif : là où des dispositifs se superposent, leurs hachures se croisent.",
+    "other-combinations": "Autres combinaisons : {} communes",
+    "basemaps": "Fond de carte",
+    "dolls": "Là où des limites coïncident, leurs traits sont côte à côte, l'échelle la plus large à l'extérieur.",
+    "labels": "Noms de lieux",
+    "selection": "Sélection",
     "links": "Liens entre membres",
     "context": "{} (contexte)",
     "legend": "Légende",
@@ -264,7 +374,7 @@ def layer_label(role: str, kind: str, member_scale: str = "commune") -> str:
         return MEMBER_LABELS[member_scale]
     if role == "others":
         return OTHER_LABELS[member_scale]
-    if role in ("coverage", "gaps", "links"):
+    if role in ("coverage", "gaps", "links", "schemes"):
         return LEGEND[role]
     label = SCALE_LABELS[role]
     return LEGEND["context"].format(label) if kind == "scheme" else label
@@ -280,7 +390,9 @@ class MapKind:
 
     A layer is a scale level or one of 'grouping' (one outline per grouping, :func:`grouping_symbols`),
     'others' and 'members' (a scheme's territories, :func:`scheme_symbols`), 'links' (between a network's
-    members), 'coverage' (communes by number of covering schemes, :func:`count_symbol`) and 'gaps'.
+    members), 'coverage' (communes by number of covering schemes, :func:`count_symbol`), 'schemes' (a texture per
+    chosen scheme, :func:`overlay_symbols`) and 'gaps'. The lines of the scales above the communes are laid side by
+    side where they coincide (:func:`doll_offsets`).
     """
 
     name: str
@@ -288,13 +400,17 @@ class MapKind:
     layers: tuple[str, ...]
     symbols: Mapping[str, Symbol]
     per_scheme: bool = False  # asked for as '<name>-<scheme id>'
+    of_schemes: bool = False  # drawn for the schemes asked for ('schemes=a,b')
+    labels: tuple[str, ...] = tuple(LABEL_CLASSES)  # the classes of place names it shows
 
 
-SCALES = MapKind("scales", "Échelles territoriales", ("commune", "epci", "grouping", "departement", "region"), SCALE_LINES)
-COVERAGE = MapKind("coverage", "Couverture des communes par les dispositifs", ("coverage", "gaps", "departement", "region"),
-                   {"coverage": COVERAGE_COMMUNE, "gaps": GAP, **COVERAGE_CONTEXT})
+SCALES = MapKind("scales", "Échelles territoriales", ("commune", "quartier", "epci", "grouping", "departement", "region"),
+                 {**SCALE_LINES, "quartier": QUARTIER})
+COVERAGE = MapKind("coverage", "Couverture des communes par les dispositifs", ("coverage", "gaps", "schemes", "departement", "region"),
+                   {"coverage": COVERAGE_COMMUNE, "gaps": GAP, **COVERAGE_CONTEXT}, of_schemes=True,
+                   labels=("capitale", "prefecture", "commune"))
 SCHEME = MapKind("scheme", "Carte d'un dispositif", ("others", "members", "links", "departement", "region"),
-                 {"others": OTHER, "links": LINK, **CONTEXT}, per_scheme=True)
+                 {"others": OTHER, "links": LINK, **CONTEXT}, per_scheme=True, labels=("capitale", "prefecture", "commune", "epci", "quartier"))
 #: Every map kind; service/maps/kinds.py registers the renderers of each.
 MAP_KINDS: tuple[MapKind, ...] = (SCALES, COVERAGE, SCHEME)
 
@@ -364,3 +480,34 @@ def change_legend(status: str, communes: int) -> str:
 #: Timelines: the axis, its grid and today's mark; typology charts: the covered share and the rest.
 TIMELINE = {"axis": PALETTE["timeline-axis"], "grid": PALETTE["timeline-grid"], "today": PALETTE["timeline-today"]}
 CHART = {"covered": PALETTE["chart-covered"], "uncovered": PALETTE["chart-uncovered"]}
+
+
+# --- dolls side by side ---------------------------------------------------------------------------------------
+
+#: Where boundaries of several scales coincide, their lines are laid side by side, this many pixels apart.
+DOLL_GAP_PX = 0.0
+
+
+def doll_keys(groupings: Iterable[str]) -> tuple[str, ...]:
+    """The doll lines, outermost first: the scales of the scales map above the communes in the reverse of their
+    drawing order, each grouping (``groupings`` outermost first) as 'grouping:<id>'."""
+    keys: list[str] = []
+    for level in reversed(SCALES.layers):
+        if level == "grouping":
+            keys += [f"grouping:{g}" for g in groupings]
+        elif level not in ("commune", "quartier"):
+            keys.append(level)
+    return tuple(keys)
+
+
+def doll_offsets(weights: Iterable[float]) -> list[float]:
+    """Where the lines of a boundary shared by several dolls go (line ``weights`` outermost first): their offsets in
+    pixels towards the inner side, side by side and centred on the boundary, the outermost doll outside.
+    service/maps/static/layers.js applies the same rule (``dollOffsets``)."""
+    weights = list(weights)
+    at = -(sum(weights) + DOLL_GAP_PX * (len(weights) - 1)) / 2
+    out = []
+    for w in weights:
+        out.append(at + w / 2)
+        at += w + DOLL_GAP_PX
+    return out

@@ -15,7 +15,9 @@ from geo import quartiers
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
 from geo.coverage import Coverage, coverage_table
+from geo.dolls import Dolls
 from geo.errors import SourceError
+from geo.labels import label_points
 from geo.lookup import Locator
 from geo.memo import Memo
 from geo.periods import Basis, in_force, status_text
@@ -147,6 +149,16 @@ class Model:
     def simplified(self) -> SimplifiedScales:
         """Scales simplified for display, computed once per (level, tolerance)."""
         return SimplifiedScales(self.scales)
+
+    @cached_property
+    def dolls(self) -> Dolls:
+        """The doll lines of the scales and what each commune belongs to (maps draw coinciding boundaries side by side)."""
+        return Dolls.of(self.scales)
+
+    @cached_property
+    def labels(self) -> gpd.GeoDataFrame:
+        """Every place name of the maps with its zooms and priority."""
+        return label_points(self.scales)
 
     @cached_property
     def _stack_parts(self) -> tuple[dict[str, dict], dict[str, dict[str, str]], dict[str, list[dict]], dict[str, str]]:

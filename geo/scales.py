@@ -76,8 +76,8 @@ def build_scales(communes: gpd.GeoDataFrame, cog: Cog, groupings: list[Scheme]) 
     return {
         "commune": tidy(com, ["epci", "departement", "region"]),
         "epci": tidy(epci, ["type", "departements", "regions", "communes", "communes_total", "partial"]),
-        "departement": tidy(dep, ["region"]),
-        "region": tidy(reg, []),
+        "departement": tidy(dep, ["region", "cheflieu"]),
+        "region": tidy(reg, ["cheflieu"]),
         "grouping": tidy(grp, ["kind", "epci", "departements", "regions"]),
     }
 

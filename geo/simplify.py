@@ -75,6 +75,8 @@ class SimplifiedScales:
             geoms = base.geometry.to_numpy()
         elif level == "commune":
             geoms = self._simplified_communes(tolerance_m)
+        elif level == "quartier":  # not made of communes: each simplified alone
+            geoms = shapely.simplify(base.geometry.to_numpy(), tolerance_m / METRES_PER_DEGREE, preserve_topology=True)
         else:
             communes = self._simplified_communes(tolerance_m)
             geoms = np.array([shapely.coverage_union_all(communes[idx]) for idx in _parts(self._scales, level)], dtype=object)

@@ -30,7 +30,7 @@ from geo.reconcile import ReconciliationReport, reconcile
 from geo.scales import build_scales
 from geo.sources import catalogue, code_dataset, codes_source, commune_datasets, fetch, geometry_source
 
-BUILD_FORMAT = 3  # bump when the content or layout of a build changes
+BUILD_FORMAT = 4  # bump when the content or layout of a build changes
 BASE_LEVELS = ("commune", "epci", "departement", "region")
 LEVELS = (*BASE_LEVELS, "quartier")  # every scale a build holds (groupings come from the catalogue)
 COG_TABLES = ("communes", "links", "epci", "epci_members", "departements", "regions", "quartier_communes", "zone_shares")

@@ -17,7 +17,7 @@ from geo.cog import Cog
 from geo.errors import NotFound
 
 #: The scales drawn as layers (tiles, GeoJSON), in the order of the layer lists.
-LEVELS = ("commune", "epci", "departement", "region", "grouping")
+LEVELS = ("commune", "quartier", "epci", "departement", "region", "grouping")
 #: The levels a territory may be: the scales and the quartiers (QPV), each known by its communes.
 TERRITORY_LEVELS = ("commune", "quartier", "epci", "departement", "region", "grouping")
 #: French names of the levels: singular, plural.

@@ -25,16 +25,23 @@ zoom        tolerance                   extent   properties
 14 – 18     ~1 px (as built from z15)   4096     code, nom; communes: code, nom, epci
 ==========  ==========================  =======  ==========================================
 
-At zooms 7 – 9 a commune feature carries its code as the MVT feature id (:func:`feature_id`, no property),
-and a page whose communes carry the interaction may ask for the other levels as *outlines*
-(``outlines=``): each level's boundaries as lines, every shared edge once (groupings, which overlap,
-one outline each, with their code). Both halve what a région's worth of tiles weighs.
-
+At zooms 7 – 9 a commune feature carries its code as the MVT feature id (:func:`feature_id`, no property).
 Below zoom 7 the commune layer is empty: France's 34,868 communes never travel together; the EPCI,
 départements, régions and groupings carry the view. Zooms 7 – 9 show a whole région's communes at once, so
 their tiles are kept small: a tolerance of about 4 pixels (coverage simplification keeps the junctions of
 three communes, so the shapes stay recognisable), whole-pixel coordinates, and the code only (the name is
-one request away, /api/communes/{code}). Deeper tiles hold few communes and carry names.
+one request away, /api/communes/{code}). Deeper tiles hold few communes and carry names. The quartiers
+(priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
+
+Two layers are not scales:
+
+- ``edge``: the boundaries of the nested scales (geo/dolls.py), every boundary once, as lines with ``m`` the mask
+  of the dolls it bounds (bit ``i`` for ``Dolls.keys[i]``, outermost first) and its inner side on its left as seen
+  on the map (y down: the side (dy, −dx)); a map draws each doll's lines side by side from them. One layer instead of a layer per scale: a
+  boundary of the EPCI, the département and the région travels once.
+- ``label``: the place names shown at the tile's zoom (geo/labels.py) whose point lies in the tile (each in one
+  tile): ``nom``, ``kind`` (the label class) and ``rank`` (priority, 0 first).
+
 Coordinates are in tile units with the y axis down (MVT 2.1).
 """
 from __future__ import annotations
@@ -48,18 +55,22 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 
+from geo import mapspec
+from geo.dolls import Dolls, edges
 from geo.readers import polygonal
 from geo.simplify import SimplifiedScales, tolerance_for_zoom
 from geo.territory import LEVELS
 
+TILE_LAYERS = (*LEVELS, "edge", "label")  # the scales (polygons), the doll boundaries and the place names
 MAX_ZOOM = 18
 TILE_PIXELS = 256
 #: Pixels of data kept around a tile, so that the edges made by clipping (and the outlines drawn along them,
-#: up to half their width plus the hover highlight) stay out of sight: thin commune lines need less.
-BUFFER_PX = {"commune": 2}
+#: up to half their width plus the hover highlight) stay out of sight: thin commune lines need less, the doll
+#: lines laid side by side more.
+BUFFER_PX = {"commune": 2, "edge": 10}
 DEFAULT_BUFFER_PX = 4
 #: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
-TILE_FORMAT = "1"
+TILE_FORMAT = "2"
 POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
@@ -75,7 +86,7 @@ class Band:
 #: Bands by increasing min_zoom, shared by every level.
 BANDS: tuple[Band, ...] = (Band(0, 4.0, 256), Band(10, 1.0, 1024), Band(14, 1.0, 4096))
 #: First zoom at which a level has features (0 when not listed).
-MIN_ZOOM: dict[str, int] = {"commune": 7}
+MIN_ZOOM: dict[str, int] = {"commune": 7, "quartier": mapspec.QUARTIER_ZOOM}
 #: Zoom from which commune tiles carry the name and the EPCI besides the code.
 NAMES_ZOOM = 10
 
@@ -85,8 +96,6 @@ def band(z: int) -> Band:
     return [b for b in BANDS if z >= b.min_zoom][-1]
 
 
-#: Zooms at which outlines may replace polygons: where commune polygons are drawn and carry the code only.
-OUTLINE_ZOOMS = range(7, 10)
 _CORSICA = {"2A": 1_000_000, "2B": 2_000_000}
 
 
@@ -166,12 +175,21 @@ class _Prepared:
 
 
 class TileSet:
-    """Vector tiles of a model's scales (thread-safe; prepared layers are kept per level and tolerance)."""
+    """Vector tiles of a model's scales, doll boundaries and place names (thread-safe; prepared layers are kept per
+    level and tolerance)."""
 
-    def __init__(self, simplified: SimplifiedScales):
+    def __init__(self, simplified: SimplifiedScales, dolls: Dolls | None = None, labels: gpd.GeoDataFrame | None = None):
         self._simplified = simplified
+        self._dolls = dolls  # without them, tiles have no doll boundaries
+        self._labels = labels  # nor place names
+        self._label_xy = shapely.get_coordinates(labels.geometry.to_numpy()) if labels is not None else None
         self._prepared: dict[tuple[str, int], _Prepared] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, model) -> TileSet:  # noqa: ANN001 (geo.model imports this module's users)
+        """The tiles of a model."""
+        return cls(model.simplified, model.dolls, model.labels)
 
     def _prepare(self, level: str, tolerance_m: int) -> _Prepared:
         key = (level, tolerance_m)
@@ -188,8 +206,14 @@ class TileSet:
         with self._lock:
             return self._prepared.setdefault(key, prepared)
 
+    @staticmethod
+    def _to_tile(z: int, x: int, y: int, extent: int):  # noqa: ANN205
+        def to_tile(coords: np.ndarray) -> np.ndarray:
+            return np.column_stack(((_lon_to_x(coords[:, 0], z) - x) * extent, (_lat_to_y(coords[:, 1], z) - y) * extent))
+        return to_tile
+
     def features(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> tuple[Band, np.ndarray, np.ndarray] | None:
-        """(band, positions, geometries in tile units) of the territories in a tile; None if it has none."""
+        """(band, positions, geometries in tile units) of the territories of a scale in a tile; None if it has none."""
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
         if not valid_tile(z, x, y):
@@ -206,12 +230,9 @@ class TileSet:
             return None
 
         extent = b.extent
-
-        def to_tile(coords: np.ndarray) -> np.ndarray:
-            return np.column_stack(((_lon_to_x(coords[:, 0], z) - x) * extent, (_lat_to_y(coords[:, 1], z) - y) * extent))
-
         edge = buffer * extent
-        clipped = shapely.clip_by_rect(shapely.transform(layer.geometries[idx], to_tile), -edge, -edge, extent + edge, extent + edge)
+        clipped = shapely.clip_by_rect(shapely.transform(layer.geometries[idx], self._to_tile(z, x, y, extent)),
+                                       -edge, -edge, extent + edge, extent + edge)
         present = ~shapely.is_empty(clipped)
         idx, clipped = idx[present], clipped[present]
         if not len(idx):
@@ -226,23 +247,71 @@ class TileSet:
             snapped[mixed] = polygonal(snapped[mixed])
         return b, idx, shapely.orient_polygons(snapped)
 
-    def layer(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None,
-              outline: bool = False) -> dict | None:
-        """The MVT layer (for mapbox_vector_tile.encode) of ``level`` in one tile, or None if no territory is in it.
+    def edges(self, z: int, x: int, y: int, codes: dict[str, frozenset[str]] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """(masks, lines in tile units) of the doll boundaries in a tile (geo/dolls.py), or None. With ``codes`` (per
+        level, a focus), a doll's boundary is kept where it bounds one of its kept territories."""
+        if not valid_tile(z, x, y):
+            raise ValueError(f"no tile {z}/{x}/{y}")
+        if self._dolls is None:
+            return None
+        communes = self._prepare("commune", tolerance(z))
+        buffer = BUFFER_PX["edge"] / TILE_PIXELS
+        idx = np.sort(communes.tree.query(shapely.box(*tile_bounds(z, x, y, buffer))))
+        if not len(idx):
+            return None
+        keep = self._dolls.keep(codes) if codes is not None else None
+        found = edges(communes.geometries[idx], idx, self._dolls, keep)
+        if not len(found.lines):
+            return None
+        extent = band(z).extent
+        edge = buffer * extent
+        lines = shapely.clip_by_rect(shapely.transform(found.lines, self._to_tile(z, x, y, extent)),
+                                     -edge, -edge, extent + edge, extent + edge)
+        lines = shapely.set_precision(lines, 1.0)
+        present = ~shapely.is_empty(lines) & (shapely.length(lines) > 0)
+        if not present.any():
+            return None
+        return found.masks[present], lines[present]
 
-        With ``outline`` (at :data:`OUTLINE_ZOOMS`), the level's boundaries as lines instead of polygons.
-        """
-        found = self.features(level, z, x, y, codes)
+    def labels(self, z: int, x: int, y: int, codes: dict[str, frozenset[str]] | None = None) -> dict | None:
+        """The MVT layer of the place names shown at zoom ``z`` whose point lies in the tile, or None."""
+        if not valid_tile(z, x, y):
+            raise ValueError(f"no tile {z}/{x}/{y}")
+        if self._labels is None:
+            return None
+        west, south, east, north = tile_bounds(z, x, y)
+        lon, lat = self._label_xy[:, 0], self._label_xy[:, 1]
+        table = self._labels
+        take = ((table["min_zoom"].to_numpy() <= z) & (table["max_zoom"].to_numpy() >= z)
+                & (lon >= west) & (lon < east) & (lat > south) & (lat <= north))
+        if codes is not None:
+            levels = table["level"].to_numpy()
+            for level in np.unique(levels[take]):
+                here = take & (levels == level)
+                take[here] = np.isin(table["code"].to_numpy()[here], list(codes.get(level, ())))
+        idx = np.flatnonzero(take)
+        if not len(idx):
+            return None
+        extent = band(z).extent
+        xy = np.floor(self._to_tile(z, x, y, extent)(self._label_xy[idx])).astype(int)
+        rows = table.iloc[idx]
+        return {"name": "label", "features": [{"geometry": shapely.Point(px, py), "properties": {"nom": n, "kind": k, "rank": int(r)}}
+                                              for (px, py), n, k, r in zip(xy, rows["nom"], rows["kind"], rows["rank"])]}
+
+    def layer(self, level: str, z: int, x: int, y: int, codes: dict[str, frozenset[str]] | None = None) -> dict | None:
+        """The MVT layer (for mapbox_vector_tile.encode) of ``level`` in one tile, or None if nothing of it is there.
+        ``codes`` keeps, per level, only those territories (a focus)."""
+        if level == "label":
+            return self.labels(z, x, y, codes)
+        if level == "edge":
+            found = self.edges(z, x, y, codes)
+            return None if found is None else {"name": "edge", "features": [{"geometry": g, "properties": {"m": int(m)}}
+                                                                           for m, g in zip(*found)]}
+        found = self.features(level, z, x, y, None if codes is None else codes.get(level))
         if found is None:
             return None
         _, idx, geometries = found
         prepared = self._prepare(level, tolerance(z))
-        if outline and z in OUTLINE_ZOOMS:
-            if level == "grouping":  # groupings overlap: one outline each, named
-                return {"name": level, "features": [{"geometry": g, "properties": {"code": c}}
-                                                    for g, c in zip(shapely.boundary(geometries), prepared.codes[idx])]}
-            merged = shapely.line_merge(shapely.union_all(shapely.boundary(geometries)))
-            return {"name": level, "features": [{"geometry": merged, "properties": {}}]}
         columns = [(name, prepared.columns[name][idx]) for name in properties(level, z)]
         ids = [feature_id(c) for c in prepared.codes[idx]] if level == "commune" and not columns else None
         return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns},
@@ -250,19 +319,20 @@ class TileSet:
                                             for i, geometry in enumerate(geometries)]}
 
     def encode_layers(self, levels: tuple[str, ...], z: int, x: int, y: int,
-                      codes: dict[str, frozenset[str]] | None = None, outlines: frozenset[str] = frozenset()) -> bytes:
+                      codes: dict[str, frozenset[str]] | None = None) -> bytes:
         """One tile holding a layer per level (named after it; a level with nothing there is left out),
-        or b"" when none of them has anything in it. ``codes`` keeps, per level, only those territories;
-        ``outlines`` names the levels drawn as outlines at :data:`OUTLINE_ZOOMS`."""
-        layers = [layer for level in levels
-                  if (layer := self.layer(level, z, x, y, (codes or {}).get(level), level in outlines)) is not None]
+        or b"" when none of them has anything in it. ``codes`` keeps, per level, only those territories."""
+        for level in levels:
+            if level not in TILE_LAYERS:
+                raise ValueError(f"unknown level {level!r}")
+        layers = [layer for level in levels if (layer := self.layer(level, z, x, y, codes)) is not None]
         if not layers:
             return b""
         return mapbox_vector_tile.encode(layers, default_options={"extents": band(z).extent, "y_coord_down": True,
                                                                   "check_winding_order": False})
 
     def encode(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> bytes:
-        """The MVT of one tile (one layer named ``level``), or b"" when no territory of ``level`` is in it.
+        """The MVT of one tile (one layer named ``level``), or b"" when nothing of ``level`` is in it.
 
         ``codes`` keeps only those territories (e.g. the communes inside a focused territory).
         """

@@ -394,6 +394,7 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
 Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]
 #: The export formats, from the table of geo/exports/formats.py.
 ExportFormat = Enum("ExportFormat", {f: f for f in FORMATS}, type=str)
+Schemes = Annotated[str | None, typer.Option(help="Coverage map: scheme ids separated by commas (every scheme by default).")]
 
 
 @app.command()
@@ -450,14 +451,14 @@ def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
            output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
            within: Within = None,
            size: Annotated[str, typer.Option(help="a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels.")] = "a4",
-           date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+           schemes: Schemes = None, date: DateOption = None, mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Render a static map for reports (title, legend, scale bar, north arrow, sources), printable in black and white."""
     from service.maps.kinds import static_bytes
 
     at = _on(date)
     try:
         model = load_model(_settings(mirror, scope))
-        data = static_bytes(model, name, output.suffix.lstrip(".").lower(), model.territory(within) if within else None, size, at)
+        data = static_bytes(model, name, output.suffix.lstrip(".").lower(), model.territory(within) if within else None, size, schemes, at)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_bytes(data)
@@ -470,7 +471,7 @@ def render(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
 @app.command(name="map")
 def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
                    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
-                   within: Within = None, date: DateOption = None, mirror: Mirror = None, scope: Scope = None,
+                   within: Within = None, schemes: Schemes = None, date: DateOption = None, mirror: Mirror = None, scope: Scope = None,
                    as_json: Json = False) -> None:
     """Write a self-contained HTML map (JS, CSS and data inlined) that opens with no server and no internet."""
     from service.assets import check_assets
@@ -480,7 +481,7 @@ def standalone_map(name: Annotated[str, typer.Argument(help=f"{map_names()}.")],
     try:
         check_assets()
         model = load_model(_settings(mirror, scope))
-        page = standalone_page(model, name, model.territory(within) if within else None, at)
+        page = standalone_page(model, name, model.territory(within) if within else None, schemes, at)
     except TerritoiresError as exc:
         _fail(exc)
     output.write_text(page, encoding="utf-8")

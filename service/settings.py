@@ -1,11 +1,14 @@
-"""Map settings: the base tile layers a map may use (URLs from the environment), "none" by default, and the
-bounds on what one GeoJSON layer response may hold (so a national scope never sends every commune at once)."""
+"""Map settings: the base tile layers a map may use (URLs from the environment), "none" by default (nothing is asked
+of another machine), and the bounds on what one GeoJSON layer response may hold (so a national scope never sends
+every commune at once)."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
-TILE_CHOICES = ("none", "osm", "ign")
+TILE_CHOICES = ("none", "osm", "ign", "ign-ortho")
+#: The French name of "none" in the layer control.
+NO_TILES_LABEL = "Aucun (hors ligne)"
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,17 @@ def _default_tiles() -> dict[str, TileLayer]:
                 "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
                 "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
             ),
-            '&copy; <a href="https://www.ign.fr/">IGN</a> Plan IGN',
-            "Plan IGN",
+            '&copy; <a href="https://www.ign.fr/">IGN</a> Plan IGN v2',
+            "Plan IGN v2",
+        ),
+        "ign-ortho": TileLayer(
+            os.environ.get(
+                "TERRITOIRES_TILES_IGN_ORTHO",
+                "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=ORTHOIMAGERY.ORTHOPHOTOS"
+                "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/jpeg&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+            ),
+            '&copy; <a href="https://www.ign.fr/">IGN</a> orthophotographies',
+            "Photographies aériennes (IGN)",
         ),
     }
 

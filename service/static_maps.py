@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from geo.render import MAX_AREA, MAX_PIXELS, RENDER_FORMATS, check_format, parse_size
+from geo.render import MAX_AREA, MAX_PIXELS, RENDER_FORMATS, check_format, coverage_ids, parse_size
 from service import schemas
 from service.deps import DateDep, HeavyDep, ModelDep, ResponsesDep, WithinDep
 from service.geojson import Payload, not_modified
@@ -31,18 +31,22 @@ def static_map(
                      openapi_examples={"scheme": {"value": "scheme-dialogue-metropolitain.svg"}}),
     size: str = Query("a4", max_length=20, description=f"a4 (landscape), a4-portrait or WIDTHxHEIGHT in pixels (at most {MAX_PIXELS} "
                       f"a side and {MAX_AREA:,} pixels)."),
+    schemes: str | None = Query(None, max_length=800, description="Coverage map: the scheme ids, separated by commas "
+                                "(every scheme by default); up to 4, a texture each."),
 ) -> Response:
-    """`scales.png`, `coverage.pdf?within=31&date=2016-06-01`, `scheme-dialogue-metropolitain.svg?size=1600x1200`…
+    """`scales.png`, `coverage.pdf?within=31&date=2016-06-01`, `coverage.pdf?schemes=petites-villes-de-demain,action-coeur-de-ville`,
+    `scheme-dialogue-metropolitain.svg?size=1600x1200`…
 
     The coverage and scheme maps show the situation at the date (today by default), on the 2026 boundaries."""
     map_name, _, fmt = name.rpartition(".")
-    resolve_map(model, map_name)
+    kind, _ = resolve_map(model, map_name)
     check_format(fmt)
+    ids = tuple(coverage_ids(model, schemes)) if kind.spec.of_schemes else ()
     dims = parse_size(size)
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "static", map_name, fmt, within.key if within else "", at.isoformat(), dims)
-    payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(static_bytes(model, map_name, fmt, within, size, at),
+    key = (model.version, "static", map_name, fmt, within.key if within else "", at.isoformat(), ids, dims)
+    payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(static_bytes(model, map_name, fmt, within, size, ",".join(ids) or None, at),
                                                                       compress=fmt != "png")))
     filename = f"{map_name}.{fmt}"  # map_name was validated against the known maps
     return payload.response(request, model, media_type=RENDER_FORMATS[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'})

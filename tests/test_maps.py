@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,28 +24,39 @@ def config(html: str) -> dict:
     return json.loads(re.search(r"territoires\.init\([^,]+, (\{.*\})\);", html).group(1))
 
 
+def base_map_hosts(client) -> set[str]:
+    """The hosts of the base maps of the settings (their tile URLs and attributions): named in every page, asked for
+    only once a base map is chosen."""
+    tiles = client.app.state.map_settings.tiles.values()
+    return {urlsplit(u).hostname for t in tiles for u in URL.findall(t.url + " " + t.attribution)}
+
+
 @pytest.mark.parametrize("url", MAPS)
 def test_map_pages_render_offline(client, url):
     r = client.get(url)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
-    assert 'src="/assets/leaflet/dist/leaflet.js"' in html and "/maps/static/layers.js" in html
+    assert 'src="/assets/leaflet/dist/leaflet.js"' in html and "/maps/static/layers.js" in html and "/maps/static/labels.js" in html
     assert not re.search(r"""<(script|link)[^>]+(src|href)=["']?(https?:)?//""", html)
     cfg = config(html)
     sources = {lyr["url"] for lyr in cfg["layers"] if "url" in lyr}
-    # the only absolute URLs are a scheme's own source link in its legend
+    # the only absolute URLs are a scheme's own source link in its legend, and the base maps of the settings
     allowed = {lyr["href"] for lyr in cfg["legend"].get("links", [])}
-    assert set(URL.findall(html)) <= allowed | sources, url
+    found = {u for u in URL.findall(html) if u not in allowed | sources}
+    assert {urlsplit(u).hostname for u in found} <= base_map_hosts(client), url
+    assert not re.search(r"tile_layer_\w+\.addTo\(", html)  # none is on the map: nothing leaves the machine
     assert "coordinates" not in html  # polygons come from the API, not inlined
 
 
 def test_scales_map_has_every_scale(client, model):
     cfg = config(client.get("/maps/scales").text)
-    levels = [lyr["level"] for lyr in cfg["layers"]]
-    assert levels.count("grouping") == len(model.scales["grouping"]) == 3
-    assert {"commune", "epci", "departement", "region"} <= set(levels)
+    dolls = [lyr for lyr in cfg["layers"] if lyr["level"] == "edge"]
+    assert [lyr["doll"] for lyr in dolls].count("grouping") == len(model.scales["grouping"]) == 3
+    assert {lyr["id"] for lyr in dolls} == set(model.dolls.keys)  # each doll its own layer, drawn from the 'edge' tiles
+    assert all(model.dolls.keys[lyr["bit"]] == lyr["id"] for lyr in dolls)  # its bit in the tiles' masks
+    assert {lyr["level"] for lyr in cfg["layers"]} == {"commune", "quartier", "edge", "label"}
     labels = [i["label"] for i in cfg["legend"]["items"]]
-    assert labels[0] == "Région Occitanie" and labels[-1] == "Communes"
+    assert labels[0] == "Région Occitanie" and labels[-2:] == ["Quartiers prioritaires (2015)", "Communes"]
     assert len({(i["color"], i["weight"]) for i in cfg["legend"]["items"]}) == len(labels)  # each scale its own line
     html = client.get("/maps/scales").text
     for name in ("Agglomération toulousaine", "Dialogue métropolitain de Toulouse", "EPCI (intercommunalités)", "Départements"):
@@ -60,7 +72,7 @@ def test_focus_shows_inside_and_above(client, model):
     assert len(r.json()["features"]) == 37
     small = config(client.get("/maps/scales?focus=31483").text)
     # Saint-Gaudens: only the groupings above it (its EPCI is in the Dialogue métropolitain)
-    assert {lyr["codes"][0] for lyr in small["layers"] if lyr["level"] == "grouping"} == {"dialogue-metropolitain"}
+    assert {lyr["codes"][0] for lyr in small["layers"] if lyr.get("doll") == "grouping"} == {"dialogue-metropolitain"}
 
 
 def test_unknown_focus_and_scheme_are_404_in_french(client):
@@ -93,21 +105,31 @@ def test_scheme_map_legend(client):
 def test_coverage_map_hatches_overlaps(client):
     html = client.get("/maps/coverage?schemes=toulouse-metropole,conseils-citoyens-contrat-de-ville&within=31&date=2016-06-01").text
     cfg = config(html)
-    assert html.count("new L.StripePattern(") == 3
+    assert html.count("new L.StripePattern(") == 3 + 2  # the count classes 2 – 4, and a texture per scheme
     assert all(c["style"]["pattern"] for c in cfg["classes"] if c["count"] >= 2)
     assert cfg["coverage"] == "/api/coverage?schemes=toulouse-metropole%2Cconseils-citoyens-contrat-de-ville&within=31&date=2016-06-01"
     assert cfg["date"] == "2016-06-01" and cfg["legend"]["notes"][0] == "Situation au 1er juin 2016 — périmètres 2026"
-    assert {lyr["id"] for lyr in cfg["layers"]} >= {"coverage", "gaps"}
-    assert any("Aucun (lacune)" in i["label"] for i in cfg["legend"]["items"])
+    assert {lyr["id"] for lyr in cfg["layers"]} >= {"coverage", "gaps", "scheme:toulouse-metropole", "scheme:conseils-citoyens-contrat-de-ville"}
+    textures = [lyr["style"] for lyr in cfg["layers"] if lyr["id"].startswith("scheme:")]
+    assert textures[0]["hatch"]["angle"] != textures[1]["hatch"]["angle"] and textures[0]["fillColor"] != textures[1]["fillColor"]
+    sections = {s["title"]: [i["label"] for i in s["items"]] for s in cfg["legend"]["sections"]}
+    overlaps = sections["Qui se superpose où"]
+    assert any(label.startswith("Toulouse Métropole + Conseils citoyens") for label in overlaps)
+    assert any(label.startswith("Toulouse Métropole uniquement") for label in overlaps) and "Aucun (lacune)" in overlaps[-1]
 
 
 def test_tiles_choice(client):
+    """Every base map of the settings is in the layer control; only the one chosen (none by default) is on the map."""
     none = client.get("/maps/scales").text
-    assert "L.tileLayer" not in none and "openstreetmap" not in none
-    osm = client.get("/maps/scales?tiles=osm").text
-    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in osm
-    assert set(URL.findall(osm)) <= {"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://www.openstreetmap.org/copyright"}
-    assert "data.geopf.fr" in client.get("/maps/scales?tiles=ign").text
+    for label in ("Aucun (hors ligne)", "OpenStreetMap", "Plan IGN v2", "Photographies aériennes (IGN)"):
+        assert json.dumps(label)[1:-1] in none  # the layer tree's labels, as folium writes them
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in none and "ORTHOIMAGERY.ORTHOPHOTOS" in none
+    assert not re.search(r"tile_layer_\w+\.addTo\(", none)
+    for choice, needle in (("osm", "tile.openstreetmap.org"), ("ign", "PLANIGNV2"), ("ign-ortho", "ORTHOIMAGERY")):
+        page = client.get(f"/maps/scales?tiles={choice}").text
+        added = re.findall(r"(tile_layer_\w+)\.addTo\(", page)
+        assert len(added) == 1, choice
+        assert needle in page[page.index(f"var {added[0]} = L.tileLayer("):][:400], choice
 
 
 def test_permalink_and_embed(client):

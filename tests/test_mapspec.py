@@ -63,7 +63,7 @@ def test_every_scale_has_its_own_line_and_the_outermost_doll_is_on_top() -> None
     assert len(set(lines)) == len(lines)
     assert [SCALE_LINES[lv].weight for lv in LEVELS] == sorted(SCALE_LINES[lv].weight for lv in LEVELS)  # outer dolls heavier
     order = mapspec.SCALES.layers
-    assert [order.index(lv) for lv in ("commune", "epci", "grouping", "departement", "region")] == [0, 1, 2, 3, 4]
+    assert [order.index(lv) for lv in ("commune", "quartier", "epci", "grouping", "departement", "region")] == [0, 1, 2, 3, 4, 5]
     for kind in MAP_KINDS:  # the context scales are drawn last, the région above the départements
         assert kind.layers[-2:] == ("departement", "region"), kind.name
         assert set(kind.symbols) <= set(kind.layers)
@@ -150,8 +150,10 @@ def expected(model: Model) -> dict[str, str]:
 
 
 def web_colours(client) -> dict[str, str]:
+    """The line colour of each scale of the web map (the scales above the communes are doll layers)."""
     cfg = config(client.get("/maps/scales").text)
-    return {lyr["level"] if lyr["level"] != "grouping" else f"grouping-{lyr['codes'][0]}": lyr["style"]["color"] for lyr in cfg["layers"]}
+    return {lyr.get("doll", lyr["level"]) if lyr.get("doll") != "grouping" else f"grouping-{lyr['codes'][0]}": lyr["style"]["color"]
+            for lyr in cfg["layers"] if lyr["level"] in ("commune", "quartier", "edge")}
 
 
 def static_colours(model: Model) -> dict[str, str]:
@@ -168,6 +170,7 @@ def standalone_colours(model: Model) -> dict[str, str]:
     names = {json.loads(f'"{m.group(1)}"'): stylers[m.group(2)] for m in re.finditer(r'"([^"]+)" : (geo_json_\w+)', page)}
     by_name = {**{mapspec.SCALE_LABELS[lv]: lv for lv in LEVELS}, **{g.name: f"grouping-{g.id}" for g in model.catalogue.groupings}}
     by_name["Région Occitanie"] = "region"
+    by_name[mapspec.SCALE_LABELS["quartier"]] = "quartier"
     return {by_name[n]: colour for n, colour in names.items()}
 
 
@@ -196,10 +199,11 @@ def qml_colours(model: Model, path: Path) -> dict[str, str]:
 def test_every_renderer_draws_every_scale_in_the_specifications_colours(model: Model, client, tmp_path: Path) -> None:
     want = expected(model)
     assert len(want) == 7  # four scales and the three groupings of the catalogue
-    renderers = {"web": web_colours(client), "static": static_colours(model), "standalone": standalone_colours(model),
-                 "qgis": qml_colours(model, tmp_path / "scales.gpkg")}
-    for name, got in renderers.items():
-        assert got == want, name
+    quartier = {"quartier": mapspec.QUARTIER.edge}  # the quartiers: on the maps, not a layer of the scales' GeoPackage
+    renderers = {"web": (web_colours(client), quartier), "static": (static_colours(model), quartier),
+                 "standalone": (standalone_colours(model), quartier), "qgis": (qml_colours(model, tmp_path / "scales.gpkg"), {})}
+    for name, (got, more) in renderers.items():
+        assert got == want | more, name
 
 
 def test_dialogue_and_agglomeration_look_the_same_on_web_and_static(model: Model, client) -> None:
@@ -251,3 +255,68 @@ def test_cli_lists_the_registered_maps(settings, tmp_path: Path) -> None:
                          timeout=600)
     assert out.returncode == 1 and "Cartes : scales, coverage ou l'une de scheme-" in " ".join(out.stderr.split())
     assert not (tmp_path / "x.html").exists()
+
+
+# --- dolls, textures, place names ---------------------------------------------------------------------------------
+
+
+def test_dolls_lie_side_by_side_the_outermost_outside() -> None:
+    """Where boundaries coincide, the lines lie side by side, touching, centred on the boundary, the outermost doll on
+    the outer side (negative: away from the inner side); one line alone stays on the boundary."""
+    assert mapspec.doll_keys(["dialogue", "agglo"]) == ("region", "departement", "grouping:dialogue", "grouping:agglo", "epci")
+    weights = [SCALE_LINES["region"].weight, SCALE_LINES["departement"].weight, GROUPING_LINES[0].weight, SCALE_LINES["epci"].weight]
+    at = mapspec.doll_offsets(weights)
+    assert at == sorted(at) and at[0] < 0 < at[-1]
+    assert at[0] - weights[0] / 2 == pytest.approx(-(at[-1] + weights[-1] / 2))  # centred on the boundary
+    for i in range(len(weights) - 1):  # touching: no gap, no overlap
+        assert at[i + 1] - at[i] == pytest.approx((weights[i] + weights[i + 1]) / 2 + mapspec.DOLL_GAP_PX)
+    assert mapspec.doll_offsets([1.6]) == [0]
+
+
+def test_coverage_textures_read_apart() -> None:
+    """After the ANCT's first superposeur: up to four schemes, each its own hatch direction and its own colour (none
+    the gaps' salmon while another is free); beyond, the heavier hatch."""
+    kinds = {"petites-villes-de-demain": "programme", "action-coeur-de-ville": "programme", "villages-d-avenir": "programme",
+             "zone-de-montagne": "programme", "territoires-d-industrie": "programme", "contrats-de-ruralite": "contract"}
+    two = mapspec.overlay_symbols(["petites-villes-de-demain", "action-coeur-de-ville"], kinds)
+    a, b = two.values()
+    assert a.pattern.angle != b.pattern.angle and a.fill != b.fill and a.pattern.colour != b.pattern.colour
+    assert SCHEME_COLOURS[0][0] not in {a.fill, b.fill}
+    four = mapspec.overlay_symbols(list(kinds)[:4], kinds)
+    assert len({s.pattern.angle for s in four.values()}) == 4 and len({s.fill for s in four.values()}) == 4
+    six = mapspec.overlay_symbols(list(kinds), kinds)
+    assert len({(s.pattern.angle, s.pattern.weight) for s in six.values()}) == 6
+    assert all(s.fill_opacity < 0.5 and s.weight <= 1 for s in six.values())  # light fills, thin outlines: they superpose
+    assert mapspec.combination_label(["A", "B"], 8) == "A + B : 8 communes"
+    assert mapspec.combination_label(["A"], 1) == "A uniquement : 1 commune"
+
+
+def test_place_names_by_population_and_zoom() -> None:
+    """The préfectures before every other commune; communes named from a zoom that falls with their population,
+    every commune by zoom 13; each class shown over a zoom range."""
+    zooms = [mapspec.commune_label_zoom(p) for p in (500_000, 50_000, 20_000, 10_000, 5_000, 2_000, 500, 10)]
+    assert zooms == sorted(zooms) and zooms[0] == 7 and zooms[-1] == 13
+    classes = list(mapspec.LABEL_CLASSES)
+    assert classes.index("capitale") < classes.index("prefecture") < classes.index("commune")
+    assert all(c.min_zoom <= c.max_zoom for c in mapspec.LABEL_CLASSES.values())
+    assert mapspec.LABEL_CLASSES["prefecture"].min_zoom < mapspec.commune_label_zoom(20_000)
+    assert mapspec.label_font(mapspec.LABEL_CLASSES["epci"]).startswith("italic 11px")
+
+
+def test_web_and_paper_write_place_names_and_textures_in_the_specifications_colours(model: Model, client) -> None:
+    cfg = config(client.get("/maps/scales").text)
+    assert {k: v["color"] for k, v in cfg["labelClasses"].items()} == {k: c.colour for k, c in mapspec.LABEL_CLASSES.items()}
+    kinds = dict(zip(model.labels["nom"], model.labels["kind"]))
+    texts = [t for t in static_figure(model, "scales").axes[0].texts if t.get_text() in kinds and t.get_gid() != "halo"]
+    assert len(texts) > 10
+    for text in texts:
+        assert to_hex(text.get_color()) == mapspec.LABEL_CLASSES[kinds[text.get_text()]].colour, text.get_text()
+    ids = ["petites-villes-de-demain", "action-coeur-de-ville"]
+    want = mapspec.overlay_symbols(ids, {s.id: s.kind for s in model.catalogue.schemes.values()})
+    cov = config(client.get("/maps/coverage", params={"schemes": ",".join(ids)}).text)
+    web = {lyr["scheme"]: {k: v for k, v in lyr["style"].items() if k != "pattern"} for lyr in cov["layers"] if "scheme" in lyr}
+    assert web == {i: leaflet_style(s) for i, s in want.items()}
+    paper = {c.get_gid(): c for c in static_figure(model, "coverage", schemes=",".join(ids)).axes[0].collections if c.get_gid()}
+    for i, sym in want.items():
+        assert to_hex(paper[f"scheme-{i}-fill"].get_facecolor()[0]) == sym.fill
+        assert to_hex(paper[f"scheme-{i}-pattern"].get_hatchcolor()) == sym.pattern.colour

@@ -3,6 +3,7 @@ standalone HTML map opened in Chromium with no server and no network."""
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -88,11 +89,15 @@ def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: P
     path.write_text(page, encoding="utf-8")
     with browser_page() as session:
         session.page.set_content(page, wait_until="load")
-        session.page.wait_for_selector(".leaflet-overlay-pane canvas, .leaflet-overlay-pane svg path")
+        session.page.wait_for_selector(".leaflet-overlay-pane svg path", state="attached")
+        session.page.wait_for_selector(".t-label")  # place names, as on the web map
         session.page.screenshot(path=str(artifacts / "standalone-map.png"))
         has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
+        names = session.page.locator(".t-label").all_inner_texts()
+        patterns = session.page.locator("svg pattern").count()
     assert has_leaflet and session.blocked == [] and session.page_errors == []
     assert "EPCI membres" in page and "COG 2026" in page
+    assert "Toulouse" in names and patterns >= 1  # the members hatched as on the web map
 
 
 def test_scheme_maps_of_every_member_scale(model: Model) -> None:
@@ -105,6 +110,46 @@ def test_scheme_maps_of_every_member_scale(model: Model) -> None:
         name = f"scheme-{scheme.id}"
         texts = legend_texts(static_figure(model, name, within=model.territory("31"), size="400x300"))
         label = {"commune": "Communes membres", "epci": "EPCI membres", "grouping": "Groupements membres",
-                 "quartier": "Communes des quartiers membres"}[scale]
+                 "quartier": "Quartiers membres (périmètres 2015)"}[scale]
         assert any(t.startswith(label) for t in texts), (name, texts)
         assert label in standalone_page(model, name, within=model.territory("31")), name
+
+
+def test_static_coverage_map_honours_schemes(model: Model, artifacts: Path) -> None:
+    """The static coverage map draws the schemes asked for (a texture each, which overlap where in the legend): the map
+    of Petites villes de demain is not that of Action Cœur de Ville; without schemes=, every scheme is counted."""
+    within = model.territory("31")
+    images, legends = {}, {}
+    for scheme in ("petites-villes-de-demain", "action-coeur-de-ville"):
+        data = static_bytes(model, "coverage", "png", within, "800x600", schemes=scheme)
+        (artifacts / f"coverage-{scheme}-31.png").write_bytes(data)
+        images[scheme] = check_png(data, (800, 600))
+        legends[scheme] = " ".join(legend_texts(static_figure(model, "coverage", within, "800x600", schemes=scheme)))
+    pvd, acv = images.values()
+    assert (np.abs(pvd[..., :3] - acv[..., :3]).sum(axis=2) > 0.1).mean() > 0.002
+    assert "Petites villes de demain" in legends["petites-villes-de-demain"] and "Action" not in legends["petites-villes-de-demain"]
+    assert "Action Cœur de Ville" in legends["action-coeur-de-ville"] and "Petites villes" not in legends["action-coeur-de-ville"]
+    both = " ".join(legend_texts(static_figure(model, "coverage", within, "800x600",
+                                               schemes="petites-villes-de-demain,territoires-d-industrie")))
+    assert "Petites villes de demain (liste 2024) + Territoires d'industrie" in both.replace("\n", " ") and "lacune" in both
+    everything = " ".join(legend_texts(static_figure(model, "coverage", within, "800x600")))
+    assert "4 dispositifs ou plus" in everything  # all 27 schemes: the count of schemes per commune
+
+
+def test_static_map_of_the_agglomeration(client: TestClient, artifacts: Path, tmp_path: Path) -> None:
+    """The agglomeration's static PDF: its name as title (no id), place names, the dolls side by side, sources and data
+    version; its text read back from the PDF."""
+    r = client.get("/static/scales.pdf", params={"within": "agglomeration-toulousaine"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    (artifacts / "scales-agglomeration-toulousaine.pdf").write_bytes(r.content)
+    pdf = tmp_path / "map.pdf"
+    pdf.write_bytes(r.content)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Échelles territoriales — Agglomération toulousaine" in text and "agglomeration-toulousaine" not in text.split("\n")[0]
+    for name in ("Toulouse", "Blagnac", "Colomiers", "Tournefeuille", "Muret", "Dialogue métropolitain de Toulouse", "Sources"):
+        assert name in text, name
+    model = client.app.state.holder.model
+    assert model.version in " ".join(text.split())  # the data version
+    ax = static_figure(model, "scales", model.territory("agglomeration-toulousaine")).axes[0]
+    dolls = {c.get_gid() for c in ax.collections}
+    assert {"epci", "grouping-agglomeration-toulousaine", "grouping-dialogue-metropolitain", "quartier"} <= dolls

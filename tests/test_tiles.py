@@ -10,6 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from geo import mapspec
 from geo.memo import Memo
 from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, feature_code, feature_id, min_zoom, properties, tile_bounds, tiles_covering
 from service.geojson import Payload
@@ -43,7 +44,7 @@ def code_of(feature: dict) -> str:
 
 @pytest.fixture(scope="module")
 def tileset(model) -> TileSet:
-    return TileSet(model.simplified)
+    return TileSet.of(model)
 
 
 def test_z7_tile_over_toulouse_round_trips(tileset, model):
@@ -86,7 +87,8 @@ def test_occitanie_communes_at_z7_are_all_there(tileset, model):
 
 def test_level_of_detail(tileset, model):
     z, x, y = at(*TOULOUSE, 5)
-    assert min_zoom("commune") == 7 and all(min_zoom(level) == 0 for level in LEVELS if level != "commune")
+    assert min_zoom("commune") == 7 and min_zoom("quartier") == mapspec.QUARTIER_ZOOM == 11
+    assert all(min_zoom(level) == 0 for level in LEVELS if level not in ("commune", "quartier"))
     assert tileset.encode("commune", 6, *at(*TOULOUSE, 6)[1:]) == b"" and tileset.encode("commune", z, x, y) == b""
     epci = {code_of(f) for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
             for f in decode(tileset.encode("epci", *t) or b"").get("epci", {"features": []})["features"]}
@@ -168,7 +170,7 @@ def test_tile_cache_is_bounded(model, client):
     """The app's tile memo is bounded in bytes (TERRITOIRES_TILE_CACHE_MB); one of 40 kB keeps fewer than four real tiles."""
     assert isinstance(client.app.state.tiles, Memo) and client.app.state.tiles.maxsize == 64 * 2**20
     cache = Memo(40_000, getsizeof=Payload.size)
-    tiles = TileSet(model.simplified)
+    tiles = TileSet.of(model)
     z, x0, y0 = at(*TOULOUSE, 9)
     for dx in range(4):
         cache.get(("commune", z, x0 + dx, y0, ""), lambda dx=dx: Payload.of(tiles.encode("commune", z, x0 + dx, y0)))
@@ -190,7 +192,7 @@ def test_map_pages_draw_tiles(client, model):
     communes = next(lyr for lyr in cfg["layers"] if lyr["level"] == "commune")
     # one tile URL for every scale of the page: one request per tile, each layer drawing its own MVT layer
     assert {lyr["tiles"] for lyr in cfg["layers"]} == {communes["tiles"]}
-    assert communes["tiles"].startswith("/tiles/commune,epci,grouping,departement,region/{z}/{x}/{y}.pbf?")
+    assert communes["tiles"].startswith("/tiles/commune,quartier,edge,label/{z}/{x}/{y}.pbf?")
     assert "within=31" in communes["tiles"] and model.version in communes["tiles"] and communes["minZoom"] == 7
     (south, west), (north, east) = communes["tileBounds"]  # no tile asked for outside the focus
     assert 0.4 < west < 1 and 1.5 < east < 2.1 and 42.6 < south < 43 and 43.8 < north < 44
@@ -256,22 +258,108 @@ def test_france_map_page_sends_no_commune_polygons(france_client):
     assert communes["minZoom"] == 7 and "tiles" in communes
 
 
-def test_outlines_carry_each_shared_edge_once_and_cost_less(tileset, model):
-    """At zooms 7 – 9 the other scales may come as outlines: one merged line feature per level (each groupings its own),
-    the same edges as the polygons' boundaries, in fewer bytes; from zoom 10 polygons again."""
-    levels = ("commune", "epci", "departement", "region", "grouping")
+def in_tile(geometry, extent: int):
+    """The part of a tile geometry inside the tile itself (not its buffer)."""
+    return shapely.clip_by_rect(geometry, 0, 0, extent, extent)
+
+
+def test_doll_boundaries_carry_each_shared_edge_once_with_its_scales(tileset, model):
+    """The 'edge' layer: every boundary of the scales above the communes once, with the mask of the scales it bounds;
+    per scale, the same lines as its polygons' boundaries; in fewer bytes than those polygons; at Toulouse Métropole's
+    edge the EPCI, the agglomeration, the Dialogue and the partnership at once."""
+    keys = model.dolls.keys
+    assert keys == ("region", "departement", "grouping:dialogue-metropolitain", "grouping:agglomeration-toulousaine",
+                    "grouping:partenariat-toulouse-montpellier", "epci")  # the outermost first, from the specification
+    for z in (8, 11):
+        t = at(*TOULOUSE, z)
+        edges = decode(tileset.encode("edge", *t))["edge"]
+        extent = edges["extent"]
+        masks = np.array([f["properties"]["m"] for f in edges["features"]])
+        lines = np.array([shape(f["geometry"]) for f in edges["features"]])
+        assert (masks > 0).all() and set(shapely.get_type_id(lines)) <= {1, 5}
+        for bit, key in enumerate(keys):
+            level, _, code = key.partition(":")
+            polygons = decode(tileset.encode(level, *t))[level]["features"]
+            outline = shapely.union_all([in_tile(shape(f["geometry"]).boundary, extent) for f in polygons
+                                         if not code or f["properties"]["code"] == code])
+            mine = in_tile(shapely.union_all(lines[(masks & (1 << bit)) > 0]), extent)
+            # the same lines within the tile grid's rounding (each layer is snapped on its own), away from the tile border
+            inner = shapely.box(2, 2, extent - 2, extent - 2)
+            near = 1.5 * extent / 256
+            assert shapely.difference(mine, outline.buffer(near)).intersection(inner).length <= 0.002 * mine.length, (z, key)
+            assert shapely.difference(outline, mine.buffer(near)).intersection(inner).length <= 0.002 * mine.length, (z, key)
+        # no boundary twice: the lines of the layer overlap nowhere
+        assert abs(shapely.union_all(lines).length - shapely.length(lines).sum()) < 0.005 * shapely.length(lines).sum()
     z, x, y = at(*TOULOUSE, 8)
-    polygons = tileset.encode_layers(levels, z, x, y)
-    outlines = tileset.encode_layers(levels, z, x, y, outlines=frozenset(levels[1:]))
-    layers = decode(outlines)
-    assert len(layers["epci"]["features"]) == 1 and layers["epci"]["features"][0]["geometry"]["type"] == "MultiLineString"
-    assert {code_of(f) for f in layers["grouping"]["features"]} == set(model.scales["grouping"]["code"])
-    assert len(gzip.compress(outlines)) < len(gzip.compress(polygons))
-    epci_polygons = [shape(f["geometry"]) for f in decode(polygons)["epci"]["features"]]
-    merged = shape(layers["epci"]["features"][0]["geometry"])
-    assert shapely.union_all(shapely.boundary(epci_polygons)).symmetric_difference(merged).length < 1e-6
-    deeper = decode(tileset.encode_layers(levels, *at(*TOULOUSE, 10), outlines=frozenset(levels[1:])))
-    assert deeper["epci"]["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    tm_edge = sum(1 << keys.index(k) for k in ("epci", "grouping:agglomeration-toulousaine", "grouping:dialogue-metropolitain"))
+    assert any((f["properties"]["m"] & tm_edge) == tm_edge for f in decode(tileset.encode("edge", z, x, y))["edge"]["features"])
+    per_scale = tileset.encode_layers(("epci", "grouping", "departement", "region"), z, x, y)
+    assert len(gzip.compress(tileset.encode("edge", z, x, y))) < len(gzip.compress(per_scale)) / 2
+
+
+def test_doll_boundaries_run_with_their_inner_side_on_the_left(tileset, model):
+    """A boundary's inner side (inside the scope, inside more groupings) is on its left as seen on the map (tiles are
+    y down: the side (dy, -dx))."""
+    region, tm = model.scales["region"].geometry.iloc[0], model.scales["epci"].set_index("code").geometry["243100518"]
+    tm_bit = 1 << model.dolls.keys.index("grouping:partenariat-toulouse-montpellier")
+    checked = {"tm": 0, "region": 0}
+    z, x0, y0 = at(*TOULOUSE, 10)
+    tiles = [(z, x0 + dx, y0 + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)] + [at(1.2, 42.6, 10)]  # and the Spanish border
+    for z, x, y in tiles:
+        edges = decode(tileset.encode("edge", z, x, y))["edge"]
+        for f in edges["features"]:
+            for line in shapely.get_parts(shape(f["geometry"])):
+                xy = np.array(line.coords)
+                steps = np.diff(xy, axis=0)
+                i = int(np.argmax(np.hypot(*steps.T)))  # the longest segment: its middle is far from any corner
+                d = steps[i] / np.hypot(*steps[i])
+                left = shapely.Point(*((xy[i] + xy[i + 1]) / 2 + np.array([d[1], -d[0]]) * 1.0))
+                point = lonlat(shapely.geometry.mapping(left), z, x, y, edges["extent"])
+                if f["properties"]["m"] & tm_bit:
+                    assert tm.contains(point)
+                    checked["tm"] += 1
+                elif f["properties"]["m"] & 1:
+                    assert region.contains(point)
+                    checked["region"] += 1
+    assert checked["tm"] > 5 and checked["region"] >= 1, checked
+
+
+def test_focused_doll_boundaries_bound_the_focus(tileset, model):
+    """Focused on Toulouse Métropole, the EPCI's boundary is its own only; the groupings holding it are whole."""
+    focus = model.territory("243100518")
+    codes = {lv: focus.codes(lv) for lv in ("epci", "departement", "region", "grouping")}
+    z, x, y = at(*TOULOUSE, 9)
+    lines = decode(tileset.encode_layers(("edge",), z, x, y, codes))["edge"]["features"]
+    epci = shapely.union_all([shape(f["geometry"]) for f in lines if f["properties"]["m"] & (1 << model.dolls.keys.index("epci"))])
+    tm = decode(tileset.encode("epci", z, x, y, frozenset({"243100518"})))["epci"]["features"][0]
+    assert abs(in_tile(epci, 256).length - in_tile(shape(tm["geometry"]).boundary, 256).length) < 0.02 * epci.length
+
+
+def test_place_names_come_by_zoom(tileset, model):
+    """The 'label' layer: the names shown at a tile's zoom whose point lies in it, with their class and priority."""
+    def names(z: int, where: tuple[float, float] = TOULOUSE) -> dict[str, dict]:
+        layer = decode(tileset.encode("label", *at(*where, z)) or b"").get("label", {"features": []})
+        return {f["properties"]["nom"]: f["properties"] for f in layer["features"]}
+
+    colomiers = (1.335, 43.611)
+    assert names(6)["Toulouse"]["kind"] == "capitale" and names(6)["Toulouse"]["rank"] == 0
+    assert "Colomiers" not in names(6, colomiers) and "Colomiers" in names(8, colomiers)  # 39,000 inhabitants: from zoom 8
+    assert names(12, colomiers)["Colomiers"]["kind"] == "commune"
+    assert "Toulouse Métropole" in names(10) and "Toulouse Métropole" not in names(8)  # EPCI named from zoom 9
+    seen: dict[str, int] = {}
+    for t in tiles_covering(tuple(model.scales["region"].total_bounds), 8):
+        for f in decode(tileset.encode("label", *t) or b"").get("label", {"features": []})["features"]:
+            seen[f["properties"]["nom"]] = seen.get(f["properties"]["nom"], 0) + 1
+    assert {"Foix", "Mende", "Auch", "Cahors"} <= set(seen) and max(seen.values()) == 1  # every prefecture, each name once
+
+
+def test_quartiers_come_from_their_zoom(tileset, model):
+    """The priority neighbourhoods (QPV 2015) are in the tiles from zoom 11, with their code and name."""
+    mirail = (1.395, 43.578)
+    assert tileset.encode("quartier", *at(*mirail, 10)) == b""
+    layer = decode(tileset.encode("quartier", *at(*mirail, 12)))["quartier"]
+    assert {f["properties"]["code"] for f in layer["features"]} & set(model.scales["quartier"]["code"])
+    assert all(f["properties"]["nom"] for f in layer["features"])
 
 
 def test_feature_ids_round_trip_every_commune_code(model):

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.mapspec import MEMBER_CHANGE_LABELS, MEMBER_CHANGE_SYMBOLS, CONTEXT, Symbol
+from geo.mapspec import CONTEXT, MEMBER_CHANGE_LABELS, MEMBER_CHANGE_SYMBOLS, Symbol
 from geo.memberlists import Change
 from geo.model import Model
 
@@ -69,7 +69,8 @@ def change_map(model: Model, found: list[Change], scales: dict[str, str], names:
     outline = shapely.simplify(context.geometry.values, TOLERANCE_M, preserve_topology=True)
     dep = CONTEXT["departement"]
     background = [f'<path fill="none" stroke="{dep.edge}" stroke-width="{dep.weight:g}" d="{_path(g, x0, y1, scale)}"/>' for g in outline]
-    title = "Carte des changements : " + ", ".join(f"{MEMBER_CHANGE_LABELS[s].lower()} {sum(c.status == s for c in found)}" for s in MEMBER_CHANGE_SYMBOLS)
+    counts = (f"{MEMBER_CHANGE_LABELS[s].lower()} {sum(c.status == s for c in found)}" for s in MEMBER_CHANGE_SYMBOLS)
+    title = "Carte des changements : " + ", ".join(counts)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-labelledby="carte-titre" '
             f'class="carte"><title id="carte-titre">{html.escape(title)}</title><defs>{"".join(defs)}</defs>'
             f'<g class="fond">{"".join(background)}</g><g class="changements">{"".join(shapes)}</g></svg>')

@@ -1,7 +1,9 @@
-"""What every map page shares: the view parameters, the Folium map with its base layer, and rendering.
+"""What every map page shares: the view parameters, the Folium map with its base layers, and rendering.
 
 A page holds no polygons: it carries a JSON configuration (layers as vector tile URLs, styles, legend)
-that service/maps/static/layers.js turns into Leaflet.VectorGrid layers drawing /tiles (SVG paths).
+that service/maps/static/layers.js turns into Leaflet.VectorGrid layers drawing /tiles (SVG paths): the scales'
+polygons, the doll boundaries laid side by side (one layer per doll, drawn from the tiles' ``edge`` layer) and the
+place names (labels.js, from the tiles' ``label`` layer, written as DOM text).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from branca.element import Element
 from fastapi import Depends, Query
 from folium.plugins import StripePattern
 
+from geo import mapspec
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
@@ -28,32 +31,37 @@ from geo.tiles import min_zoom
 from service.assets import render_offline
 from service.deps import get_date
 from service.maps.controls import Territoires, add_controls
-from service.settings import MapSettings
+from service.settings import NO_TILES_LABEL, MapSettings
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
 TILE_PIXELS = 256
+BaseMap = Literal["none", "osm", "ign", "ign-ortho"]
 
 
 @dataclass(frozen=True)
 class View:
-    """Query parameters every map takes: base layer, embedding, the view a permalink reproduces, and the date."""
+    """Query parameters every map takes: base layer, embedding, the view a permalink reproduces, the selection, the date."""
 
-    tiles: Literal["none", "osm", "ign"] | None = None
+    tiles: BaseMap | None = None
     embed: bool = False
     lat: float | None = None
     lon: float | None = None
     z: int | None = None
+    select: str | None = None
     at: dt.date | None = None  # the situation shown (``date=``, parsed by the one date dependency; today by default)
 
     @classmethod
     def query(cls, at: Annotated[dt.date, Depends(get_date)],
-              tiles: Annotated[Literal["none", "osm", "ign"] | None, Query(description="Fond de carte (none : aucun, hors ligne)")] = None,
+              tiles: Annotated[BaseMap | None, Query(description="Fond de carte (none : aucun, hors ligne ; osm ; ign : Plan "
+                                                                 "IGN v2 ; ign-ortho : photographies aériennes)")] = None,
               embed: Annotated[bool, Query(description="1 : version sans habillage pour une iframe")] = False,
               lat: Annotated[float | None, Query(ge=-90, le=90, description="Centre de la vue (permalien)")] = None,
               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-              z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None) -> View:
-        return cls(tiles, embed, lat, lon, z, at)
+              z: Annotated[int | None, Query(ge=0, le=MAX_ZOOM, description="Niveau de zoom (permalien)")] = None,
+              select: Annotated[str | None, Query(max_length=60, description="Territoire mis en évidence (code ou identifiant)",
+                                                  )] = None) -> View:
+        return cls(tiles, embed, lat, lon, z, select or None, at)
 
     @property
     def day(self) -> dt.date:
@@ -100,19 +108,21 @@ def seamless_period(angle: float, period: float) -> float:
 
 
 def _add_patterns(m: folium.Map, value: object, made: dict) -> None:
-    """Give every style with a ``hatch`` its Leaflet.pattern (one per hatch and fill), named in ``pattern``."""
+    """Give every style with a ``hatch`` its Leaflet.pattern (one per hatch and fill), named in ``pattern``: opaque
+    stripes over the fill at its opacity (layers.js then paints the pattern whole), so that the hatches of
+    superposed layers show through each other."""
     if isinstance(value, list):
         for item in value:
             _add_patterns(m, item, made)
     elif isinstance(value, dict):
         if isinstance(value.get("hatch"), dict) and value.get("fillColor"):
             h = value["hatch"]
-            key = (h["angle"], h["weight"], h["space"], h["color"], value["fillColor"])
+            key = (h["angle"], h["weight"], h["space"], h["color"], value["fillColor"], value.get("fillOpacity", 1.0))
             if key not in made:
                 period = seamless_period(h["angle"], h["weight"] + h["space"])
                 made[key] = StripePattern(angle=h["angle"], weight=h["weight"], space_weight=round(period - h["weight"], 4),
-                                          color=h["color"], space_color=value["fillColor"], opacity=1.0, space_opacity=1.0,
-                                          height=round(period, 4)).add_to(m).get_name()
+                                          color=h["color"], space_color=value["fillColor"], opacity=1.0,
+                                          space_opacity=value.get("fillOpacity", 1.0), height=round(period, 4)).add_to(m).get_name()
             value["pattern"] = made[key]
         for item in value.values():
             _add_patterns(m, item, made)
@@ -139,14 +149,10 @@ def territory_bounds(model: Model, level: str, codes: list[str]) -> Bounds | Non
 
 
 def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> folium.Map:
-    """A Folium map on the chosen base layer, at the permalink's view or fitted to ``bounds``."""
-    tiles = view.tiles or settings.default_tiles
+    """A Folium map at the permalink's view or fitted to ``bounds``; its base layers are added by :func:`render`."""
     permalink = view.lat is not None and view.lon is not None and view.z is not None
     m = folium.Map(location=[view.lat, view.lon] if permalink else None, zoom_start=view.z if permalink else 6,
                    tiles=None, max_zoom=MAX_ZOOM)
-    if tiles != "none":
-        layer = settings.tiles[tiles]
-        folium.TileLayer(layer.url, attr=layer.attribution, name=layer.label, max_zoom=layer.max_zoom, control=False).add_to(m)
     if not permalink:
         m.fit_bounds([list(bounds[0]), list(bounds[1])])
     head = m.get_root().header
@@ -154,11 +160,23 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     return m
 
 
-def tile_url(model: Model, levels: str, within: str | None, outlines: list[str] | None = None) -> str:
-    """URL template of vector tiles holding ``levels`` ('commune,epci,…'), ``outlines`` of them drawn as lines where
-    communes carry the interaction; the data version in it lets browsers keep tiles until it changes."""
-    query = urlencode({"v": model.version, **({"within": within} if within else {}),
-                       **({"outlines": ",".join(outlines)} if outlines else {})})
+def base_layers(m: folium.Map, view: View, settings: MapSettings) -> dict:
+    """Every base layer of the settings, in the layer control (French names); only the chosen one ("none" by default:
+    no request leaves the machine) is on the map, the others are fetched once chosen."""
+    chosen = view.tiles or settings.default_tiles
+    children = [{"label": html.escape(NO_TILES_LABEL),
+                 "layer": folium.FeatureGroup(name=NO_TILES_LABEL, overlay=False, control=False, show=chosen == "none").add_to(m)}]
+    for key, layer in settings.tiles.items():
+        tile = folium.TileLayer(layer.url, attr=layer.attribution, name=layer.label, max_zoom=MAX_ZOOM, max_native_zoom=layer.max_zoom,
+                                overlay=False, control=False, show=chosen == key).add_to(m)
+        children.append({"label": html.escape(layer.label), "layer": tile})
+    return {"label": mapspec.LEGEND["basemaps"], "children": children}
+
+
+def tile_url(model: Model, levels: str, within: str | None) -> str:
+    """URL template of vector tiles holding ``levels`` ('commune,edge,label'); the data version in it lets browsers
+    keep tiles until it changes."""
+    query = urlencode({"v": model.version, **({"within": within} if within else {})})
     return f"/tiles/{levels}/{{z}}/{{x}}/{{y}}.pbf?{query}"
 
 
@@ -171,19 +189,46 @@ def layer_bounds(model: Model, level: str, within: Territory | None, codes: list
     return territory_bounds(model, level, sorted(keep))
 
 
+def doll_layers(model: Model, keys: dict[str, Symbol]) -> list[dict]:
+    """Layers drawing the boundaries of some dolls (key → symbol: 'region', 'grouping:<id>'…) side by side, from the
+    tiles' ``edge`` layer: each with its bit in the tiles' masks (geo/dolls.py)."""
+    bits = {key: i for i, key in enumerate(model.dolls.keys)}
+    out = []
+    for key, sym in keys.items():
+        level, _, code = key.partition(":")
+        out.append({"id": key, "level": "edge", "doll": level, "bit": bits[key],
+                    "codes": [code] if code else None, "style": leaflet_style(sym), "className": f"t-{level}"})
+    return out
+
+
+def selection(model: Model, select: str | None) -> dict | None:
+    """The territory a page opens selected (``?select=``): its level and code (a French 404 when unknown)."""
+    if not select:
+        return None
+    territory = model.territory(select)
+    return {"level": territory.level, "code": territory.code}
+
+
+def label_classes() -> dict:
+    """How the page writes each class of place names (font, colour, halo, movable), from the specification."""
+    return {k: {"font": mapspec.label_font(c), "color": c.colour, "halo": c.halo_px, "haloColor": mapspec.PAPER, "movable": c.movable}
+            for k, c in mapspec.LABEL_CLASSES.items()}
+
+
 def script_json(value: object) -> str:
     """JSON safe inside a <script> element (no '<', '>' or '&' that could close it)."""
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None,
+def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bounds: Bounds, config: dict, tree: dict | None,
            within: Territory | None = None) -> str:
-    """Attach the layer tree, the controls and the configuration; render with local assets only.
+    """Attach the base layers, the layer tree, the controls and the configuration; render with local assets only.
 
-    Every layer of a scale (``level``, no ``url``) is drawn from vector tiles, from its first zoom on; layers with
-    the same focus (``within``: the page's territory, named by ``within.param`` in their config) share one tile URL
-    holding all their scales (one request per tile, each layer drawing its own).
+    Every layer of a scale, of doll boundaries (``level`` 'edge') or of place names ('label'), with no ``url``, is
+    drawn from vector tiles, from its first zoom on; layers with the same focus (``within``: the page's territory,
+    named by ``within.param`` in their config) share one tile URL holding all their levels (one request per tile,
+    each layer drawing its own).
     """
     tiled = [layer for layer in config["layers"] if "level" in layer and "url" not in layer]
     levels: dict[str | None, list[str]] = {}
@@ -193,15 +238,23 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
             levels[layer.get("within")].append(layer["level"])
     for layer in tiled:
         focus = layer.get("within")
-        outlines = [lv for lv in config.get("outlines", []) if lv in levels[focus]]
-        layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus, outlines), minZoom=min_zoom(layer["level"]),
-                     tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
+        drawn = layer.get("doll", layer["level"])
+        bounds_of = "commune" if drawn == "label" else drawn
+        layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus), minZoom=layer.get("minZoom", min_zoom(drawn)),
+                     tileBounds=layer_bounds(model, bounds_of, within if focus else None,
+                                             layer.get("codes") if drawn != "label" else None))
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
+    basemaps = base_layers(m, view, settings)
     dating = {"date": view.day.isoformat(), "dates": date_range(situation(view.day))}  # a page showing two dates sets its own
     if "dates" not in config:
         config["legend"] = {**config["legend"], "notes": [situation(view.day), *config["legend"].get("notes", [])]}
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
-              "kinds": {k.id: k.label for k in KINDS.values()}, **dating, **config}
-    add_controls(m, tree, embed=view.embed)
+              "kinds": {k.id: k.label for k in KINDS.values()},
+              "basemapFill": mapspec.BASEMAP_FILL_FACTOR, "dollGap": mapspec.DOLL_GAP_PX, "labelClasses": label_classes(),
+              "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS,
+              "selection": {"halo": leaflet_style(mapspec.SELECTION_HALO), "line": leaflet_style(mapspec.SELECTION)},
+              "select": selection(model, view.select), "permalink": view.lat is not None and view.lon is not None and view.z is not None,
+              **dating, **config}
+    add_controls(m, tree, basemaps, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
     return render_offline(m)

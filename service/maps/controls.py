@@ -1,5 +1,6 @@
-"""Controls every map shares: the layer tree, fullscreen, and the page script (search box, permalink,
-share/embed panel, link back to the full map when embedded) from service/maps/static/."""
+"""Controls every map shares: the layer tree (base maps and layers), fullscreen, and the page scripts (layers, place
+names, search box, selection, permalink, share/embed panel, link back to the full map when embedded) from
+service/maps/static/."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,8 @@ class Territoires(JSCSSMixin, MacroElement):
     """Loads the page script and starts it on the map with a JSON configuration (already script-safe)."""
 
     default_js = [("leaflet.vectorgrid", "https://unpkg.com/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js"),
-                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js"),
-                  ("territoires_dates", f"{STATIC_URL}/dates.js")]
+                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_labels", f"{STATIC_URL}/labels.js"),
+                  ("territoires_controls", f"{STATIC_URL}/controls.js"), ("territoires_dates", f"{STATIC_URL}/dates.js")]
     default_css = [("territoires_css", f"{STATIC_URL}/territoires.css")]
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -35,12 +36,11 @@ class Territoires(JSCSSMixin, MacroElement):
         self.config = config
 
 
-def add_controls(m: folium.Map, tree: dict | None, embed: bool) -> None:
-    """Layer tree (collapsed when embedded) and, outside iframes, the fullscreen button."""
+def add_controls(m: folium.Map, tree: dict | None, basemaps: dict, embed: bool) -> None:
+    """Layer tree with the base maps (collapsed when embedded) and, outside iframes, the fullscreen button."""
     if not embed:
         Fullscreen(position="topleft", title="Plein écran", title_cancel="Quitter le plein écran").add_to(m)
-    if tree is not None:
-        TreeLayerControl(overlay_tree=tree, collapsed=embed, position="topright").add_to(m)
+    TreeLayerControl(base_tree=basemaps, overlay_tree=tree, collapsed=embed, position="topright").add_to(m)
 
 
 def mount_map_static(app: FastAPI) -> None:

@@ -55,20 +55,27 @@ def resolve_map(model: Model, name: str) -> tuple[MapKind, str | None]:
     raise RenderError(f"Carte inconnue : « {name} ». Cartes : {', '.join(choices[:-1])} ou {choices[-1]}.")
 
 
-def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4", at: dt.date | None = None) -> Figure:
-    """The matplotlib figure of a map (at a date)."""
+def _arg(kind: MapKind, arg: str | None, schemes: str | None) -> str | None:
+    """A renderer's parameter: the scheme of a scheme map, the schemes asked for of a coverage map."""
+    return schemes if kind.spec.of_schemes else arg
+
+
+def static_figure(model: Model, name: str, within: Territory | None = None, size: str = "a4", schemes: str | None = None,
+                  at: dt.date | None = None) -> Figure:
+    """The matplotlib figure of a map at a date (``schemes``: 'a,b', those of a coverage map, every scheme by default)."""
     kind, arg = resolve_map(model, name)
-    return render_map(model, kind.static, within, size, arg, at)
+    return render_map(model, kind.static, within, size, _arg(kind, arg, schemes), kind.spec, at)
 
 
 def static_bytes(model: Model, name: str, fmt: str, within: Territory | None = None, size: str = "a4",
-                 at: dt.date | None = None) -> bytes:
+                 schemes: str | None = None, at: dt.date | None = None) -> bytes:
     """A map as PNG, SVG or PDF (at a date)."""
     kind, arg = resolve_map(model, name)
-    return render_bytes(model, kind.static, fmt, within, size, arg, title=name, at=at)
+    return render_bytes(model, kind.static, fmt, within, size, _arg(kind, arg, schemes), title=name, kind=kind.spec, at=at)
 
 
-def standalone_page(model: Model, name: str, within: Territory | None = None, at: dt.date | None = None) -> str:
+def standalone_page(model: Model, name: str, within: Territory | None = None, schemes: str | None = None,
+                    at: dt.date | None = None) -> str:
     """A map as one self-contained HTML page (at a date)."""
     kind, arg = resolve_map(model, name)
-    return standalone_html(model, kind.standalone, within, arg, at)
+    return standalone_html(model, kind.standalone, within, _arg(kind, arg, schemes), at)

@@ -1,4 +1,5 @@
-"""GET /maps/scales: every scale on one map, nested in a layer tree, each with its own line weight and colour."""
+"""GET /maps/scales: every scale on one map, nested in a layer tree, each with its own line weight and colour; where
+boundaries coincide the dolls are drawn side by side; place names, and the quartiers from the zoom they are legible."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,7 @@ from geo.model import Model
 from geo.periods import in_force
 from geo.sources import vintage_note
 from geo.territory import Territory
-from service.maps.base import Bounds, View, leaflet_style, new_map, render, scope_bounds, territory_bounds
+from service.maps.base import Bounds, View, doll_layers, leaflet_style, new_map, render, scope_bounds, territory_bounds
 from service.settings import MapSettings
 
 
@@ -59,12 +60,11 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
     layers: list[dict] = []
     legend: list[dict] = []
 
-    def add(level: str, label: str, style: dict, codes: list[str] | None = None) -> folium.FeatureGroup:
+    def add(layer: dict, label: str, legend_item: bool = True) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=label, control=False).add_to(m)
-        layers.append({"id": f"{level}:{codes[0]}" if codes else level, "level": level, "group": fg.get_name(),
-                       "within": focus.param if focus else None,
-                       "codes": codes, "style": style, "popup": level == "commune", "className": f"t-{level}"})
-        legend.append({"label": label, **style})
+        layers.append({**layer, "group": fg.get_name(), "within": focus.param if focus else None})
+        if legend_item:
+            legend.append({"label": label, **layer["style"]})
         return fg
 
     labels = {**mapspec.SCALE_LABELS, "region": mapspec.region_label(list(model.scales["region"]["nom"].astype(str)))}
@@ -72,23 +72,30 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
     symbols = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
     groups: dict[str, folium.FeatureGroup] = {}
     nodes = []
-    # Feature groups are drawn in the order they are added: the specification's, the outermost doll on top.
+    # Feature groups are drawn in the order they are added: the specification's, the outermost doll on top; the
+    # boundaries of the scales above the communes come from the tiles' doll boundaries, laid side by side.
     for level in SCALES.layers:
         if level == "grouping":
-            nodes = [(c, n, e, leaflet_style(symbols[c])) for c, n, e in _groupings(model, focus, view.day)]
-            nodes = [(c, n, e, st, add("grouping", n, st, [c])) for c, n, e, st in nodes][::-1]
+            shown = _groupings(model, focus, view.day)
+            dolls = doll_layers(model, {f"grouping:{c}": symbols[c] for c, _, _ in shown})
+            nodes = [(c, n, e, d["style"], add(d, n)) for (c, n, e), d in zip(shown, dolls)][::-1]
+        elif level in ("commune", "quartier"):
+            groups[level] = add({"id": level, "level": level, "style": styles[level], "popup": level == "commune",
+                                 "className": f"t-{level}"}, labels[level])
         else:
-            groups[level] = add(level, labels[level], styles[level])
+            groups[level] = add(doll_layers(model, {level: SCALES.symbols[level]})[0], labels[level])
     legend.reverse()
+    names = add({"id": "labels", "level": "label", "style": {}, "kinds": list(SCALES.labels)}, mapspec.LEGEND["labels"], legend_item=False)
 
     tree = {"label": mapspec.LEGEND["scales-tree"], "selectAllCheckbox": mapspec.LEGEND["show-all"], "children": [
         {"label": _swatch(styles["region"], labels["region"]), "layer": groups["region"],
          "children": [{"label": _swatch(styles["departement"], labels["departement"]), "layer": groups["departement"]}]},
         *([{"label": labels["grouping"], "selectAllCheckbox": True, "children": _grouping_tree(nodes)}] if nodes else []),
         {"label": _swatch(styles["epci"], labels["epci"]), "layer": groups["epci"],
-         "children": [{"label": _swatch(styles["commune"], labels["commune"]), "layer": groups["commune"]}]},
+         "children": [{"label": _swatch(styles["commune"], labels["commune"]), "layer": groups["commune"],
+                       "children": [{"label": _swatch(styles["quartier"], labels["quartier"]), "layer": groups["quartier"]}]}]},
+        {"label": html.escape(mapspec.LEGEND["labels"]), "layer": names},
     ]}
-    # at zooms 7 – 9 the communes carry hover and click: the other scales come as outlines (half the bytes)
-    config = {"title": title, "layers": layers, "outlines": ["epci", "departement", "region", "grouping"],
-              "legend": {"title": title, "items": legend, "notes": [mapspec.LEGEND["hint"], vintage_note()]}}
-    return render(model, m, view, bounds, config, tree, focus)
+    notes = [mapspec.LEGEND["dolls"], mapspec.QUARTIER_NOTE.format(mapspec.QUARTIER_ZOOM), mapspec.LEGEND["hint"], vintage_note()]
+    config = {"title": title, "layers": layers, "legend": {"title": title, "items": legend, "notes": notes}}
+    return render(model, m, view, settings, bounds, config, tree, focus)

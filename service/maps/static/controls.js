@@ -1,13 +1,14 @@
 /* territoires — controls every map shares: search box (by name or INSEE / SIREN code, through
-   /api/search), permalink (the address bar always reproduces the view), share / embed panel, and
-   in an iframe (embed=1) a link back to the full map. */
+   /api/search; the territory found is selected), permalink (the address bar always reproduces the view and the
+   selection), share / embed panel, and in an iframe (embed=1) a link back to the full map. */
 (function (T) {
   "use strict";
   var esc = T.esc;
   var LEVELS = { commune: "commune", epci: "EPCI", departement: "département", region: "région", grouping: "groupement" };
 
   function viewUrl(map, embed) {
-    var url = new URL(window.location.href), c = map.getCenter();
+    var url = new URL(window.location.href), c = map.getCenter(), page = T.pages[0];
+    if (page && page.selected) { url.searchParams.set("select", page.selected.code); } else { url.searchParams.delete("select"); }
     url.searchParams.set("lat", c.lat.toFixed(5));
     url.searchParams.set("lon", c.lng.toFixed(5));
     url.searchParams.set("z", String(map.getZoom()));
@@ -67,6 +68,7 @@
       this.input.value = hit.nom;
       this.show([]);
       this.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 13, animate: false });
+      this.page.select(hit.code, hit.level, false);
     }
   });
 
@@ -124,7 +126,7 @@
       new Search(page).addTo(map);
       new Share(page).addTo(map);
     }
-    map.on("moveend", function () {
+    map.on("moveend territoires:select", function () {
       window.history.replaceState(null, "", viewUrl(map, page.cfg.embed).toString());
     });
   };

@@ -1,11 +1,13 @@
 /* territoires — map pages: the scales drawn from vector tiles (/tiles, Leaflet.VectorGrid, SVG paths) with a
-   level of detail per zoom, tooltips, a commune's whole stack in a popup, and the legend.
+   level of detail per zoom, the doll boundaries laid side by side where they coincide, tooltips, a commune's whole
+   stack in a popup, the selected territory outlined above the layers, the legend, base maps.
    Every text that comes from data is written through esc() or as DOM text (textContent), never as raw HTML. */
 var territoires = (function () {
   "use strict";
 
   var ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-  var LEVELS = { commune: "Commune", epci: "EPCI", departement: "Département", region: "Région", grouping: "Groupement" };
+  var LEVELS = { commune: "Commune", quartier: "Quartier prioritaire", epci: "EPCI", departement: "Département", region: "Région",
+                 grouping: "Groupement" };
 
   function esc(value) {
     return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) { return ENTITIES[c]; });
@@ -70,19 +72,29 @@ var territoires = (function () {
               esc(item.color) + ";";
     if (item.fill) {
       css += "background:" + esc(item.fillColor) + ";opacity:" + Math.max(0.35, item.fillOpacity || 0) + ";";
-      if (item.hatch) {
-        var w = item.hatch.weight, s = item.hatch.space;
-        css += "background-image:repeating-linear-gradient(" + item.hatch.angle + "deg," + esc(item.hatch.color) + " 0 " +
-               w + "px,transparent " + w + "px " + (w + s) + "px);";
+      var hatches = item.hatches || (item.hatch ? [item.hatch] : []);
+      if (hatches.length) {
+        css += "background-image:" + hatches.map(function (h) {
+          return "repeating-linear-gradient(" + h.angle + "deg," + esc(h.color) + " 0 " + h.weight + "px,transparent " +
+                 h.weight + "px " + (h.weight + h.space) + "px)";
+        }).join(",") + ";";
       }
     }
     return '<span class="t-key' + (item.fill ? " t-key-fill" : "") + '" style="' + css + '"></span>';
   }
 
+  function itemsHtml(items) {
+    return "<ul>" + items.map(function (item) {
+      return "<li>" + (item.color || item.fillColor ? swatch(item) : "") + esc(item.label) + "</li>";
+    }).join("") + "</ul>";
+  }
+
   function legendHtml(legend, open) {
-    var h = "<details" + (open ? " open" : "") + "><summary>" + esc(legend.title) + "</summary><ul>";
-    legend.items.forEach(function (item) { h += "<li>" + swatch(item) + esc(item.label) + "</li>"; });
-    h += "</ul>";
+    var h = "<details" + (open ? " open" : "") + "><summary>" + esc(legend.title) + "</summary>";
+    if (legend.items.length) { h += itemsHtml(legend.items); }
+    (legend.sections || []).forEach(function (section) {
+      h += '<p class="t-section">' + esc(section.title) + "</p>" + itemsHtml(section.items);
+    });
     (legend.notes || []).forEach(function (note) { h += '<p class="t-note">' + esc(note) + "</p>"; });
     var links = (legend.links || []).slice();
     if (legend.json) { links.push({ href: legend.json, text: "Données (JSON)" }); }
@@ -106,13 +118,14 @@ var territoires = (function () {
     }
   });
 
-  /* Vector tiles fetched and decoded once per URL: a page's scales share one tile holding a layer per scale,
-     and each scale's grid draws its own layer only; a bounded number of decoded tiles is kept. */
+  /* Vector tiles fetched and decoded once per URL: a page's layers share one tile holding a layer per level,
+     and each grid draws its own layer only (the doll boundaries: its doll's, laid side by side); a bounded number of
+     decoded tiles is kept. */
   var tiles = new Map(), MAX_TILES = 600;
   var Grid = L.VectorGrid.Protobuf.extend({
     _getVectorTilePromise: function (coords) {
       var key = L.Util.template(this._url, { x: coords.x, y: coords.y, z: coords.z }), name = this.options.dataLayer;
-      var load = tiles.get(key);
+      var load = tiles.get(key), own = this.options.own;
       if (load) {
         tiles.delete(key);
       } else {
@@ -125,9 +138,9 @@ var territoires = (function () {
       tiles.set(key, load);
       if (tiles.size > MAX_TILES) { tiles.delete(tiles.keys().next().value); }
       return load.then(function (tile) {
-        var own = { layers: {} };
-        if (tile.layers[name]) { own.layers[name] = name === "commune" ? withCodes(tile.layers[name]) : tile.layers[name]; }
-        return own;
+        var out = { layers: {} }, layer = tile.layers[name];
+        if (layer) { out.layers[name] = own ? own(layer, coords) : layer; }
+        return out;
       });
     }
   });
@@ -148,6 +161,33 @@ var territoires = (function () {
     return layer;
   }
 
+  /* Where the boundaries of several dolls coincide, their lines are laid side by side, centred on the boundary, the
+     outermost doll outside: the offsets (pixels towards the inner side) of lines of these weights, outermost first.
+     The same rule as geo/mapspec.py doll_offsets. */
+  function dollOffsets(weights, gap) {
+    var total = weights.reduce(function (a, w) { return a + w; }, 0) + gap * (weights.length - 1), at = -total / 2;
+    return weights.map(function (w) { var o = at + w / 2; at += w + gap; return o; });
+  }
+
+  /* A line moved sideways by d (in its own units) to its left as seen on the map (y down: the side (dy, -dx)),
+     mitred at its vertices. */
+  function offsetLine(points, d) {
+    var n = points.length, nx = [], ny = [], out = [], i;
+    if (n < 2 || d === 0) { return points; }
+    for (i = 0; i < n - 1; i++) {
+      var dx = points[i + 1].x - points[i].x, dy = points[i + 1].y - points[i].y, len = Math.sqrt(dx * dx + dy * dy) || 1;
+      nx.push(dy / len);
+      ny.push(-dx / len);
+    }
+    var closed = points[0].x === points[n - 1].x && points[0].y === points[n - 1].y;
+    for (i = 0; i < n; i++) {
+      var a = i > 0 ? i - 1 : (closed ? n - 2 : 0), b = i < n - 1 ? i : (closed ? 0 : n - 2);
+      var sx = nx[a] + nx[b], sy = ny[a] + ny[b], k = Math.max(1 + nx[a] * nx[b] + ny[a] * ny[b], 0.25);
+      out.push({ x: points[i].x + sx / k * d, y: points[i].y + sy / k * d });
+    }
+    return out;
+  }
+
   function el(tag, text, className) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = String(text); }
@@ -161,37 +201,79 @@ var territoires = (function () {
     this.cfg = cfg;
     this.coverage = null;
     this.stacks = {};
+    this.basemap = false;
+    this.selection = null;
+    this.selected = null;
     this.tip = L.tooltip({ direction: "top", offset: [0, -8], opacity: 0.95, className: "t-tip" });
     this.hovered = null;
     this.layers = cfg.layers.map(function (lc, i) {
       return { cfg: lc, index: i, group: window[lc.group], grid: null, geo: null,
                members: lc.members ? new Set(lc.members) : null, codes: lc.codes ? new Set(lc.codes) : null };
     });
+    this.dolls = this.layers.filter(function (l) { return l.cfg.level === "edge"; });
   }
 
   Page.prototype.count = function (n) {
     return n === 0 ? null : this.cfg.classes.reduce(function (found, c) { return n >= c.count ? c : found; }, null);
   };
 
-  /* A style of the configuration with its pattern (named in "pattern") as Leaflet.pattern's object. */
-  function withPattern(st) {
-    if (!st.pattern || !window[st.pattern]) { return st; }
-    return L.extend({}, st, { fillPattern: window[st.pattern] });
-  }
+  /* A style of the configuration, more transparent over a base map, with its pattern (named in "pattern") as
+     Leaflet.pattern's object: the pattern holds the fill's opacity, so the path paints it whole. */
+  Page.prototype.finish = function (st) {
+    var out = L.extend({}, st), fade = this.basemap ? this.cfg.basemapFill : 1;
+    if (st.pattern && window[st.pattern]) {
+      out.fillPattern = window[st.pattern];
+      out.fillOpacity = fade;
+    } else if (st.fill) {
+      out.fillOpacity = (st.fillOpacity === undefined ? 0.2 : st.fillOpacity) * fade;
+    }
+    return out;
+  };
 
-  /* The style of a territory in a layer, or [] when the layer does not draw it. */
-  Page.prototype.style = function (layer, props) {
+  /* The style of a territory in a layer at zoom z, or [] when the layer does not draw it. */
+  Page.prototype.style = function (layer, props, z) {
     var lc = layer.cfg, code = props && props.code, st = lc.style;
-    if (layer.codes && code !== undefined && !layer.codes.has(code)) { return []; }  // (merged outlines have no code)
+    if (layer.codes && code !== undefined && !layer.codes.has(code)) { return []; }
     if (lc.gaps) {
       if (!this.coverage || !this.coverage.gapSet.has(code)) { return []; }
+    } else if (lc.scheme) {
+      if (!this.coverage || (this.coverage.communes[code] || []).indexOf(lc.scheme) < 0) { return []; }
     } else if (layer.members) {
-      st = layer.members.has(code) ? lc.memberStyle : lc.style;
+      var until = lc.membersUntil === undefined ? Infinity : lc.membersUntil;
+      st = layer.members.has(code) && z <= until ? lc.memberStyle : lc.style;
     } else if (lc.coverage && this.coverage) {
       var cls = this.count(this.coverage.count ? this.coverage.count[code] || 0 : (this.coverage.communes[code] || []).length);
       if (cls) { st = cls.style; }
     }
-    return withPattern(L.extend({ className: lc.className }, st));
+    return this.finish(L.extend({ className: lc.className }, st));
+  };
+
+  /* The dolls drawn now (their layers on the map), as a mask of their bits. */
+  Page.prototype.shownDolls = function () {
+    var map = this.map;
+    return this.dolls.reduce(function (m, l) { return map.hasLayer(l.group) ? m | (1 << l.cfg.bit) : m; }, 0);
+  };
+
+  /* A doll's lines in a tile: the boundaries whose mask holds its bit, each moved to its place among the dolls drawn
+     along it (geo/dolls.py: a boundary's inner side is on its left as seen on the map). */
+  Page.prototype.dollLines = function (layer, edges) {
+    var page = this, bit = layer.cfg.bit, shown = page.shownDolls() | (1 << bit), units = edges.extent / 256, at = {};
+    var weights = {};
+    page.dolls.forEach(function (l) { weights[l.cfg.bit] = l.cfg.style.weight; });
+    var features = [];
+    edges.features.forEach(function (f) {
+      var m = f.properties.m;
+      if (!(m & (1 << bit))) { return; }
+      var drawn = m & shown;
+      if (at[drawn] === undefined) {
+        var bits = [];
+        for (var b = 0; b < 31; b++) { if ((drawn & (1 << b)) && weights[b] !== undefined) { bits.push(b); } }
+        at[drawn] = dollOffsets(bits.map(function (b) { return weights[b]; }), page.cfg.dollGap)[bits.indexOf(bit)] || 0;
+      }
+      var d = at[drawn] * units;
+      features.push({ type: 2, properties: { m: m }, geometry: f.geometry.map(function (line) { return offsetLine(line, d); }) });
+    });
+    return { extent: edges.extent, features: features, length: features.length };
   };
 
   /* A commune's whole stack, fetched once (the hover tooltip and the popup share it). */
@@ -214,10 +296,16 @@ var territoires = (function () {
     div.appendChild(name);
     div.appendChild(document.createTextNode(" "));
     div.appendChild(el("small", (LEVELS[lc.level] || "") + " " + props.code));
-    if (!props.nom && lc.level === "commune") {  // the low-zoom tiles carry the code only
-      page.stack(props.code).then(function (s) { name.textContent = s.commune.nom; }, function () { name.textContent = "?"; });
+    if (lc.level === "commune") {  // the low-zoom tiles carry the code only; the EPCI is named from the stack
+      var epci = el("small", "", "t-hint");
+      div.appendChild(el("br"));
+      div.appendChild(epci);
+      page.stack(props.code).then(function (s) {
+        name.textContent = s.commune.nom;
+        epci.textContent = s.epci ? s.epci.nom : "";
+      }, function () { name.textContent = props.nom || "?"; });
     }
-    if (lc.coverage && page.coverage) {
+    if ((lc.coverage || lc.scheme || lc.gaps) && page.coverage) {
       var ids = page.coverage.communes[props.code] || [], names = page.coverage.names;
       div.appendChild(el("br"));
       div.appendChild(document.createTextNode(ids.length ? "Couverte par " + ids.length + " : " +
@@ -241,29 +329,33 @@ var territoires = (function () {
     });
   };
 
-  /* A layer of a scale drawn from vector tiles: SVG paths, hover tooltip and highlight, popup on communes. */
+  /* A layer drawn from vector tiles: a scale's polygons (SVG paths, hover tooltip and highlight, popup and selection
+     on communes) or a doll's boundaries (lines laid side by side, not interactive). */
   Page.prototype.grid = function (layer) {
-    var page = this, map = page.map, lc = layer.cfg, styles = {};
-    styles[lc.level] = function (props) { return page.style(layer, props); };
+    var page = this, map = page.map, lc = layer.cfg, styles = {}, doll = lc.level === "edge";
+    styles[lc.level] = doll ? function () { return page.finish(L.extend({ className: lc.className }, lc.style)); }
+                            : function (props, z) { return page.style(layer, props, z); };
     var grid = new Grid(lc.tiles, {
       dataLayer: lc.level,
+      own: doll ? function (edges) { return page.dollLines(layer, edges); } : (lc.level === "commune" ? withCodes : null),
       bounds: lc.tileBounds ? L.latLngBounds(lc.tileBounds) : undefined,
       rendererFactory: L.svg.tile,
       vectorTileLayerStyles: styles,
-      interactive: true,
-      getFeatureId: function (f) { return f.properties.code; },
+      interactive: !doll,
+      getFeatureId: doll ? undefined : function (f) { return f.properties.code; },
       minZoom: lc.minZoom,
       maxZoom: page.cfg.maxZoom,
       zIndex: 10 + layer.index,
       fetchOptions: { credentials: "same-origin" }
     });
+    if (doll) { return grid; }
     grid.on("mouseover", function (e) {
       var props = e.layer.properties;
-      if (props.code === undefined) { return; }  // merged outlines (zooms 7 – 9): the communes carry the interaction
+      if (props.code === undefined) { return; }
       if (page.hovered) { page.hovered.grid.resetFeatureStyle(page.hovered.code); }
       page.hovered = { grid: grid, code: props.code };
-      grid.setFeatureStyle(props.code, function (p) {
-        var st = page.style(layer, p);
+      grid.setFeatureStyle(props.code, function (p, z) {
+        var st = page.style(layer, p, z);
         return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + page.cfg.hoverExtra });
       });
       page.tip.setLatLng(e.latlng).setContent(page.tooltip(layer, props));
@@ -278,9 +370,21 @@ var territoires = (function () {
       map.closeTooltip(page.tip);
     });
     if (lc.popup) {
-      grid.on("click", function (e) { page.popup(e.latlng, e.layer.properties.code); });
+      grid.on("click", function (e) {
+        var code = e.layer.properties.code;
+        page.popup(e.latlng, code);
+        page.select(code, "commune", false);
+      });
     }
     return grid;
+  };
+
+  /* Redraw the grids that depend on the base map or on which dolls are shown. */
+  Page.prototype.redraw = function (dollsOnly) {
+    var map = this.map;
+    this.layers.forEach(function (l) {
+      if (l.grid && map.hasLayer(l.group) && (!dollsOnly || l.cfg.level === "edge")) { l.grid.redraw(); }
+    });
   };
 
   /* A small GeoJSON layer from the API (the links between a network's members). */
@@ -297,11 +401,60 @@ var territoires = (function () {
     }).then(function () { return geo; });
   };
 
-  /* Resolves once the layer's tiles in view are drawn (at once when it is hidden or below its first zoom). */
+  /* The metres one pixel spans at the map's zoom and centre (for the simplification of a selection). */
+  function metresPerPixel(map) {
+    return 156543.03 * Math.cos(map.getCenter().lat * Math.PI / 180) / Math.pow(2, map.getZoom());
+  }
+
+  /* Select a territory: outline it above every layer (the "t-selection" pane), fit the view to it if asked, and tell
+     the page ("territoires:select" on the document and the map, detail {code, level, nom}; null clears it).
+     The level is found by a search when not given. */
+  Page.prototype.select = function (code, level, fit) {
+    var page = this, map = page.map, api = page.cfg.api, seq = (page.selectSeq = (page.selectSeq || 0) + 1);
+    function announce(detail) {
+      page.selected = detail;
+      document.documentElement.setAttribute("data-selected", detail ? detail.code : "");
+      map.fire("territoires:select", { detail: detail });
+      document.dispatchEvent(new CustomEvent("territoires:select", { detail: detail }));
+      return detail;
+    }
+    if (page.selection) { map.removeLayer(page.selection); page.selection = null; }
+    if (!code) { return Promise.resolve(announce(null)); }
+    var found = level ? Promise.resolve({ code: code, level: level }) :
+      fetchJSON(api + "/search?" + new URLSearchParams({ q: code, limit: "20" })).then(function (hits) {
+        var hit = hits.filter(function (h) { return h.code === code; })[0];
+        if (!hit) { throw new Error("territoire inconnu : " + code); }
+        return hit;
+      });
+    return found.then(function (hit) {
+      var query = new URLSearchParams({ within: hit.level === "quartier" ? "quartier:" + hit.code : hit.code,
+                                        simplify: String(Math.round(metresPerPixel(map))) });
+      return fetchJSON(api + "/territories/" + hit.level + "?" + query).then(function (data) {
+        if (seq !== page.selectSeq) { return page.selected; }
+        var feature = data.features.filter(function (f) { return f.properties.code === hit.code; })[0];
+        if (!feature) { throw new Error("territoire hors de la carte : " + hit.code); }
+        var sel = page.cfg.selection, group = L.layerGroup();
+        [sel.halo, sel.line].forEach(function (st) {
+          L.geoJSON(feature, { pane: "t-selection", interactive: false, style: function () {
+            return L.extend({ className: "t-selected", fill: false }, st);
+          } }).addTo(group);
+        });
+        page.selection = group.addTo(map);
+        if (fit) { map.fitBounds(L.geoJSON(feature).getBounds(), { maxZoom: 13, animate: false }); }
+        return announce({ code: hit.code, level: hit.level, nom: feature.properties.nom });
+      });
+    }).catch(function (err) {
+      console.warn("territoires: sélection " + code + " : " + err.message);
+      return null;
+    });
+  };
+
+  /* Resolves once the layer's tiles in view are drawn (at once when it has none to load: hidden, below its first
+     zoom, or out of its bounds); called right after the layer is added. */
   function loaded(page, layer) {
     var grid = layer.grid, map = page.map;
     return new Promise(function (resolve) {
-      if (!map.hasLayer(layer.group) || map.getZoom() < (grid.options.minZoom || 0)) { resolve(); return; }
+      if (!map.hasLayer(layer.group) || !grid._loading) { resolve(); return; }
       grid.once("load", function () { resolve(); });
     });
   }
@@ -311,7 +464,7 @@ var territoires = (function () {
     var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0];
     if (!layer) { return 0; }
     if (layer.geo) { return layer.geo.getLayers().length; }
-    var n = 0, vt = layer.grid ? layer.grid._vectorTiles : {};
+    var n = 0, vt = (layer.grid && layer.grid._vectorTiles) || {};
     Object.keys(vt).forEach(function (k) { n += Object.keys(vt[k]._features).length; });
     return n;
   };
@@ -319,7 +472,7 @@ var territoires = (function () {
   /* Distinct codes drawn by a layer in the loaded tiles. */
   Page.prototype.codes = function (id) {
     var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0], seen = new Set();
-    var vt = layer && layer.grid ? layer.grid._vectorTiles : {};
+    var vt = (layer && layer.grid && layer.grid._vectorTiles) || {};
     Object.keys(vt).forEach(function (k) { Object.keys(vt[k]._features).forEach(function (c) { seen.add(c); }); });
     return Array.from(seen).sort();
   };
@@ -330,8 +483,17 @@ var territoires = (function () {
     // being added first, would zoom a national view in to z7.
     map.setMinZoom(0);
     map.setMaxZoom(page.cfg.maxZoom);
+    map.createPane("t-selection").style.zIndex = 450;
     L.control.scale({ imperial: false }).addTo(map);
     new Legend(page.cfg.legend, !page.cfg.embed).addTo(map);
+    map.eachLayer(function (l) { if (l instanceof L.TileLayer) { page.basemap = true; } });
+    map.on("baselayerchange", function (e) {
+      page.basemap = e.layer instanceof L.TileLayer;
+      page.redraw(false);
+    });
+    map.on("overlayadd overlayremove", function (e) {
+      if (page.dolls.some(function (l) { return l.group === e.layer; })) { page.redraw(true); }
+    });
     var counts = page.cfg.coverage ? fetchJSON(page.cfg.coverage).then(function (c) {
       c.gapSet = new Set(c.gaps);
       c.names = {};
@@ -345,25 +507,56 @@ var territoires = (function () {
         if (layer.cfg.url) {
           return page.geojson(layer).then(function (geo) { layer.geo = geo; layer.group.addLayer(geo); });
         }
-        layer.grid = page.grid(layer);
-        var done = loaded(page, layer);
+        layer.grid = layer.cfg.level === "label" ? page.labels(layer) : page.grid(layer);
         layer.group.addLayer(layer.grid);
-        return done;
+        return loaded(page, layer);
       }));
+    }).then(function () {
+      return page.cfg.select ? page.select(page.cfg.select.code, page.cfg.select.level, !page.cfg.permalink) : null;
     }).then(function () {
       document.documentElement.setAttribute("data-territoires", "ready");
     });
     return page;
   };
 
+  /* A map with no tiles (the standalone HTML map, folium GeoJSON layers): each doll's lines moved to their place
+     (the offset in pixels each feature carries, "o", computed by geo/render.py doll_lines) whenever the map is
+     drawn, and patterned fills given their Leaflet.pattern. */
+  function standalone(map, cfg) {
+    (cfg.dolls || []).forEach(function (name) {
+      window[name].eachLayer(function (line) {
+        var d = line.feature.properties.o;
+        line._project = function () {
+          L.Polyline.prototype._project.call(this);
+          this._rings = this._rings.map(function (ring) {
+            return offsetLine(ring, d).map(function (p) { return L.point(p.x, p.y); });
+          });
+        };
+        line.redraw();
+      });
+    });
+    (cfg.patterns || []).forEach(function (p) {
+      window[p.layer].setStyle({ fillPattern: window[p.pattern], fillOpacity: 1 });
+    });
+  }
+
   return {
     esc: esc,
+    Grid: Grid,
+    Page: Page,
+    dollOffsets: dollOffsets,
+    standalone: standalone,
     pages: [],
     init: function (map, cfg) {
       var page = new Page(map, cfg);
       this.pages.push(page);
       if (this.addControls) { this.addControls(page); }
       return page.start();
+    },
+    /* Select a territory on the page's map (by its code; the level is found if not given): it is outlined above
+       every layer and the view fits it; "territoires:select" is dispatched on the document. null clears it. */
+    select: function (code, level) {
+      return this.pages.length ? this.pages[0].select(code, level, true) : Promise.resolve(null);
     }
   };
 })();
