@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from geo.periods import french_date
+
 # --- units ----------------------------------------------------------------------------------------------------
 
 PT_PER_PX = 0.75  # a CSS pixel is 1/96 inch, a point 1/72 inch
@@ -243,12 +245,12 @@ def coverage_title(names: list[str]) -> str:
 
 
 def fr_date(value: dt.date | None) -> str:
-    """08/04/2013."""
-    return value.strftime("%d/%m/%Y") if value else ""
+    """'8 avril 2013', '1er janvier 2024' (geo/periods.py writes every date a person reads)."""
+    return french_date(value) if value else ""
 
 
 def period_text(start: dt.date | None, end: dt.date | None) -> str:
-    """'du 01/01/2022 au 31/12/2027', 'depuis le 08/04/2013', 'jusqu'au …' or 'période non renseignée'."""
+    """'du 1er janvier 2022 au 31 décembre 2027', 'depuis le 8 avril 2013', 'jusqu'au …' or 'période non renseignée'."""
     if start and end:
         return f"du {fr_date(start)} au {fr_date(end)}"
     if start:

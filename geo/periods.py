@@ -58,9 +58,18 @@ def in_force(start: dt.date | None, end: dt.date | None, at: dt.date) -> bool:
     return (start is None or start <= at) and (end is None or at <= end)
 
 
-MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-          "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12}
+#: The French month names, January first: dates are written with them ("1er janvier 2024") and read back.
+MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+               "décembre")
+#: Month numbers by their name as a text normalised to ASCII reads it ("fevrier", "aout").
+MONTHS = {unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode(): i for i, name in enumerate(MONTH_NAMES, 1)}
 _FRENCH_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})\b")
+
+
+def french_date(value: dt.date) -> str:
+    """A date as a French reader writes it: "1er janvier 2024", "31 décembre 2027"."""
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def parse_french_date(text: str | None) -> dt.date | None:

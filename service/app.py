@@ -19,6 +19,7 @@ from service.geojson import response_memo
 from service.limits import Limits, install_limits
 from service.maps import mount_map_static
 from service.maps import router as maps_router
+from service.pages import mount_pages
 from service.settings import MapSettings
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.include_router(exports_router())
     app.include_router(ogc.router)
     app.include_router(static_maps.router)
+    mount_pages(app)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse, Response
 
 from geo.exports import FORMATS, ExportError, build_layer, check_crs, check_format, layer_specs, write
 from geo.exports.formats import multi_layer_formats
+from geo.exports.layers import COVERAGE, coverage_layer
 from geo.exports.provenance import stamped
 from geo.model import Model
 from geo.territory import Territory
 from service import schemas
-from service.deps import LimitsDep, ModelDep, ResponsesDep, WithinDep
+from service.deps import LimitsDep, ModelDep, ResponsesDep, WithinDep, scheme_ids
 from service.errors import BadRequest
 from service.geojson import GEOJSON, cached_payload
 
@@ -32,7 +33,11 @@ def file_stem(layer: str, within: str | None) -> str:
     return layer + (f"-{re.sub(r'[^A-Za-z0-9_-]', '_', within)}" if within else "")
 
 
-def _layers(model: Model, name: str, layers: str | None, within: Territory | None) -> list:
+def _layers(model: Model, name: str, layers: str | None, within: Territory | None, schemes: list[str] | None, gaps: bool) -> list:
+    if schemes or gaps:
+        if name != COVERAGE:
+            raise ExportError(f"Les paramètres schemes et gaps ne valent que pour la couche {COVERAGE} : demandez {COVERAGE}.<format>.")
+        return [coverage_layer(model, schemes or list(model.catalogue.schemes), within, gaps)]
     ids = list(dict.fromkeys(i.strip() for i in layers.split(","))) if layers else list(layer_specs(model))
     ids = ids if name == BUNDLE else [name]
     return [build_layer(model, i, within) for i in ids]
@@ -68,6 +73,9 @@ def exports_router() -> APIRouter:
         crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
         wkt: bool = Query(False, description="CSV only: add the geometry as WKT."),
         layers: str | None = Query(None, description=f"{BUNDLE} only: comma-separated layer ids (default: all)."),
+        schemes: str | None = Query(None, max_length=800, description=f"{COVERAGE} only: the schemes whose columns it holds "
+                                                                      "(comma-separated ids; default: all)."),
+        gaps: bool = Query(False, description=f"{COVERAGE} only: the communes none of the schemes covers."),
     ) -> Response:
         """`communes.gpkg`, `epci.geojson`, `coverage.csv`, `scheme-<id>.shp.zip`, `bundle.gpkg?layers=communes,epci`…
 
@@ -79,7 +87,7 @@ def exports_router() -> APIRouter:
         if layer == BUNDLE and not spec.multi_layer:
             raise ExportError(f"Un lot de couches tient dans un seul fichier au format {' ou '.join(bundles)} : "
                               f"demandez {' ou '.join(f'{BUNDLE}.{e}' for e in bundles)}.")
-        chosen = _layers(model, layer, layers, within)
+        chosen = _layers(model, layer, layers, within, scheme_ids(model, schemes) if schemes else None, gaps)
         features = sum(len(c.frame) for c in chosen)
         if features > limits.max_export_features:
             raise BadRequest(f"Requête invalide : {features} entités dépassent la limite d'export de {limits.max_export_features} "

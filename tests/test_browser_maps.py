@@ -104,7 +104,7 @@ def test_embed_and_other_maps(base_url: str, artifacts: Path):
         page.goto(base_url + "/maps/schemes/dialogue-metropolitain")
         page.wait_for_selector("html[data-territoires=ready]", timeout=60_000)
         assert page.locator("path.t-link").count() == 9
-        assert "08/04/2013" in page.locator(".t-legend").inner_text()
+        assert "8 avril 2013" in page.locator(".t-legend").inner_text()
         page.screenshot(path=str(artifacts / "maps-scheme.png"))
 
         page.goto(base_url + "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir,quartiers-prioritaires-2024&within=31")

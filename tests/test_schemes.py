@@ -98,7 +98,8 @@ def test_member_csv_import(settings: Settings, scheme_dir: Path, tmp_path: Path)
     model = assemble(s, t, load_catalogue(t.cog, s, programmes=False))
     stack = model.stack("31254")  # Labège, in the Sicoval
     row = next(r for r in stack["schemes"] if r["id"] == "contrat-test")
-    assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract", "via": "via EPCI 243100633",
+    assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract",
+                   "path": {"level": "epci", "code": "243100633", "nom": "CA du Sicoval", "grouping": None, "network": None},
                    "role": "signataire", "start": "2022-01-01", "end": "2027-12-31", "start_basis": "membre", "end_basis": "membre"}
 
 

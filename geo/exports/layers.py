@@ -102,10 +102,10 @@ def _scheme_frame(model: Model, scheme: Scheme) -> tuple[gpd.GeoDataFrame, list[
     return frame, notes
 
 
-def _coverage_frame(model: Model) -> gpd.GeoDataFrame:
-    """Communes with one 0/1 column per scheme and the number of covering schemes."""
+def _coverage_frame(model: Model, ids: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Communes with one 0/1 column per scheme (every scheme, or those of ``ids``) and the number of covering schemes."""
     com = model.scales["commune"].drop(columns="level")
-    matrix = model.coverage.matrix()
+    matrix = model.coverage.matrix(ids)
     matrix.columns = list(matrix.columns)
     frame = com.join(matrix, on="code")
     frame[COUNT_FIELD] = matrix.sum(axis=1).reindex(com["code"]).to_numpy().astype("int16")
@@ -152,6 +152,23 @@ def build_layer(model: Model, layer_id: str, within: Territory | None = None) ->
     frame = restrict(model, layer, within)
     record = {**layer.provenance, "within": within.param, "features": len(frame)}
     return ExportLayer(spec, frame, layer.style, record)
+
+
+def coverage_layer(model: Model, ids: list[str], within: Territory | None = None, gaps: bool = False) -> ExportLayer:
+    """The coverage layer for exactly the schemes ``ids`` (their columns only, the count of those), optionally only the
+    communes none of them covers (``gaps``); restricted to ``within`` like any layer."""
+    spec = resolve_layer(model, COVERAGE)
+    frame = model.derived.get(("coverage-frame", tuple(ids)), lambda: _coverage_frame(model, ids))
+    if within is not None:
+        frame = frame[frame["code"].isin(within.codes("commune"))]
+    if gaps:
+        frame = frame[frame[COUNT_FIELD] == 0]
+    frame = frame.reset_index(drop=True)
+    notes = ["only the communes none of the chosen schemes covers"] if gaps else []
+    record = provenance(model, spec.id, spec.title, [model.catalogue.schemes[i] for i in ids], len(frame),
+                        within=within.param if within else None, notes=notes)
+    style = coverage_style(len(ids), spec.id, COUNT_FIELD)
+    return ExportLayer(spec, frame, style, record)
 
 
 def feature_level(model: Model, spec: LayerSpec) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ import folium
 from branca.element import Element
 from fastapi import Query
 from folium.plugins import StripePattern
+from folium.template import Template
 
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
@@ -27,6 +29,15 @@ from service.maps.controls import Territoires, add_controls
 from service.settings import MapSettings
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
+#: folium's viewport forbids zooming the page (an accessibility failure): the page template's own viewport replaces it.
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport" content="width=device-width,\s*initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />')
+#: The page around a map: French, with a viewport for phones, and the map's script inside the body (branca's own
+#: template has no language and puts it after the body).
+PAGE_TEMPLATE = Template(
+    "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n"
+    "    {{this.html.render(**kwargs)}}\n<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</body>\n</html>\n")
 MAX_ZOOM = 18
 TILE_PIXELS = 256
 
@@ -40,6 +51,7 @@ class View:
     lat: float | None = None
     lon: float | None = None
     z: int | None = None
+    downloads: tuple = ()  # what the map offers to download (service/downloads.py), set by its route
 
     @classmethod
     def query(cls,
@@ -128,8 +140,9 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
         folium.TileLayer(layer.url, attr=layer.attribution, name=layer.label, max_zoom=layer.max_zoom, control=False).add_to(m)
     if not permalink:
         m.fit_bounds([list(bounds[0]), list(bounds[1])])
-    head = m.get_root().header
-    head.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
+    root = m.get_root()
+    root._template = PAGE_TEMPLATE
+    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
     return m
 
 
@@ -177,7 +190,8 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
                      tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
+              "downloads": [d.as_dict() for d in view.downloads],
               "kinds": {k.id: k.label for k in KINDS.values()}, **config}
     add_controls(m, tree, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
-    return render_offline(m)
+    return FOLIUM_VIEWPORT.sub("", render_offline(m), count=1)

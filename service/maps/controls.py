@@ -1,5 +1,6 @@
-"""Controls every map shares: the layer tree, fullscreen, and the page script (search box, permalink,
-share/embed panel, link back to the full map when embedded) from service/maps/static/."""
+"""Controls every map shares: the layer tree, fullscreen, and the page scripts (search box, permalink, downloads,
+share/embed panel, link back to the full map when embedded, the side panel of the selected territory) from
+service/maps/static/."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,9 @@ class Territoires(JSCSSMixin, MacroElement):
     """Loads the page script and starts it on the map with a JSON configuration (already script-safe)."""
 
     default_js = [("leaflet.vectorgrid", "https://unpkg.com/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js"),
-                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js")]
-    default_css = [("territoires_css", f"{STATIC_URL}/territoires.css")]
+                  ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_controls", f"{STATIC_URL}/controls.js"),
+                  ("territoires_panel", f"{STATIC_URL}/panel.js")]
+    default_css = [("territoires_css", f"{STATIC_URL}/territoires.css"), ("territoires_panel_css", f"{STATIC_URL}/panel.css")]
     _template = Template("""
         {% macro script(this, kwargs) %}
             territoires.init({{ this._parent.get_name() }}, {{ this.config }});
