@@ -39,6 +39,7 @@ class SchemeCard:
 
     scheme: Scheme
     members: int
+    in_scope: int  # members in the scope served
     member_scale: str
     communes: int
     population: int
@@ -52,7 +53,9 @@ class SchemeCard:
 def scheme_card(model: Model, s: Scheme) -> SchemeCard:
     scale, members = model.catalogue.members(s)
     summary = model.coverage.summary(s.id)
-    return SchemeCard(s, len(members), scale, summary["communes"], summary["population"], completeness(model.catalogue, s))
+    served = set(model.scales[scale]["code"]) if scale in model.scales else set()
+    return SchemeCard(s, len(members), sum(c in served for c, *_ in members), scale, summary["communes"], summary["population"],
+                      completeness(model.catalogue, s))
 
 
 def catalogue_groups(model: Model) -> list[tuple[KindGroup, list[SchemeCard]]]:

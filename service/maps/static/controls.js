@@ -10,6 +10,13 @@
                  grouping: "groupement", scheme: "dispositif" };
   var NARROW = 700;  // pixels: below, the layer tree starts folded
 
+  /* The layer controls of each map, as they are added (folium adds the layer tree without naming it). */
+  var layerControls = [], addLayers = L.Control.Layers.prototype.onAdd;
+  L.Control.Layers.prototype.onAdd = function (map) {
+    layerControls.push({ control: this, map: map });
+    return addLayers.call(this, map);
+  };
+
   function viewUrl(map, embed) {
     var url = new URL(window.location.href), c = map.getCenter();
     url.searchParams.set("lat", c.lat.toFixed(5));
@@ -147,8 +154,13 @@
   });
 
   /* Leaflet's own words in French: zoom buttons, attribution prefix, the folded layer tree's button; the layer tree
-     folded on narrow screens (it opens with its button, and folds again on a click on the map). */
+     and the legend folded on narrow screens (the tree opens with its button, and folds again on a click on the map). */
   function french(map) {
+    if (map.getContainer().clientWidth < NARROW) {
+      setTimeout(function () {  // once the page has drawn its legend
+        map.getContainer().querySelectorAll(".t-legend details[open]").forEach(function (d) { d.open = false; });
+      }, 0);
+    }
     if (map.zoomControl) {
       map.removeControl(map.zoomControl);
       map.zoomControl = L.control.zoom({ zoomInTitle: "Zoom avant", zoomOutTitle: "Zoom arrière" }).addTo(map);
@@ -156,21 +168,23 @@
     if (map.attributionControl) {
       map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>');
     }
-    Object.keys(window).forEach(function (name) {
-      var control = window[name];
-      if (!(control instanceof L.Control.Layers)) { return; }
-      var toggle = control.getContainer() && control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    layerControls.forEach(function (entry) {
+      var control = entry.control, container = control.getContainer();
+      if (entry.map !== map || !container) { return; }
+      var toggle = container.querySelector(".leaflet-control-layers-toggle");
       if (toggle) {
         toggle.title = "Couches de la carte";
         toggle.setAttribute("aria-label", "Couches de la carte");
       }
-      if (map.getContainer().clientWidth < NARROW && !control.options.collapsed) {
-        control.options.collapsed = true;
-        control.collapse();
-        map.on("click", control.collapse, control);
-      }
+      map.on("click", control.collapse, control);  // a click on the map folds the tree (its button opens it again)
+      L.DomEvent.on(container, "keydown", function (e) {
+        if (e.key === "Escape") { control.collapse(); if (toggle) { toggle.focus(); } }
+      });
+      if (map.getContainer().clientWidth < NARROW) { control.collapse(); }
+      map.on("territoires:panel", function (e) { if (e.open) { control.collapse(); } });  // the side panel takes the right
     });
   }
+
   var FullMap = L.Control.extend({
     options: { position: "topright" },
     onAdd: function (map) {

@@ -37,6 +37,7 @@
     this.back = document.activeElement;
     this.el.hidden = false;
     this.page.map.getContainer().classList.add("t-panel-open");
+    this.page.map.fire("territoires:panel", { open: true, code: code });
     this.body.textContent = "Chargement…";
     return fetch("/territoires/" + encodeURIComponent(code) + "/panneau", { credentials: "same-origin" }).then(function (r) {
       return r.text().then(function (text) { return { ok: r.ok, text: text }; });
@@ -62,6 +63,7 @@
     this.code = null;
     this.el.hidden = true;
     this.page.map.getContainer().classList.remove("t-panel-open");
+    this.page.map.fire("territoires:panel", { open: false });
     document.documentElement.removeAttribute("data-panel");
     if (returnFocus && this.back && this.back.focus) { this.back.focus(); }
   };
