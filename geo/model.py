@@ -189,8 +189,10 @@ class Model:
 
 
 def catalogue_digest(catalogue: Catalogue) -> str:
-    """A short digest of every scheme's content."""
-    payload = [(s.id, s.name, s.start, s.end, s.generation, s.succeeds, [(m.code, m.role, m.start, m.end) for m in s.members])
+    """A short digest of every scheme's content, as far as any answer shows it: members and periods, and the sources,
+    dates and notes the pages print (a corrected note is a new data version, so no page is served stale)."""
+    payload = [(s.id, s.name, s.kind, s.member_scale, s.start, s.end, s.generation, s.succeeds, s.source, s.as_of, s.notes,
+                s.period_source, s.partial, [(m.code, m.name, m.role, m.start, m.end, m.note) for m in s.members])
                for s in sorted(catalogue.schemes.values(), key=lambda s: s.id)]
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:12]
 

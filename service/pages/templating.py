@@ -2,6 +2,7 @@
 the model's facts in French (geo/wording.py, geo/periods.py through geo/mapspec.py)."""
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 import jinja2
@@ -20,7 +21,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         date=fr_date, number=wording.number, inhabitants=wording.inhabitants, area=wording.area,
         level=wording.level_name, kind=kind_label, upper_first=wording.upper_first, period=period_text, path=wording.path_words,
-        doll=lambda d: wording.doll_name(d.level, d.kind),
+        doll=lambda d: wording.doll_name(d.level, d.kind), isodate=lambda text: fr_date(dt.date.fromisoformat(str(text))),
         membership=lambda row: wording.membership_period(row["start"], row["end"], row["start_basis"], row["end_basis"]),
     )
     env.globals.update(doll_href=lambda d: territory_href(d.level, d.code), territory_href=territory_href)

@@ -17,7 +17,7 @@ from geo.kinds import KindGroup, by_group, kind_label
 from geo.mapspec import period_text
 from geo.model import Model
 from geo.schemes import Member, Scheme
-from geo.search import SCHEME, Hit
+from geo.search import SCHEME, Hit, normalise
 from geo.sources import catalogue as datasets
 from geo.sources import codes_source, geometry_source, sources
 from geo.summary import coverings
@@ -118,7 +118,8 @@ class Row:
 
 def _rows(model: Model, level: str, codes: list[str] | set[str] | frozenset[str], extra: dict[str, str] | None = None) -> list[Row]:
     table = model.scales[level]
-    part = table[table["code"].isin(list(codes))].sort_values("nom")
+    part = table[table["code"].isin(list(codes))]
+    part = part.iloc[sorted(range(len(part)), key=lambda i: normalise(str(part["nom"].iloc[i])))]
     return [Row(level, c, str(n), None if pd.isna(p) else int(p), None if pd.isna(a) else float(a), (extra or {}).get(c, ""))
             for c, n, p, a in zip(part["code"], part["nom"], part["population"], part["area_km2"])]
 
@@ -287,7 +288,7 @@ def coverage(model: Model, ids: list[str], within: Territory | None) -> dict:
     schemes = [model.catalogue.schemes[i] for i in ids]
     com = model.scales["commune"].set_index("code")
     epci = model.names("epci")
-    gap_codes = sorted(matrix.index[counts == 0], key=lambda c: str(com.at[c, "nom"]))
+    gap_codes = sorted(matrix.index[counts == 0], key=lambda c: normalise(str(com.at[c, "nom"])))
     gaps = [Row("commune", c, str(com.at[c, "nom"]), int(com.at[c, "population"]), float(com.at[c, "area_km2"]),
                 epci.get(com.at[c, "epci"], "") if not pd.isna(com.at[c, "epci"]) else "")
             for c in gap_codes[:GAPS_SHOWN]]
