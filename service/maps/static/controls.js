@@ -161,9 +161,11 @@
         map.getContainer().querySelectorAll(".t-legend details[open]").forEach(function (d) { d.open = false; });
       }, 0);
     }
-    if (map.zoomControl) {
-      map.removeControl(map.zoomControl);
-      map.zoomControl = L.control.zoom({ zoomInTitle: "Zoom avant", zoomOutTitle: "Zoom arrière" }).addTo(map);
+    if (map.zoomControl) {  // (kept, not replaced: the fullscreen button lives in its bar)
+      [[".leaflet-control-zoom-in", "Zoom avant"], [".leaflet-control-zoom-out", "Zoom arrière"]].forEach(function (b) {
+        var button = map.zoomControl.getContainer().querySelector(b[0]);
+        if (button) { button.title = b[1]; button.setAttribute("aria-label", b[1]); }
+      });
     }
     if (map.attributionControl) {
       map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>');
