@@ -1,5 +1,6 @@
-"""The pages' Jinja2 environment: templates shipped with the package, every value escaped, and the filters that write
-the model's facts in French (geo/wording.py, geo/periods.py through geo/mapspec.py)."""
+"""The pages' Jinja2 environment: templates shipped with the package, every value escaped, links from the data only to
+web addresses (``is web_address``: a javascript: URL in a scheme file is shown as text), and the filters that write the
+model's facts in French (geo/wording.py, geo/periods.py through geo/mapspec.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,6 +25,7 @@ def environment() -> jinja2.Environment:
         doll=lambda d: wording.doll_name(d.level, d.kind), isodate=lambda text: fr_date(dt.date.fromisoformat(str(text))),
         membership=lambda row: wording.membership_period(row["start"], row["end"], row["start_basis"], row["end_basis"]),
     )
+    env.tests["web_address"] = lambda url: isinstance(url, str) and url.strip().lower().startswith(("https://", "http://"))
     env.globals.update(doll_href=lambda d: territory_href(d.level, d.code), territory_href=territory_href)
     return env
 
