@@ -128,7 +128,9 @@ async def panel(request: Request, model: ModelDep, responses: ResponsesDep, code
 
 
 @router.get("/territoires/{code}/fiche.pdf", summary="La fiche territoire (PDF A4, vectoriel)", response_class=Response,
-            responses={200: {"description": "La fiche", "content": {"application/pdf": {"schema": schemas.BINARY}}}})
+            responses={200: {"description": "La fiche", "content": {"application/pdf": {"schema": schemas.BINARY}}},
+                       404: schemas.json_error("Territoire inconnu (message en français)"),
+                       422: schemas.json_error("Paramètre invalide (message en français)")})
 async def fiche(request: Request, model: ModelDep, responses: ResponsesDep, code: Code) -> Response:
     t = await _territory(model, code)
     filename = f"fiche-{''.join(ch if ch.isalnum() or ch == '-' else '_' for ch in t.code)}.pdf"
@@ -169,14 +171,17 @@ def _within(model: Model, within: str | None, text: str | None) -> tuple[Territo
         return model.territory(f"{hits[0].level}:{hits[0].code}"), None
 
 
-@router.get("/couverture", summary="Construire une carte de couverture : dispositifs cochés, territoire, superpositions, lacunes")
+@router.get("/couverture", summary="Construire une carte de couverture : dispositifs cochés, territoire, superpositions, lacunes",
+            responses={303: {"description": "Le formulaire envoyé (s=, territoire=) : vers le lien permanent (schemes=, within=)"}})
 def coverage(request: Request, model: ModelDep, responses: ResponsesDep,
              schemes: Annotated[str | None, Query(max_length=800, description="Dispositifs cochés (identifiants séparés par des virgules)")] = None,
              within: Annotated[str | None, Query(max_length=60, description="Territoire (code ou identifiant)")] = None,
              s: Annotated[list[str] | None, Query(max_length=MAX_SCHEMES, description="Dispositif coché (formulaire ; répétable)")] = None,
              territoire: Annotated[str | None, Query(max_length=100, description="Territoire tapé (formulaire)")] = None) -> Response:
     if s is not None or territoire is not None:  # a submitted form: answer at the permalink
-        chosen = list(dict.fromkeys([*(schemes.split(",") if schemes else []), *(s or [])]))
+        chosen = list(dict.fromkeys(i for i in [*(schemes.split(",") if schemes else []), *(s or [])] if i.strip()))
+        if chosen:
+            scheme_ids(model, ",".join(chosen))  # each known (404 naming it), not too many (422)
         t, message = _within(model, within, territoire)
         query = {**({"schemes": ",".join(chosen)} if chosen else {}), **({"within": t.param} if t else {}),
                  **({"introuvable": territoire} if message else {})}

@@ -65,6 +65,7 @@
     box.addEventListener("change", function () { members().forEach(function (m) { m.checked = box.checked; }); });
     members().forEach(function (m) { m.addEventListener("change", sync); });
     sync();
+    box.closest("p").hidden = false;  // it works with this script only
   }
 
   document.querySelectorAll("input[data-suggest]").forEach(suggest);
