@@ -54,7 +54,8 @@ class Territoires:
 
     def coverage(self, territory: str, date: DateLike = None) -> pd.DataFrame:
         """Schemes covering the communes of a territory (a commune, EPCI, département, région code or a grouping id):
-        one row per commune, scheme and path ("direct", "via EPCI …"), in force on ``date`` when given."""
+        one row per commune, scheme and path (via_level, via_code: the commune itself, a quartier, an EPCI; via_grouping,
+        via_network: the grouping or network it stands for), in force on ``date`` when given."""
         communes = self.model.territory(territory).communes
         table = self.model.coverage.table
         table = table[table["commune"].isin(communes)]
@@ -65,7 +66,7 @@ class Territoires:
         out = table.assign(commune_nom=table["commune"].map(names), name=table["scheme"].map(lambda i: schemes[i].name),
                            kind=table["scheme"].map(lambda i: schemes[i].kind))
         columns = ["commune", "commune_nom", "scheme", "name", "kind", *[c for c in table.columns if c not in ("commune", "scheme")]]
-        return out[columns].sort_values(["commune", "kind", "scheme", "via"], ignore_index=True)
+        return out[columns].sort_values(["commune", "kind", "scheme", "via_level", "via_code"], ignore_index=True)
 
     def schemes(self) -> pd.DataFrame:
         """Every scheme: id, name, kind, member scale, period, number of members, and the communes, population and

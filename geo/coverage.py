@@ -23,7 +23,11 @@ from geo.territory import Territory
 #: Coverages at a date kept per model (dates are chosen by requests: bounded; each holds its rows, ~12 MB in Occitanie).
 DATED_MAX = 8
 
-COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "source_title", "source_url", "via"]
+#: The path of a coverage row, structured: the level and code of the member through which the scheme covers the
+#: commune (the commune itself, a quartier of it, its EPCI), the grouping that EPCI stands for when the scheme's member
+#: is a grouping, and the network whose members a club counts as its own. Pages and commands write it in words.
+PATH_COLUMNS = ["via_level", "via_code", "via_grouping", "via_network"]
+COLUMNS = ["commune", "scheme", "role", "start", "end", "start_basis", "end_basis", "source_title", "source_url", *PATH_COLUMNS]
 
 
 def _members_table(catalogue: Catalogue) -> pd.DataFrame:
@@ -37,8 +41,8 @@ def _members_table(catalogue: Catalogue) -> pd.DataFrame:
 
 
 def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
-    """Rows (commune, scheme, role, start, end, start_basis, end_basis, source_title, source_url, via) for every scheme,
-    whatever its member scale.
+    """Rows (commune, scheme, role, start, end, start_basis, end_basis, source_title, source_url, via_level, via_code,
+    via_grouping, via_network) for every scheme, whatever its member scale.
 
     start/end are the membership's period (the member's own dates, else its scheme's); *_basis says which
     (membre, dispositif, non daté); source_* is the membership's own source (else the scheme's applies). A quartier
@@ -47,26 +51,26 @@ def coverage_table(catalogue: Catalogue, cog: Cog) -> pd.DataFrame:
     members = _members_table(catalogue)
     epci_members = cog.epci_members.rename(columns={"epci": "code"})
 
-    direct = members[members["scale"] == "commune"].rename(columns={"code": "commune"}).assign(via="direct")
+    direct = members[members["scale"] == "commune"].rename(columns={"code": "commune"})
+    direct = direct.assign(via_level="commune", via_code=direct["commune"], via_grouping=None)
     by_quartier = members[members["scale"] == "quartier"].merge(
         cog.quartier_communes[["quartier", "commune"]], left_on="code", right_on="quartier")
-    by_quartier["via"] = "via quartier " + by_quartier["code"]
+    by_quartier = by_quartier.assign(via_level="quartier", via_code=by_quartier["code"], via_grouping=None)
     by_epci = members[members["scale"] == "epci"].merge(epci_members, on="code")
-    by_epci["via"] = "via EPCI " + by_epci["code"]
+    by_epci = by_epci.assign(via_level="epci", via_code=by_epci["code"], via_grouping=None)
     groupings = members[members["scale"] == "epci"].rename(columns={"scheme": "grouping", "code": "epci"})[["grouping", "epci"]]
     by_grp = members[members["scale"] == "grouping"].merge(groupings, left_on="code", right_on="grouping")
     by_grp = by_grp.merge(epci_members, left_on="epci", right_on="code", suffixes=("", "_e"))
-    by_grp["via"] = "via EPCI " + by_grp["epci"] + " ∈ " + by_grp["grouping"]
-    table = pd.concat([t[COLUMNS] for t in (direct, by_quartier, by_epci, by_grp)], ignore_index=True)
+    by_grp = by_grp.assign(via_level="epci", via_code=by_grp["epci"], via_grouping=by_grp["grouping"])
+    table = pd.concat([t.assign(via_network=None)[COLUMNS] for t in (direct, by_quartier, by_epci, by_grp)], ignore_index=True)
 
     for scheme in catalogue.schemes.values():  # clubs covering all the members of their network
         if scheme.all_parent_members and scheme.parent in catalogue.schemes:
-            parent = table[table["scheme"] == scheme.parent].copy()
-            parent["via"] = parent["via"] + f" ∈ {scheme.parent} (all network members)"
+            parent = table[table["scheme"] == scheme.parent]
             period = scheme.period_of(Member(code=""))
             table = pd.concat([table, parent.assign(scheme=scheme.id, role=None, start=period.start, end=period.end,
                                                     start_basis=str(period.start_basis), end_basis=str(period.end_basis),
-                                                    source_title=None, source_url=None)],
+                                                    source_title=None, source_url=None, via_network=scheme.parent)],
                               ignore_index=True)
     return table
 
@@ -123,6 +127,14 @@ class Coverage:
 
     def _base(self, within: Territory | None) -> pd.Index:
         return self._communes.index if within is None else pd.Index(within.communes)
+
+    def over(self, territory: Territory) -> pd.DataFrame:
+        """The rows over a territory's communes; for a quartier, only the paths through it or through a scale that holds
+        it (its commune, its EPCI…), not those through another quartier of the same commune."""
+        rows = self.table[self.table["commune"].isin(territory.communes)]
+        if territory.level == "quartier":
+            rows = rows[(rows["via_level"] != "quartier") | (rows["via_code"] == territory.code)]
+        return rows
 
     def scheme_communes(self, scheme_id: str, within: Territory | None = None) -> pd.Index:
         """Communes in scope (optionally inside a territory) covered by a scheme."""

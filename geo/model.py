@@ -23,7 +23,7 @@ from geo.memo import Memo
 from geo.periods import Basis, in_force, status_text
 from geo.scales import build_groupings
 from geo.schemes import Scheme
-from geo.search import SearchIndex
+from geo.search import SchemeEntry, SearchIndex
 from geo.simplify import SimplifiedScales
 from geo.sources import catalogue, codes_source, perimeters
 from geo.territories import Territories, load_territories
@@ -142,8 +142,22 @@ class Model:
 
     @cached_property
     def search(self) -> SearchIndex:
-        """Name and code search over every scale, built on first use."""
-        return SearchIndex(self.scales)
+        """Name and code search over every scale and the schemes that are not territories themselves (an EPCI's own
+        scheme, a grouping), built on first use."""
+        communes = self.scales["commune"]
+        bounds = pd.DataFrame(communes.geometry.bounds.to_numpy(), index=communes["code"], columns=["x0", "y0", "x1", "y1"])
+        bounds["population"] = communes["population"].fillna(0).to_numpy()
+        covered = self.coverage.table[["scheme", "commune"]].drop_duplicates().join(bounds, on="commune", how="inner")
+        per = covered.groupby("scheme").agg(x0=("x0", "min"), y0=("y0", "min"), x1=("x1", "max"), y1=("y1", "max"),
+                                            population=("population", "sum"))
+        entries = []
+        for s in self.catalogue.schemes.values():
+            if s.scale or s.kind == "epci":
+                continue
+            row = per.loc[s.id] if s.id in per.index else None
+            box = None if row is None else tuple(round(float(row[k]), 5) for k in ("x0", "y0", "x1", "y1"))
+            entries.append(SchemeEntry(s.id, s.name, s.kind, box, 0 if row is None else int(row["population"])))
+        return SearchIndex(self.scales, entries)
 
     @cached_property
     def simplified(self) -> SimplifiedScales:
@@ -161,23 +175,29 @@ class Model:
         return label_points(self.scales)
 
     @cached_property
+    def _level_names(self) -> dict[str, dict[str, str]]:
+        """Names of the territories in scope, by level and code."""
+        return {level: dict(zip(self.scales[level]["code"], self.scales[level]["nom"].astype(str)))
+                for level in ("commune", "quartier", "epci", "departement", "region")}
+
+    @cached_property
     def _stack_parts(self) -> tuple[dict[str, dict], dict[str, dict[str, str]], dict[str, list[dict]], dict[str, str]]:
         """Per-commune records, territory names, covering schemes per commune and grouping names, built once
         so that a stack is assembled from dictionaries (sub-millisecond) rather than DataFrame queries."""
         communes = self.scales["commune"].drop(columns="geometry")
         info = {r["code"]: r for r in communes.to_dict("records")}
-        names = {level: dict(zip(self.scales[level]["code"], self.scales[level]["nom"].astype(str)))
-                 for level in ("epci", "departement", "region")}
+        names = self._level_names
         meta = {s.id: (s.name, s.kind) for s in self.catalogue.schemes.values()}
         table = self.coverage.table[self.coverage.table["commune"].isin(info.keys())].copy()
         table["name"] = table["scheme"].map(lambda i: meta[i][0])
         table["kind"] = table["scheme"].map(lambda i: meta[i][1])
-        table = table.sort_values(["commune", "kind", "scheme", "via"])
+        table = table.sort_values(["commune", "kind", "scheme", "via_level", "via_code"])
         sources = self._date_sources
         rows: dict[str, list[dict]] = {}
         for r in table.itertuples(index=False):
             rows.setdefault(r.commune, []).append(
-                {"id": r.scheme, "name": r.name, "kind": r.kind, "via": r.via, "role": None if pd.isna(r.role) else r.role,
+                {"id": r.scheme, "name": r.name, "kind": r.kind, "path": self.path(r.via_level, r.via_code, r.via_grouping, r.via_network),
+                 "role": None if pd.isna(r.role) else r.role,
                  "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
                  "source": _source(r.source_title, r.source_url),
                  "date_source": " ".join(sources[r.scheme][b] for b in dict.fromkeys((r.start_basis, r.end_basis)) if sources[r.scheme].get(b))
@@ -195,6 +215,18 @@ class Model:
             out[s.id] = {str(Basis.SCHEME): f"Période du dispositif : {s.period_source}" if s.period_source else "",
                          str(Basis.MEMBER): f"Date propre au membre : {own}." if own else ""}
         return out
+
+    def path(self, level: str, code: str, grouping: str | None = None, network: str | None = None) -> dict:
+        """A coverage path (geo/coverage.py PATH_COLUMNS), structured and named: the member it goes through (level,
+        code, name), and the grouping and network that member stands for, if any (``None`` otherwise)."""
+        def scheme(scheme_id: str | None) -> dict | None:
+            if scheme_id is None or pd.isna(scheme_id):
+                return None
+            scheme = self.catalogue.schemes[scheme_id]
+            return {"id": scheme_id, "name": scheme.name, "kind": scheme.kind}
+
+        return {"level": level, "code": code, "nom": self._level_names[level].get(code),
+                "grouping": scheme(grouping), "network": scheme(network)}
 
     def stack(self, commune: str, at: dt.date | None = None) -> dict:
         """The whole stack over a commune: EPCI, département, région, groupings and every covering scheme; at a date,
@@ -261,10 +293,11 @@ class Model:
 
 
 def catalogue_digest(catalogue: Catalogue) -> str:
-    """A short digest of every scheme's content."""
-    payload = [(s.id, s.name, s.start, s.end, s.generation, s.succeeds,
-                [(m.code, m.role, m.start, m.end, m.note, m.source.title if m.source else None, m.source.url if m.source else None)
-                 for m in s.members])
+    """A short digest of every scheme's content, as far as any answer shows it: members and periods, and the sources,
+    dates and notes the pages print (a corrected note is a new data version, so no page is served stale)."""
+    payload = [(s.id, s.name, s.kind, s.member_scale, s.start, s.end, s.generation, s.succeeds, s.source, s.as_of, s.notes,
+                s.period_source, s.partial, [(m.code, m.name, m.role, m.start, m.end, m.note, m.source.title if m.source else None,
+                 m.source.url if m.source else None) for m in s.members])
                for s in sorted(catalogue.schemes.values(), key=lambda s: s.id)]
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:12]
 

@@ -12,6 +12,10 @@ import pandas as pd
 from geo.cog import Cog
 from geo.frames import isin
 
+#: The re-keying rules (geo/cog.py ``links``) as the pages name them.
+RULE_LABELS = {"chefLieu-deleguee": "par la commune déléguée (chef-lieu)", "chefLieu-associee": "par la commune associée (chef-lieu)",
+               "anciensCodes": "par les anciens codes de la commune nouvelle"}
+
 
 @dataclass
 class ReconciliationReport:

@@ -77,6 +77,7 @@ class Scheme:
     period_source: str | None = None  # where the scheme's period comes from (a text, an article, a decree)
     generation: str | None = None  # label of the generation this scheme is, e.g. "2018" or "2015-2020"
     succeeds: tuple[str, ...] = ()  # ids of the schemes (earlier generations) this one replaced
+    partial: bool = False  # the declared members are known to be only part of the list (the notes say what is missing)
 
     def period_of(self, member: Member) -> Period:
         """The period of one membership, with the basis of each bound (see geo/periods.py)."""
@@ -140,7 +141,7 @@ SCHEME_FIELDS = {
     "generation": text, "succeeds": _ids,
     "member_scale": text, "scale": flag, "parent": text, "members": _node,
     "source": _submapping({"title": text, "url": text, "publisher": text}, "{title: ..., url: ..., publisher: ...}"),
-    "as_of": date, "notes": text,
+    "as_of": date, "notes": text, "partial": flag,
 }
 
 
@@ -220,6 +221,7 @@ def parse_scheme_file(path: Path) -> Scheme:
         owner=data.get("owner"), scale=data.get("scale", False), parent=data.get("parent"), all_parent_members=all_parent,
         source=data.get("source") or {}, as_of=data.get("as_of"), notes=data.get("notes"),
         period_source=period.get("source"), generation=data.get("generation"), succeeds=data.get("succeeds", ()),
+        partial=data.get("partial", False),
     )
 
 

@@ -50,8 +50,8 @@ class Territory:
 
     @property
     def label(self) -> str:
-        """Its name and code, as a title shows it."""
-        return f"{self.nom} ({self.code})"
+        """Its name and official code, as a title shows it (a grouping, whose id is no official code: its name)."""
+        return self.nom if self.level == "grouping" else f"{self.nom} ({self.code})"
 
     def codes(self, level: str) -> frozenset[str]:
         """Codes of the territories of ``level`` sharing a commune with it: below its level those inside it, above it

@@ -17,9 +17,10 @@ from geo.model import Model, dated
 from geo.periods import in_force, status_text
 from geo.pointfiles import PointTable, from_csv, from_records, joined, locate_table
 from geo.schemes import Member, Scheme
+from geo.search import SCHEME
 from geo.sources import perimeters
 from geo.spreadsheet import write_csv
-from geo.territory import LEVEL_NAMES, LEVELS, Territory
+from geo.territory import LEVEL_NAMES, LEVELS, TERRITORY_LEVELS, Territory
 from service import schemas
 from service.deps import (
     ChangesDep,
@@ -41,6 +42,7 @@ from service.geojson import GEOJSON, bbox_area, cached_json, collection, not_mod
 from service.limits import Limits
 
 Level = Literal[LEVELS]
+SearchLevel = Literal[(*TERRITORY_LEVELS, SCHEME)]
 ERRORS = {**schemas.NOT_MODIFIED, 404: schemas.json_error("Code ou identifiant inconnu (message en français)"),
           422: schemas.json_error("Paramètre invalide (message en français)")}
 
@@ -180,14 +182,15 @@ def commune(request: Request, model: ModelDep, commune: CommuneDep, at: DateDep)
     return cached_json(request, model, lambda: model.stack(commune.code, at), key=_key(at, commune))
 
 
-@router.get("/search", response_model=list[schemas.Hit], summary="Chercher un territoire")
+@router.get("/search", response_model=list[schemas.Hit], summary="Chercher un territoire ou un dispositif")
 def search(request: Request, model: ModelDep, limits: LimitsDep,
            q: Annotated[str, Query(min_length=1, description="Nom (sans accents ni tirets, « St » = « Saint ») ou code INSEE / SIREN ; "
                                    "au plus TERRITOIRES_MAX_SEARCH_LENGTH caractères (100 par défaut)",
                                    openapi_examples=schemas.examples(nom="Labège", code="31555"))],
-           level: Annotated[Level | None, Query(description="Limiter à une échelle")] = None,
+           level: Annotated[SearchLevel | None, Query(description="Limiter à une échelle, ou aux dispositifs (scheme)")] = None,
            limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
-    """Résultats classés : code exact, puis début du nom, puis population."""
+    """Territoires (par nom ou code) et dispositifs (par nom), classés : code exact, puis nom exact, début du nom, mot du
+    nom, puis population (couverte, pour un dispositif)."""
     if len(q) > limits.max_search_length:
         raise BadRequest(f"Requête invalide : le paramètre « q » doit contenir au plus {limits.max_search_length} caractères.")
     if not q.strip():

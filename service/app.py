@@ -27,6 +27,7 @@ from service.limits import Limits, install_limits
 from service.maps import mount_map_static
 from service.maps import router as maps_router
 from service.memberfiles import router as memberfiles_router
+from service.pages import mount_pages
 from service.settings import MapSettings
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     if admin.enabled:
         app.add_middleware(UploadLimit, max_bytes=admin.max_upload_bytes)
         install_admin(app, Guard(admin, holder.settings))
+    mount_pages(app)
 
     @app.get("/healthz", tags=["service"])
     def healthz(model: Model = Depends(get_model), h: ModelHolder = Depends(get_holder)) -> dict:

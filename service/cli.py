@@ -184,6 +184,17 @@ def check(mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> 
         raise typer.Exit(1)
 
 
+def _via(path: dict) -> str:
+    """A coverage path in the CLI's words: 'direct', 'quartier QP031005', 'EPCI 243100518 in dialogue-metropolitain'."""
+    if path["level"] == "commune":
+        text = "direct"
+    else:
+        text = f"{'EPCI' if path['level'] == 'epci' else path['level']} {path['code']}"
+        if path["grouping"]:
+            text += f" in {path['grouping']['id']}"
+    return text + (f" (all members of network {path['network']['id']})" if path["network"] else "")
+
+
 def _print_stack(stack: dict) -> None:
     c = stack["commune"]
     console.print(f"[bold]{escape(c['nom'])}[/] ({c['code']}), EPCI {stack['epci']['code'] if stack['epci'] else '—'} "
@@ -194,7 +205,7 @@ def _print_stack(stack: dict) -> None:
     table = Table("scheme", "kind", "via", "role", "start", "end", "status")
     for s in stack["schemes"]:
         table.add_row(*(escape("" if v is None else str(v))
-                        for v in (s["name"], s["kind"], s["via"], s["role"], s["start"], s["end"], s.get("status"))),
+                        for v in (s["name"], s["kind"], _via(s["path"]), s["role"], s["start"], s["end"], s.get("status"))),
                       style=None if s.get("in_force", True) else "dim")
     console.print(table)
 

@@ -29,8 +29,9 @@ from service.schemas import examples
 from service.settings import MapSettings
 from service.state import ModelHolder
 
-#: At most this many schemes in one ``schemes=`` list.
-MAX_SCHEMES = 8
+#: At most this many schemes in one ``schemes=`` list: every programme at once is a planner's question ("which communes
+#: does no programme cover?", 17 programmes today); a coverage answer costs a join and a crosstab, linear in the schemes.
+MAX_SCHEMES = 32
 TERRITORY_DOC = ("Code d'un territoire (INSEE, SIREN, département, région) ou identifiant de groupement ; "
                  "'niveau:code' lève l'ambiguïté ; vide : tout le périmètre")
 
@@ -117,9 +118,7 @@ async def get_scheme(model: ModelDep, scheme_id: SchemeId) -> Scheme:
     return model.scheme(scheme_id)
 
 
-async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
-        min_length=1, max_length=800, description="Identifiants séparés par des virgules",
-        openapi_examples=examples(deux="petites-villes-de-demain,villages-d-avenir"))]) -> list[str]:
+def scheme_ids(model: Model, schemes: str) -> list[str]:
     """Scheme ids from 'a,b,c': each known, at most :data:`MAX_SCHEMES`, no duplicates."""
     ids = list(dict.fromkeys(i.strip() for i in schemes.split(",") if i.strip()))
     if not ids:
@@ -129,6 +128,13 @@ async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
     for i in ids:
         model.scheme(i)
     return ids
+
+
+async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
+        min_length=1, max_length=800, description="Identifiants séparés par des virgules",
+        openapi_examples=examples(deux="petites-villes-de-demain,villages-d-avenir"))]) -> list[str]:
+    """Scheme ids from 'a,b,c' (:func:`scheme_ids`)."""
+    return scheme_ids(model, schemes)
 
 
 DATE_DOC = (f"Date de la situation, AAAA-MM-JJ, du {EARLIEST.isoformat()} au {LATEST.isoformat()} (par défaut : aujourd'hui) : "

@@ -6,8 +6,6 @@ JSON for the API, a small HTML page for the maps; every text is escaped.
 """
 from __future__ import annotations
 
-import html
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -63,16 +61,20 @@ def describe_validation(exc: RequestValidationError) -> str:
     return "Requête invalide : " + " ; ".join(parts) + "."
 
 
+#: Paths answered with HTML pages: their errors are French pages too (the API, tiles, exports and static maps answer JSON).
+HTML_PREFIXES = ("/maps", "/territoires", "/dispositifs", "/couverture", "/sources", "/recherche", "/fragments", "/changements")
+
+
 def _wants_html(request: Request) -> bool:
-    return request.url.path.startswith(("/maps", "/fragments", "/changements"))
+    path = request.url.path
+    return path == "/" or path.startswith(HTML_PREFIXES) and not path.endswith(".pdf")
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if _wants_html(request):
-        body = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Erreur {status}</title></head>'
-                f'<body><h1>Erreur {status}</h1><p>{html.escape(message)}</p><p><a href="/maps/scales">Carte des échelles</a></p>'
-                "</body></html>")
-        return HTMLResponse(body, status_code=status, headers=headers)
+        from service.pages import error_page  # the pages import the dependencies, which import this module
+
+        return HTMLResponse(error_page(status, message), status_code=status, headers=headers)
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse, Response
 
 from geo.exports import FORMATS, ExportError, build_layer, bundle_ids, check_crs, check_format, write
 from geo.exports.formats import multi_layer_formats
+from geo.exports.layers import COVERAGE, coverage_layer
 from geo.exports.provenance import stamped
 from geo.model import Model
 from geo.territory import Territory
 from service import schemas
-from service.deps import DateDep, HeavyDep, LimitsDep, ModelDep, ResponsesDep, WithinDep
+from service.deps import DateDep, HeavyDep, LimitsDep, ModelDep, ResponsesDep, WithinDep, scheme_ids
 from service.errors import BadRequest
 from service.geojson import GEOJSON, Payload
 
@@ -32,7 +33,12 @@ def file_stem(layer: str, within: str | None) -> str:
     return layer + (f"-{re.sub(r'[^A-Za-z0-9_-]', '_', within)}" if within else "")
 
 
-def _layers(model: Model, name: str, layers: str | None, within: Territory | None, at: dt.date) -> list:
+def _layers(model: Model, name: str, layers: str | None, within: Territory | None, at: dt.date, schemes: list[str] | None,
+            gaps: bool) -> list:
+    if schemes or gaps:
+        if name != COVERAGE:
+            raise ExportError(f"Les paramètres schemes et gaps ne valent que pour la couche {COVERAGE} : demandez {COVERAGE}.<format>.")
+        return [coverage_layer(model, schemes or list(model.catalogue.schemes), within, gaps, at)]
     ids = bundle_ids(model, layers) if name == BUNDLE else [name]
     return [build_layer(model, i, within, at) for i in ids]
 
@@ -69,6 +75,9 @@ def exports_router() -> APIRouter:
         crs: str = Query("4326", description="4326 (WGS 84) or 2154 (Lambert-93)."),
         wkt: bool = Query(False, description="CSV only: add the geometry as WKT."),
         layers: str | None = Query(None, description=f"{BUNDLE} only: comma-separated layer ids (default: all)."),
+        schemes: str | None = Query(None, max_length=800, description=f"{COVERAGE} only: the schemes whose columns it holds "
+                                                                      "(comma-separated ids; default: all)."),
+        gaps: bool = Query(False, description=f"{COVERAGE} only: the communes none of the schemes covers."),
     ) -> Response:
         """`communes.gpkg`, `epci.geojson`, `coverage.csv`, `scheme-<id>.shp.zip`, `bundle.gpkg?layers=communes,epci`…
 
@@ -81,7 +90,8 @@ def exports_router() -> APIRouter:
         if layer == BUNDLE and not spec.multi_layer:
             raise ExportError(f"Un lot de couches tient dans un seul fichier au format {' ou '.join(bundles)} : "
                               f"demandez {' ou '.join(f'{BUNDLE}.{e}' for e in bundles)}.")
-        chosen = _layers(model, layer, layers, within, at)
+        ids = scheme_ids(model, schemes) if schemes else None
+        chosen = _layers(model, layer, layers, within, at, ids, gaps)
         features = sum(len(c.frame) for c in chosen)
         if features > limits.max_export_features:
             raise BadRequest(f"Requête invalide : {features} entités dépassent la limite d'export de {limits.max_export_features} "
@@ -95,10 +105,11 @@ def exports_router() -> APIRouter:
                 return path.read_bytes()
 
         # written once per data version, day (its provenance says when) and what the file holds: the layers (a bundle's
-        # in the model's order), the territory resolved, the CRS, WKT for CSV; any other parameter changes nothing
+        # in the model's order), the territory resolved, the date, the coverage's schemes and gaps, the CRS, WKT for CSV;
+        # any other parameter changes nothing
         today = dt.datetime.now(dt.UTC).date().isoformat()
-        key = (model.version, "export", today, fmt, tuple(c.spec.id for c in chosen), within.key if within else "", at.isoformat(), epsg,
-               wkt and fmt == "csv")
+        key = (model.version, "export", today, fmt, tuple(c.spec.id for c in chosen), within.key if within else "", at.isoformat(),
+               tuple(ids or ()), gaps, epsg, wkt and fmt == "csv")
         payload = responses.get(key, lambda: heavy.run(lambda: Payload.of(build(), compress=fmt != "shp.zip")))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         if layer != BUNDLE:

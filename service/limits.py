@@ -3,7 +3,8 @@
 Page sizes, export size, search length, request rates, expensive work at once, what a client may send (URL and
 header sizes, timeouts, connections: applied by service/guard.py) and the memory of the response and tile caches
 are bounded here (the GeoJSON layer limits, features per response and bbox area, are in service/settings.py with the other map
-settings); CORS origins and the embed policy (which sites may frame the maps) are settings too. Read when the app
+settings); CORS origins and the embed policy (which sites may frame the embeddable maps, embed=1: any by default; every
+other page may be framed by this site only) are settings too. Read when the app
 is created (``create_app``), kept in ``app.state.limits`` and reached through a dependency. The per-worker rate
 limit is a backstop: in production, rate-limit at the reverse proxy as well (see README).
 """
@@ -14,6 +15,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 import cachetools
 from fastapi import FastAPI
@@ -41,7 +43,8 @@ class Limits:
     rate_per_second: float = field(default_factory=lambda: float(os.environ.get("TERRITOIRES_RATE_LIMIT", 200)))  # per client; 0 = off
     rate_burst: int = field(default_factory=lambda: _int("TERRITOIRES_RATE_BURST", 400))
     cors_origins: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_CORS_ORIGINS", ""))
-    frame_ancestors: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_FRAME_ANCESTORS", "'self'"))
+    # which sites may frame the embeddable maps (embed=1): any by default; every other page only this site ('self')
+    frame_ancestors: tuple[str, ...] = field(default_factory=lambda: _list("TERRITOIRES_FRAME_ANCESTORS", "*"))
     response_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_RESPONSE_CACHE_MB", 256))  # JSON, pages, exports
     tile_cache_mb: int = field(default_factory=lambda: _int("TERRITOIRES_TILE_CACHE_MB", 64))  # encoded vector tiles
     max_locate_rows: int = field(default_factory=lambda: _int("TERRITOIRES_MAX_LOCATE_ROWS", 10_000))  # POST /api/locate
@@ -121,6 +124,14 @@ def _trusted(peer: str, proxies: tuple) -> bool:
     return any(address in p for p in proxies)
 
 
+def embeddable(scope: dict) -> bool:
+    """A read-only public map made to be framed by other sites: a map page asked for with embed=1."""
+    if not scope.get("path", "").startswith("/maps/"):
+        return False
+    embed = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("embed", [])
+    return any(v.lower() in ("1", "true", "on", "yes") for v in embed)
+
+
 class PolicyMiddleware:
     """Pure ASGI middleware: per-client rate limit (429 + Retry-After) and security headers."""
 
@@ -128,8 +139,9 @@ class PolicyMiddleware:
         self.app = app
         self.buckets = _Buckets(limits.rate_per_second, limits.rate_burst, limits.max_clients) if limits.rate_per_second > 0 else None
         self.proxies = limits.proxies
-        self.headers = [(b"content-security-policy", ("frame-ancestors " + " ".join(limits.frame_ancestors)).encode()),
-                        (b"x-content-type-options", b"nosniff")]
+        self.headers = [(b"content-security-policy", b"frame-ancestors 'self'"), (b"x-content-type-options", b"nosniff")]
+        self.embed_headers = [(b"content-security-policy", ("frame-ancestors " + " ".join(limits.frame_ancestors)).encode()),
+                              (b"x-content-type-options", b"nosniff")]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -139,9 +151,11 @@ class PolicyMiddleware:
                                     headers={"Retry-After": "1"})
             return await response(scope, receive, send)
 
+        headers = self.embed_headers if embeddable(scope) else self.headers
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self.headers
+                message["headers"] = list(message.get("headers", [])) + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

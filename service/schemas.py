@@ -42,11 +42,29 @@ class MemberSource(BaseModel):
     url: str | None = Field(description="Adresse de la source de cette adhésion")
 
 
+
+class SchemeRef(BaseModel):
+    id: str = Field(description="Identifiant du dispositif")
+    name: str
+    kind: str = Field(description="Genre du dispositif (geo/kinds.py)")
+
+
+class CoveragePath(BaseModel):
+    """Par où le dispositif couvre la commune."""
+
+    level: Literal["commune", "quartier", "epci"] = Field(description="Échelle du membre par lequel passe la couverture : la commune "
+                                                                      "elle-même, un de ses quartiers, son EPCI")
+    code: str = Field(description="Code de ce membre (INSEE, QP…, SIREN)")
+    nom: str | None = Field(description="Nom de ce membre")
+    grouping: SchemeRef | None = Field(description="Le groupement membre du dispositif dont cet EPCI fait partie, s'il y a lieu")
+    network: SchemeRef | None = Field(description="Le réseau dont le club compte tous les membres, s'il y a lieu")
+
+
 class Covering(Marked):
     id: str = Field(description="Identifiant du dispositif")
     name: str
     kind: str
-    via: str = Field(description="Chemin de la couverture : direct, via un EPCI, un groupement ou un réseau")
+    path: CoveragePath = Field(description="Chemin de la couverture : la commune, un quartier, un EPCI, un groupement, un réseau")
     role: str | None
     start: str | None
     end: str | None
@@ -87,11 +105,13 @@ class Lookup(Stack):
 
 
 class Hit(BaseModel):
-    level: str
-    code: str
+    level: str = Field(description="Échelle du territoire, ou « scheme » pour un dispositif")
+    code: str = Field(description="Code du territoire, ou identifiant du dispositif")
     nom: str
-    bbox: list[float] = Field(description="minlon, minlat, maxlon, maxlat")
-    population: int
+    bbox: list[float] | None = Field(description="minlon, minlat, maxlon, maxlat (d'un dispositif : des communes qu'il couvre ; "
+                                                 "aucune s'il n'en couvre pas)")
+    population: int = Field(description="Population du territoire, ou des communes couvertes par le dispositif")
+    kind: str | None = Field(None, description="Genre du dispositif (geo/kinds.py) ; vide pour un territoire")
 
 
 class Coverage(BaseModel):

@@ -33,6 +33,7 @@ class ModelHolder:
     interval: float = 1.0
     model: Model | None = None
     last_error: str | None = None
+    loaded_at: float | None = None  # when this worker loaded the model it serves (seconds since the epoch)
     _seen: int | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -45,6 +46,7 @@ class ModelHolder:
         """Load the published version (publishing one first if there is none)."""
         stamp = self._stamp()
         self.model = load_published(self.settings)
+        self.loaded_at = time.time()
         self._seen = stamp or self._stamp()
         _freeze()
         return self.model
@@ -59,7 +61,7 @@ class ModelHolder:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._seen = stamp
                 return False
-            self.model, self.last_error, self._seen = fresh, None, stamp
+            self.model, self.last_error, self._seen, self.loaded_at = fresh, None, stamp, time.time()
             _freeze()
             return True
 

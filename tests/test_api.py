@@ -127,7 +127,9 @@ def test_coverage_counts_and_gaps(client, model):
     assert body["counts"] == {"1": 33, "2": 4}
     dep = client.get("/api/coverage", params={"schemes": "toulouse-metropole", "within": "31"}).json()
     assert len(dep["gaps"]) == len(model.territory("31").communes) - 37
-    assert client.get("/api/coverage", params={"schemes": ",".join(["toulouse-metropole"] * 3 + [f"x{i}" for i in range(9)])}).status_code == 422
+    assert client.get("/api/coverage", params={"schemes": ",".join(["toulouse-metropole"] * 3 + [f"x{i}" for i in range(33)])}).status_code == 422
+    programmes = [s.id for s in model.catalogue.schemes.values() if s.kind == "programme"]  # every programme at once: a planner's question
+    assert len(programmes) > 8 and client.get("/api/coverage", params={"schemes": ",".join(programmes), "within": "31"}).status_code == 200
 
 
 def test_territories_geojson(client, model):

@@ -3,7 +3,8 @@
 A scheme file whose name, member names, roles, notes and source hold ``<img src=x onerror=…>`` and
 ``<script>…</script>``, and a commune (Toulouse) whose name holds an ``<img onerror>``, are served by the real
 service (tests/hostile_app.py). On the scales, scheme and coverage maps the test hovers Toulouse (tooltip),
-clicks it (the popup lists the hostile scheme), reads the legend and searches; each payload would set
+clicks it (the side panel lists the hostile scheme), reads the legend and searches, then opens the pages (territory,
+scheme, home, search, coverage builder); each payload would set
 ``window.__pwned``. It must stay undefined, no dialog may open, no ``<img src=x>``, injected ``<script>`` or
 inline handler may exist in the DOM, the hostile text must be visible literally, and no request may leave
 the machine.
@@ -77,13 +78,13 @@ def hover_toulouse(page, where: str) -> str:
 
 
 def click_toulouse(page, where: str) -> str:
-    """The popup's text: Toulouse's whole stack, the hostile scheme with its role among the schemes."""
+    """The side panel's text: Toulouse's chain and schemes, the hostile scheme with its role among them (rendered by the
+    server, /territoires/{code}/panneau)."""
     page.mouse.click(*point(page, *TOULOUSE_LONLAT))
-    popup = page.locator(".leaflet-popup-content .t-stack")
-    popup.wait_for()
-    page.wait_for_timeout(400)  # the popup fades in
+    panel = page.locator(f".t-panel .t-panel-body[data-code='{TOULOUSE}']")
+    panel.wait_for()
     assert_clean(page, where)
-    return popup.text_content()
+    return panel.text_content()
 
 
 def search(page, text: str, wait_for: str, where: str) -> str:
@@ -104,15 +105,15 @@ def test_markup_in_data_is_shown_as_text(hostile_url: str, artifacts: Path):
         tip = hover_toulouse(page, "scales tooltip")
         assert HOSTILE_COMMUNE in tip and TOULOUSE in tip
         page.screenshot(path=str(artifacts / "injection-scales-tooltip.png"))
-        stack = click_toulouse(page, "scales popup")
+        stack = click_toulouse(page, "scales panel")
         assert HOSTILE_COMMUNE in stack and SCHEME_NAME in stack and ROLE in stack
-        page.screenshot(path=str(artifacts / "injection-scales-popup.png"))
+        page.screenshot(path=str(artifacts / "injection-scales-panel.png"))
         page.keyboard.press("Escape")
 
-        # The search box: the commune's name in the results; the scheme's name (a contract: not searchable) finds nothing.
+        # The search box: the commune's name in the results, and the scheme's name (schemes are found by name) as text.
         assert HOSTILE_COMMUNE in search(page, "Toulouse", TOULOUSE, "search Toulouse")
         page.screenshot(path=str(artifacts / "injection-search.png"))
-        search(page, SCHEME_NAME, "Aucun territoire trouvé", "search the scheme's name")
+        assert SCHEME_NAME in search(page, "Contrat", "dispositif", "search the scheme's name")
 
         # A map focused on Toulouse: its name in the title and the legend.
         open_map(page, hostile_url + f"/maps/scales?focus={TOULOUSE}")
@@ -126,7 +127,7 @@ def test_markup_in_data_is_shown_as_text(hostile_url: str, artifacts: Path):
         assert SCHEME_NAME in page.locator(".leaflet-control-layers").text_content()
         assert page.locator(".t-legend a", has_text="Voir la source").get_attribute("href") == "#"  # a javascript: URL is dropped
         assert HOSTILE_COMMUNE in hover_toulouse(page, "scheme tooltip")  # at this zoom the tile itself carries the name
-        stack = click_toulouse(page, "scheme popup")
+        stack = click_toulouse(page, "scheme panel")
         assert SCHEME_NAME in stack and ROLE in stack
         page.screenshot(path=str(artifacts / "injection-scheme.png"))
 
@@ -136,7 +137,25 @@ def test_markup_in_data_is_shown_as_text(hostile_url: str, artifacts: Path):
         tip = hover_toulouse(page, "coverage tooltip")
         assert HOSTILE_COMMUNE in tip and SCHEME_NAME in tip
         page.screenshot(path=str(artifacts / "injection-coverage.png"))
-        assert SCHEME_NAME in click_toulouse(page, "coverage popup")
+        assert SCHEME_NAME in click_toulouse(page, "coverage panel")
+
+        # The pages: Toulouse's (its name, the scheme with its role and source), the scheme's (name, notes, members), the home
+        # page's catalogue, the search and its suggestions, the coverage builder: the hostile text shown literally.
+        for url, texts in ((f"/territoires/{TOULOUSE}", (HOSTILE_COMMUNE, SCHEME_NAME, ROLE, SOURCE_TITLE)),
+                           (f"/dispositifs/{SCHEME_ID}", (SCHEME_NAME, SOURCE_TITLE)), ("/", (SCHEME_NAME, SOURCE_TITLE)),
+                           ("/recherche?q=Toulouse", (HOSTILE_COMMUNE,)),
+                           (f"/couverture?schemes={SCHEME_ID}", (SCHEME_NAME,))):
+            page.goto(hostile_url + url)
+            page.wait_for_load_state("networkidle")
+            assert_clean(page, url)
+            body = page.locator("main").text_content()
+            assert all(t in body for t in texts), url
+        page.goto(hostile_url + "/")
+        page.locator("#recherche-q").fill("Toulouse")
+        page.locator("#recherche-suggestions a").first.wait_for()
+        assert_clean(page, "suggestions")
+        assert HOSTILE_COMMUNE in page.locator("#recherche-suggestions").text_content()
+        page.screenshot(path=str(artifacts / "injection-pages.png"))
 
         assert dialogs == [] and s.blocked == [] and s.page_errors == [] and s.console_errors == []
 

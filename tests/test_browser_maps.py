@@ -61,15 +61,16 @@ def test_scales_map(base_url: str, artifacts: Path):
         page.wait_for_function("document.querySelector('.leaflet-tooltip').innerText.includes('Toulouse')")
         page.screenshot(path=str(artifacts / "maps-scales-tooltip.png"))
         page.mouse.click(x, y)
-        popup = page.locator(".leaflet-popup-content .t-stack")
-        popup.wait_for()
-        page.wait_for_timeout(400)  # the popup fades in
-        text = popup.inner_text()
-        assert "Toulouse Métropole" in text and "Dialogue métropolitain de Toulouse" in text and "JSON" in text
-        kinds = [k.inner_text() for k in popup.locator(".t-kind").all()]
-        assert "réseau" in kinds and "network" not in kinds  # kinds in French, from the page's table (geo/kinds.py)
-        page.screenshot(path=str(artifacts / "maps-scales-popup.png"))
-        page.keyboard.press("Escape")
+        panel = page.locator(".t-panel .t-panel-body[data-code='31555']")  # the side panel, not a popup under the layer tree
+        panel.wait_for()
+        text = panel.inner_text()
+        assert "Toulouse Métropole" in text and "Dialogue métropolitain de Toulouse" in text and "Page du territoire" in text
+        kinds = [k.inner_text() for k in panel.locator(".t-kind").all()]
+        assert "réseau" in kinds and "network" not in kinds  # kinds in French (geo/kinds.py)
+        assert page.locator(".leaflet-popup").count() == 0
+        page.screenshot(path=str(artifacts / "maps-scales-panel.png"))
+        page.get_by_role("button", name="Fermer le panneau du territoire").click()
+        assert page.locator(".t-panel").is_hidden()
 
         search = page.locator(".t-search input")
         search.fill("Labège")

@@ -19,17 +19,22 @@ def test_toulouse_stack(model: Model):
     assert stack["departement"]["code"] == "31" and stack["region"]["code"] == "76"
     assert {g["id"] for g in stack["groupings"]} == {"agglomeration-toulousaine", "dialogue-metropolitain", "partenariat-toulouse-montpellier"}
     by_id = {s["id"]: s for s in stack["schemes"]}
-    assert by_id["agglomeration-toulousaine"]["via"] == "via EPCI 243100518"
+    assert by_id["agglomeration-toulousaine"]["path"] == {"level": "epci", "code": "243100518", "nom": "Toulouse Métropole",
+                                                          "grouping": None, "network": None}
     assert by_id["dialogue-metropolitain"]["role"] == "pilote"
     for club in ("club-developpement-equilibre", "club-revitalisation", "club-transition-ecologique"):
-        assert "dialogue-metropolitain (all network members)" in by_id[club]["via"]
-    assert by_id["conseils-citoyens-contrat-de-ville"]["via"].startswith("via quartier QP0310")  # members are quartiers
+        path = by_id[club]["path"]  # a club counting all its network's members: through the EPCI, member of the network
+        assert (path["level"], path["code"], path["grouping"]) == ("epci", "243100518", None)
+        assert path["network"] == {"id": "dialogue-metropolitain", "name": "Dialogue métropolitain de Toulouse", "kind": "network"}
+    path = by_id["conseils-citoyens-contrat-de-ville"]["path"]  # members are quartiers
+    assert path["level"] == "quartier" and path["code"].startswith("QP0310") and path["nom"]
+    assert by_id["toulouse-metropole"]["path"]["level"] == "commune"  # the commune itself is the member
 
 
 def test_commune_covered_through_a_grouping_member_other_than_toulouse(model: Model):
     stack = model.stack("31254")  # Labège, Sicoval
     by_id = {s["id"]: s for s in stack["schemes"]}
-    assert by_id["agglomeration-toulousaine"]["via"] == "via EPCI 243100633"
+    assert by_id["agglomeration-toulousaine"]["path"]["code"] == "243100633"
     assert "dialogue-metropolitain" not in by_id
 
 
@@ -97,7 +102,7 @@ def test_lookup_json_shape_for_the_cli_and_api(model: Model):
     data = json.loads(json.dumps(model.lookup(1.4442, 43.6047)))
     for key in ("commune", "epci", "departement", "region", "groupings", "schemes", "quartiers"):
         assert key in data
-    assert set(data["schemes"][0]) == {"id", "name", "kind", "via", "role", "start", "end", "start_basis", "end_basis", "date_source"}
+    assert set(data["schemes"][0]) == {"id", "name", "kind", "path", "role", "start", "end", "start_basis", "end_basis", "source", "date_source"}
     dated = json.loads(json.dumps(model.lookup(1.4442, 43.6047, dt.date(2025, 6, 1))))
     assert set(dated["schemes"][0]) == set(data["schemes"][0]) | {"in_force", "status"}
     assert dated["date"] == "2025-06-01" and dated["perimeters"] == "périmètres 2026"

@@ -95,7 +95,7 @@ def test_the_export_time_is_the_writing_not_the_layer(tmp_path: Path) -> None:
     assert stamps == ["2030-01-02T03:04:05+00:00", "2031-06-07T08:09:10+00:00"]
     write([layer], "geojson", tmp_path / "c.geojson")
     assert provenance_of(tmp_path / "c.geojson", "geojson")["exported_at"][:4] >= "2025"  # now, by default
-    assert summary(provenance_of(tmp_path / "a.geojson", "geojson")).endswith("export du 2030-01-02.")
+    assert summary(provenance_of(tmp_path / "a.geojson", "geojson")).endswith("export du 2 janvier 2030.")
 
 
 def test_the_table_limits_are_the_errors(tmp_path: Path) -> None:

@@ -84,10 +84,19 @@ def test_unknown_focus_and_scheme_are_404_in_french(client):
 
 
 @pytest.mark.parametrize("url", ["/maps/scales?tiles=google", "/maps/scales?z=40&lat=43&lon=1", "/maps/scales?lat=95&lon=1&z=5",
-                                 "/maps/coverage", "/maps/coverage?schemes=", "/maps/scales?embed=peut-etre"])
+                                 "/maps/scales?embed=peut-etre", "/maps/coverage?schemes=,,"])
 def test_bad_map_parameters_are_422(client, url):
     r = client.get(url)
-    assert r.status_code == 422 and "Requête invalide" in r.text
+    assert r.status_code == 422 and "Requête invalide" in r.text and '<html lang="fr">' in r.text
+
+
+@pytest.mark.parametrize("url, target", [("/maps/coverage", "/couverture"), ("/maps/coverage?schemes=", "/couverture"),
+                                         ("/maps/coverage?within=31", "/couverture?within=31")])
+def test_coverage_map_without_schemes_sends_to_the_builder(client, url, target):
+    r = client.get(url, follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == target
+    page = client.get(url)
+    assert page.status_code == 200 and "Construire une carte de couverture" in page.text
 
 
 def test_scheme_map_legend(client):

@@ -184,8 +184,8 @@ def test_conseils_citoyens_are_the_16_quartiers_of_toulouse_metropole(model: Mod
     scheme = model.catalogue.schemes["conseils-citoyens-contrat-de-ville"]
     assert scheme.member_scale == "quartier" and set(scheme.codes) == expected and len(expected) == 16
     assert set(model.coverage.scheme_communes(scheme.id)) == {"31555", "31069", "31149", "31157"}
-    colomiers = {s["via"] for s in model.stack("31149")["schemes"] if s["id"] == scheme.id}
-    assert colomiers == {"via quartier QP031005", "via quartier QP031016"}
+    colomiers = {(s["path"]["level"], s["path"]["code"]) for s in model.stack("31149")["schemes"] if s["id"] == scheme.id}
+    assert colomiers == {("quartier", "QP031005"), ("quartier", "QP031016")}
 
 
 def test_a_point_in_negreneys_is_in_its_quartier_while_the_generation_is_in_force(model: Model, mirror: Path):

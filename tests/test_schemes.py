@@ -102,9 +102,10 @@ def test_imported_member_list_attaches_to_a_declared_scheme_with_its_source(sett
     model = assemble(s, t, load_catalogue(t.cog, s, programmes=False, imported=(1, members.by_scheme())))
     stack = model.stack("31254")  # Labège, in the Sicoval
     row = next(r for r in stack["schemes"] if r["id"] == "contrat-test")
-    assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract", "via": "via EPCI 243100633",
+    assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract",
+                   "path": {"level": "epci", "code": "243100633", "nom": "CA du Sicoval", "grouping": None, "network": None},
                    "role": "signataire", "start": "2022-01-01", "end": "2027-12-31", "start_basis": "membre", "end_basis": "membre",
-                   "source": {"title": "Délibération", "url": "https://example.org/d"}}
+                   "source": {"title": "Délibération", "url": "https://example.org/d"}, "date_source": None}
     assert model.catalogue.get("contrat-test").file.endswith("contrat-test.yaml + liste de membres importée (version 1)")
 
 

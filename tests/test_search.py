@@ -5,7 +5,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.search import LEVELS, SearchIndex, normalise
+from geo.search import LEVELS, SCHEME, SchemeEntry, SearchIndex, normalise
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -69,4 +69,19 @@ def test_hit_carries_bbox_and_population(index: SearchIndex) -> None:
     hit = index.search("Blagnac")[0]
     assert hit.bbox == (1.0, 0.0, 2.0, 1.0) and hit.population == 25_000
     assert hit.as_dict() == {"level": "commune", "code": "31069", "nom": "Blagnac", "bbox": [1.0, 0.0, 2.0, 1.0],
-                             "population": 25_000}
+                             "population": 25_000, "kind": None}
+
+
+def test_schemes_found_by_name_with_their_kind_and_bounds() -> None:
+    scales = {level: _scale([]) for level in LEVELS}
+    scales["commune"] = _scale([("31555", "Toulouse", 500_000), ("31590", "Petite-Ville", 800)])
+    schemes = [SchemeEntry("petites-villes-de-demain", "Petites villes de demain (liste 2024)", "programme", (1.0, 0.0, 2.0, 1.0), 900),
+               SchemeEntry("dialogue-metropolitain", "Dialogue métropolitain de Toulouse", "network", None, 0)]
+    index = SearchIndex(scales, schemes)
+    hits = index.search("petites villes")
+    assert [(h.level, h.code, h.kind) for h in hits] == [(SCHEME, "petites-villes-de-demain", "programme")]
+    assert hits[0].as_dict()["bbox"] == [1.0, 0.0, 2.0, 1.0]
+    assert [h.code for h in index.search("petite")] == ["petites-villes-de-demain", "31590"]  # covered population first
+    assert index.search("dialogue")[0].as_dict()["bbox"] is None  # a scheme covering no commune in scope
+    assert index.search("toulouse")[0].code == "31555"  # a territory's exact name first
+    assert [h.level for h in index.search("toulouse", level=SCHEME)] == [SCHEME]

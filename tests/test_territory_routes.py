@@ -22,6 +22,10 @@ ROUTES = [
     "/static/scales.png?within={t}&size=400x300",
     "/ogc/collections/communes/items?within={t}",
     "/ogc/collections/communes/items/{t}",
+    "/territoires/{t}",
+    "/territoires/{t}/panneau",
+    "/territoires/{t}/fiche.pdf",
+    "/couverture?schemes=petites-villes-de-demain&within={t}",
 ]
 
 
@@ -30,9 +34,9 @@ ROUTES = [
 def test_the_same_french_404_everywhere(client, route: str, territory: str, message: str) -> None:
     r = client.get(route.format(t=territory))
     assert r.status_code == 404, r.text
-    if route.startswith("/maps"):
+    if route.startswith(("/maps", "/territoires", "/couverture")) and ".pdf" not in route:  # pages: a French page
         assert r.headers["content-type"].startswith("text/html") and '<html lang="fr">' in r.text
-        assert f"<p>{html.escape(message)}</p>" in r.text
+        assert f"<p>{message}</p>" in html.unescape(r.text)
     else:
         assert r.json() == {"detail": message}
 

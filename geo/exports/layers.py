@@ -128,15 +128,15 @@ def _scheme_frame(model: Model, scheme: Scheme, at: dt.date | None) -> tuple[gpd
     return frame, notes
 
 
-def _coverage_frame(model: Model, at: dt.date | None) -> gpd.GeoDataFrame:
-    """Communes with one 0/1 column per scheme and the number of covering schemes (a programme's generations as one, a
-    network and its clubs as one), at a date when given."""
+def _coverage_frame(model: Model, at: dt.date | None, ids: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Communes with one 0/1 column per scheme (every scheme, or those of ``ids``) and the number of covering schemes
+    (a programme's generations as one, a network and its clubs as one), at a date when given."""
     com = model.scales["commune"].drop(columns="level")
     coverage = model.coverage if at is None else model.coverage.on(at)
-    matrix = coverage.matrix()
+    matrix = coverage.matrix(ids)
     matrix.columns = list(matrix.columns)
     frame = com.join(matrix, on="code")
-    frame[COUNT_FIELD] = coverage.counts().reindex(com["code"]).to_numpy().astype("int16")
+    frame[COUNT_FIELD] = coverage.counts(ids).reindex(com["code"]).to_numpy().astype("int16")
     cols = [c for c in frame.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=com.crs)
 
@@ -187,6 +187,25 @@ def build_layer(model: Model, layer_id: str, within: Territory | None = None, at
     frame = restrict(model, layer, within)
     record = {**layer.provenance, "within": within.param, "features": len(frame)}
     return ExportLayer(spec, frame, layer.style, record)
+
+
+def coverage_layer(model: Model, ids: list[str], within: Territory | None = None, gaps: bool = False,
+                   at: dt.date | None = None) -> ExportLayer:
+    """The coverage layer for exactly the schemes ``ids`` (their columns only, the count of those) at a date when
+    given, optionally only the communes none of them covers (``gaps``); restricted to ``within`` like any layer."""
+    spec = resolve_layer(model, COVERAGE)
+    memo = model.derived if at is None else model.dated
+    frame = memo.get(("coverage-frame", tuple(ids), at), lambda: _coverage_frame(model, at, ids))
+    if within is not None:
+        frame = frame[frame["code"].isin(within.codes("commune"))]
+    if gaps:
+        frame = frame[frame[COUNT_FIELD] == 0]
+    frame = frame.reset_index(drop=True)
+    notes = ["only the communes none of the chosen schemes covers"] if gaps else []
+    record = provenance(model, spec.id, spec.title, [model.catalogue.schemes[i] for i in ids], len(frame),
+                        within=within.param if within else None, notes=notes, at=at)
+    style = coverage_style(len(ids), spec.id, COUNT_FIELD)
+    return ExportLayer(spec, frame, style, record)
 
 
 def feature_level(model: Model, spec: LayerSpec) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from geo.mapspec import fr_date
 from geo.model import Model
 from geo.periods import french_date
 from geo.schemes import Scheme
@@ -54,9 +55,10 @@ def summary(record: dict) -> str:
     """One line naming the sources and their vintages (map footers, file descriptions); the export date is the record's
     (today for a record not stamped yet)."""
     parts = [f"{s['title']} ({s['vintage']})" for s in record["sources"] if s["role"] != "scheme"]
-    schemes = [f"{s['name']} (au {s['as_of']})" if s["as_of"] else s["name"] for s in record["sources"] if s["role"] == "scheme"]
+    schemes = [f"{s['name']} (au {fr_date(dt.date.fromisoformat(s['as_of']))})" if s["as_of"] else s["name"]
+               for s in record["sources"] if s["role"] == "scheme"]
     if schemes:
         parts.append("dispositifs : " + ", ".join(schemes) if len(schemes) <= 3 else f"{len(schemes)} dispositifs (voir métadonnées)")
-    exported = record.get("exported_at") or now()
+    exported = dt.date.fromisoformat((record.get("exported_at") or now())[:10])
     situation = f"Situation au {french_date(dt.date.fromisoformat(record['date']))}, {record['perimeters']}. " if record.get("date") else ""
-    return situation + "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {exported[:10]}."
+    return situation + "Sources : " + " ; ".join(parts) + f". territoires {record['model_version']}, export du {french_date(exported)}."

@@ -6,20 +6,23 @@ version's ETag like the API, so a revalidation costs a 304.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from geo.memo import Memo
 from geo.model import Model
-from service.deps import ChangesDep, FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, SchemesDep, WithinDep
+from service import downloads as offers
+from service.deps import ChangesDep, FocusDep, MapSettingsDep, ModelDep, ResponsesDep, SchemeDep, WithinDep, scheme_ids
 from service.geojson import Payload, cached_payload, declared_query, not_modified
 from service.maps.base import View
 from service.maps.changes import changes_page
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
-from service.schemas import NOT_MODIFIED, html_error
+from service.schemas import NOT_MODIFIED, examples, html_error
 
 router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLResponse,
                    responses={**NOT_MODIFIED, 404: html_error("Territoire ou dispositif inconnu (page d'erreur en français)"),
@@ -39,6 +42,7 @@ def _page(request: Request, model: Model, responses: Memo[Payload], build: Calla
 def scales(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            focus: FocusDep) -> Response:
     """Communes, EPCI, départements, groupements et région ; `focus` montre ce qui est dedans et les échelles au-dessus."""
+    view = replace(view, downloads=tuple(offers.scales(focus)))
     return _page(request, model, responses, lambda: MAP_KINDS["scales"].page(model, view, settings, focus), view)
 
 
@@ -46,13 +50,22 @@ def scales(request: Request, model: ModelDep, responses: ResponsesDep, settings:
 def scheme(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
            s: SchemeDep) -> Response:
     """Les membres du dispositif sur fond estompé ; période, source et date de mise à jour en légende."""
+    view = replace(view, downloads=tuple(offers.scheme(s)))
     return _page(request, model, responses, lambda: MAP_KINDS["scheme"].page(model, view, settings, s), view)
 
 
-@router.get("/coverage", summary="Carte de couverture")
-def coverage(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep,
-             ids: SchemesDep, within: WithinDep) -> Response:
-    """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part."""
+@router.get("/coverage", summary="Carte de couverture", responses={307: {"description": "Sans dispositif choisi : vers le "
+                                                                                 "constructeur de couverture (/couverture)"}})
+def coverage(request: Request, model: ModelDep, responses: ResponsesDep, settings: MapSettingsDep, view: ViewDep, within: WithinDep,
+             schemes: Annotated[str | None, Query(max_length=800, description="Identifiants séparés par des virgules ; sans : le "
+                                                  "constructeur de couverture", openapi_examples=examples(
+                                                      deux="petites-villes-de-demain,villages-d-avenir"))] = None) -> Response:
+    """Nombre de dispositifs choisis couvrant chaque commune, chevauchements hachurés, lacunes à part. Sans dispositif
+    choisi, la page renvoie au constructeur de couverture, où on les coche."""
+    if not schemes:
+        return RedirectResponse("/couverture" + (f"?{urlencode({'within': within.param})}" if within else ""), status_code=307)
+    ids = scheme_ids(model, schemes)
+    view = replace(view, downloads=tuple(offers.coverage(ids, within)))
     return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within), view)
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ import folium
 from branca.element import Element
 from fastapi import Depends, Query
 from folium.plugins import StripePattern
+from folium.template import Template
 
 from geo import mapspec
 from geo.kinds import KINDS
@@ -34,6 +36,15 @@ from service.maps.controls import Territoires, add_controls
 from service.settings import NO_TILES_LABEL, MapSettings
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
+#: folium's viewport forbids zooming the page (an accessibility failure): the page template's own viewport replaces it.
+FOLIUM_VIEWPORT = re.compile(r'<meta name="viewport" content="width=device-width,\s*initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />')
+#: The page around a map: French, with a viewport for phones, and the map's script inside the body (branca's own
+#: template has no language and puts it after the body).
+PAGE_TEMPLATE = Template(
+    "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "    {{this.header.render(**kwargs)}}\n</head>\n<body>\n"
+    "    {{this.html.render(**kwargs)}}\n<script>\n    {{this.script.render(**kwargs)}}\n</script>\n</body>\n</html>\n")
 MAX_ZOOM = 18
 TILE_PIXELS = 256
 BaseMap = Literal["none", "osm", "ign", "ign-ortho"]
@@ -50,6 +61,7 @@ class View:
     z: int | None = None
     select: str | None = None
     at: dt.date | None = None  # the situation shown (``date=``, parsed by the one date dependency; today by default)
+    downloads: tuple = ()  # what the map offers to download (service/downloads.py), set by its route
 
     @classmethod
     def query(cls, at: Annotated[dt.date, Depends(get_date)],
@@ -155,8 +167,9 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
                    tiles=None, max_zoom=MAX_ZOOM)
     if not permalink:
         m.fit_bounds([list(bounds[0]), list(bounds[1])])
-    head = m.get_root().header
-    head.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
+    root = m.get_root()
+    root._template = PAGE_TEMPLATE
+    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
     return m
 
 
@@ -254,7 +267,7 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
               "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS,
               "selection": {"halo": leaflet_style(mapspec.SELECTION_HALO), "line": leaflet_style(mapspec.SELECTION)},
               "select": selection(model, view.select), "permalink": view.lat is not None and view.lon is not None and view.z is not None,
-              **dating, **config}
+              "downloads": [d.as_dict() for d in view.downloads], **dating, **config}
     add_controls(m, tree, basemaps, embed=view.embed)
     Territoires(script_json(config)).add_to(m)
-    return render_offline(m)
+    return FOLIUM_VIEWPORT.sub("", render_offline(m), count=1)

@@ -1,5 +1,6 @@
 """Controls every map shares: the layer tree (base maps and layers), fullscreen, and the page scripts (layers, place
-names, search box, selection, permalink, share/embed panel, link back to the full map when embedded) from
+names, search box, selection, permalink, downloads, share/embed panel, link back to the full map when embedded, the side
+panel of the selected territory) from
 service/maps/static/."""
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class Territoires(JSCSSMixin, MacroElement):
 
     default_js = [("leaflet.vectorgrid", "https://unpkg.com/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js"),
                   ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_labels", f"{STATIC_URL}/labels.js"),
-                  ("territoires_controls", f"{STATIC_URL}/controls.js"), ("territoires_dates", f"{STATIC_URL}/dates.js")]
-    default_css = [("territoires_css", f"{STATIC_URL}/territoires.css")]
+                  ("territoires_controls", f"{STATIC_URL}/controls.js"), ("territoires_dates", f"{STATIC_URL}/dates.js"),
+                  ("territoires_panel", f"{STATIC_URL}/panel.js")]
+    default_css = [("territoires_css", f"{STATIC_URL}/territoires.css"), ("territoires_panel_css", f"{STATIC_URL}/panel.css")]
     _template = Template("""
         {% macro script(this, kwargs) %}
             territoires.init({{ this._parent.get_name() }}, {{ this.config }});

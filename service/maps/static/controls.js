@@ -1,10 +1,21 @@
-/* territoires — controls every map shares: search box (by name or INSEE / SIREN code, through
-   /api/search; the territory found is selected), permalink (the address bar always reproduces the view and the
-   selection), share / embed panel, and in an iframe (embed=1) a link back to the full map. */
+/* territoires — controls every map shares: search box (territories by name or INSEE / SIREN code, schemes by name,
+   through /api/search; a territory found is selected on the map and opens its panel, a scheme its page), permalink
+   (the address bar always reproduces the view and the selection), downloads of the layers shown and the static map,
+   share / embed panel, and in an iframe (embed=1) a link back to the full map. Leaflet's own controls speak French;
+   the layer tree starts folded on narrow screens. Every control is a button or a link: reachable by Tab. */
 (function (T) {
   "use strict";
   var esc = T.esc;
-  var LEVELS = { commune: "commune", epci: "EPCI", departement: "département", region: "région", grouping: "groupement" };
+  var LEVELS = { commune: "commune", quartier: "quartier prioritaire", epci: "EPCI", departement: "département", region: "région",
+                 grouping: "groupement", scheme: "dispositif" };
+  var NARROW = 700;  // pixels: below, the layer tree starts folded
+
+  /* The layer controls of each map, as they are added (folium adds the layer tree without naming it). */
+  var layerControls = [], addLayers = L.Control.Layers.prototype.onAdd;
+  L.Control.Layers.prototype.onAdd = function (map) {
+    layerControls.push({ control: this, map: map });
+    return addLayers.call(this, map);
+  };
 
   function viewUrl(map, embed) {
     var url = new URL(window.location.href), c = map.getCenter(), page = T.pages[0];
@@ -23,8 +34,8 @@
       var self = this, div = L.DomUtil.create("div", "t-search");
       var input = self.input = L.DomUtil.create("input", "", div);
       input.type = "search";
-      input.placeholder = "Nom ou code INSEE / SIREN";
-      input.setAttribute("aria-label", "Rechercher un territoire par nom ou code INSEE / SIREN");
+      input.placeholder = "Territoire ou dispositif";
+      input.setAttribute("aria-label", "Rechercher un territoire (nom, code INSEE ou SIREN) ou un dispositif (nom)");
       self.list = L.DomUtil.create("ul", "t-results", div);
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
@@ -36,7 +47,10 @@
         if (e.key === "Enter") {
           e.preventDefault();
           clearTimeout(self.timer);
-          self.query(input.value).then(function () { if (self.hits.length) { self.choose(self.hits[0]); } });
+          self.query(input.value).then(function () { if (self.hits.length) { self.choose(self.hits[0], true); } });
+        } else if (e.key === "ArrowDown") {
+          var first = self.list.querySelector("button");
+          if (first) { e.preventDefault(); first.focus(); }
         } else if (e.key === "Escape") { self.show([]); }
       });
       self.map = map;
@@ -54,36 +68,78 @@
       self.hits = hits;
       self.list.innerHTML = "";
       hits.forEach(function (hit) {
-        var li = L.DomUtil.create("li", "", self.list);
-        li.appendChild(document.createTextNode(hit.nom + " "));  // names as DOM text, never as HTML
-        L.DomUtil.create("small", "", li).textContent = (LEVELS[hit.level] || hit.level) + " " + hit.code;
-        L.DomEvent.on(li, "click", function () { self.choose(hit); });
+        var li = L.DomUtil.create("li", "", self.list), button = L.DomUtil.create("button", "", li);
+        button.type = "button";
+        button.appendChild(document.createTextNode(hit.nom + " "));  // names as DOM text, never as HTML
+        L.DomUtil.create("small", "", button).textContent = (LEVELS[hit.level] || hit.level) +
+          (hit.level === "scheme" ? "" : " " + hit.code);
+        L.DomEvent.on(button, "click", function () { self.choose(hit, true); });
+        L.DomEvent.on(button, "keydown", function (e) {
+          var items = Array.prototype.slice.call(self.list.querySelectorAll("button")), i = items.indexOf(button);
+          if (e.key === "ArrowDown" && i < items.length - 1) { e.preventDefault(); items[i + 1].focus(); }
+          else if (e.key === "ArrowUp") { e.preventDefault(); (i > 0 ? items[i - 1] : self.input).focus(); }
+          else if (e.key === "Escape") { self.show([]); self.input.focus(); }
+        });
       });
       if (answered && !hits.length) {
         L.DomUtil.create("li", "t-empty", self.list).textContent = "Aucun territoire trouvé";
       }
     },
-    choose: function (hit) {
+    choose: function (hit, focus) {
+      if (hit.level === "scheme") {  // a scheme: its page
+        window.top.location.href = "/dispositifs/" + encodeURIComponent(hit.code);
+        return;
+      }
       var b = hit.bbox;
       this.input.value = hit.nom;
       this.show([]);
       this.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 13, animate: false });
-      this.page.select(hit.code, hit.level, false);
+      if (this.page.choose) { this.page.choose(hit, focus); } else { this.page.select(hit.code, hit.level, false); }
     }
   });
 
+  /* A button opening a small panel of links or fields, closed by Escape or a second press. */
+  function dropdown(div, label, title, panelClass) {
+    var button = L.DomUtil.create("button", "t-button", div);
+    button.type = "button";
+    button.title = title;
+    button.textContent = label;
+    button.setAttribute("aria-expanded", "false");
+    var panel = L.DomUtil.create("div", panelClass, div);
+    panel.hidden = true;
+    function toggle(open) {
+      panel.hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+    }
+    L.DomEvent.disableClickPropagation(div);
+    L.DomEvent.disableScrollPropagation(div);
+    L.DomEvent.on(button, "click", function (e) { L.DomEvent.preventDefault(e); toggle(panel.hidden); });
+    L.DomEvent.on(div, "keydown", function (e) { if (e.key === "Escape") { toggle(false); button.focus(); } });
+    return { button: button, panel: panel, toggle: toggle };
+  }
+
+  var Downloads = L.Control.extend({
+    options: { position: "topleft" },
+    initialize: function (page) { this.page = page; },
+    onAdd: function () {
+      var div = L.DomUtil.create("div", "t-downloads leaflet-bar");
+      var d = dropdown(div, "Télécharger", "Télécharger les couches de la carte et la carte en image", "t-downloads-panel");
+      var list = L.DomUtil.create("ul", "", d.panel);
+      this.page.cfg.downloads.forEach(function (item) {
+        var a = L.DomUtil.create("a", "", L.DomUtil.create("li", "", list));
+        a.href = item.href;
+        a.textContent = item.label;
+        a.setAttribute("download", "");
+      });
+      return div;
+    }
+  });
   var Share = L.Control.extend({
     options: { position: "topleft" },
     initialize: function (page) { this.page = page; },
     onAdd: function (map) {
       var div = L.DomUtil.create("div", "t-share leaflet-bar");
-      var button = L.DomUtil.create("a", "t-share-button", div);
-      button.href = "#";
-      button.title = "Lien permanent et intégration";
-      button.setAttribute("role", "button");
-      button.textContent = "Partager";
-      var panel = L.DomUtil.create("div", "t-share-panel", div);
-      panel.hidden = true;
+      var d = dropdown(div, "Partager", "Lien permanent et code d'intégration", "t-share-panel"), panel = d.panel;
       panel.innerHTML = '<label>Lien vers cette vue<input readonly class="t-permalink"></label>' +
                         '<label>Intégrer dans une page<textarea readonly rows="3" class="t-iframe"></textarea></label>';
       var link = panel.querySelector(".t-permalink"), code = panel.querySelector(".t-iframe");
@@ -92,16 +148,45 @@
         code.value = '<iframe src="' + esc(viewUrl(map, true).toString()) + '" width="100%" height="480" style="border:0" ' +
                      'loading="lazy" title="' + esc(document.title) + '"></iframe>';
       }
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.on(button, "click", function (e) {
-        L.DomEvent.preventDefault(e);
-        panel.hidden = !panel.hidden;
-        if (!panel.hidden) { fill(); link.select(); }
-      });
+      L.DomEvent.on(d.button, "click", function () { if (!panel.hidden) { fill(); link.select(); } });
       map.on("moveend", function () { if (!panel.hidden) { fill(); } });
       return div;
     }
   });
+
+  /* Leaflet's own words in French: zoom buttons, attribution prefix, the folded layer tree's button; the layer tree
+     and the legend folded on narrow screens (the tree opens with its button, and folds again on a click on the map). */
+  function french(map) {
+    if (map.getContainer().clientWidth < NARROW) {
+      setTimeout(function () {  // once the page has drawn its legend
+        map.getContainer().querySelectorAll(".t-legend details[open]").forEach(function (d) { d.open = false; });
+      }, 0);
+    }
+    if (map.zoomControl) {  // (kept, not replaced: the fullscreen button lives in its bar)
+      [[".leaflet-control-zoom-in", "Zoom avant"], [".leaflet-control-zoom-out", "Zoom arrière"]].forEach(function (b) {
+        var button = map.zoomControl.getContainer().querySelector(b[0]);
+        if (button) { button.title = b[1]; button.setAttribute("aria-label", b[1]); }
+      });
+    }
+    if (map.attributionControl) {
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>');
+    }
+    layerControls.forEach(function (entry) {
+      var control = entry.control, container = control.getContainer();
+      if (entry.map !== map || !container) { return; }
+      var toggle = container.querySelector(".leaflet-control-layers-toggle");
+      if (toggle) {
+        toggle.title = "Couches de la carte";
+        toggle.setAttribute("aria-label", "Couches de la carte");
+      }
+      map.on("click", control.collapse, control);  // a click on the map folds the tree (its button opens it again)
+      L.DomEvent.on(container, "keydown", function (e) {
+        if (e.key === "Escape") { control.collapse(); if (toggle) { toggle.focus(); } }
+      });
+      if (map.getContainer().clientWidth < NARROW) { control.collapse(); }
+      map.on("territoires:panel", function (e) { if (e.open) { control.collapse(); } });  // the side panel takes the right
+    });
+  }
 
   var FullMap = L.Control.extend({
     options: { position: "topright" },
@@ -119,11 +204,13 @@
 
   T.addControls = function (page) {
     var map = page.map;
+    french(map);
     if (page.cfg.embed) {
       new FullMap().addTo(map);
       document.documentElement.classList.add("t-embed");
     } else {
       new Search(page).addTo(map);
+      if (page.cfg.downloads && page.cfg.downloads.length) { new Downloads(page).addTo(map); }
       new Share(page).addTo(map);
     }
     map.on("moveend territoires:select", function () {

@@ -29,9 +29,13 @@ var territoires = (function () {
     if (start) { return "depuis le " + frDate(start); }
     return end ? "jusqu'au " + frDate(end) : "—";
   }
-  function via(text) {
-    if (text === "direct") { return "directe"; }
-    return String(text).replace(/^via EPCI /, "par l'EPCI ").replace(" (all network members)", " (tous les membres du réseau)");
+  /* A coverage path (the API's structured path) in words: "directe", "par Toulouse Métropole, membre de …". */
+  function via(path) {
+    if (!path || path.level === "commune") { return "directe"; }
+    var text = "par " + (path.nom || path.code);
+    if (path.grouping) { text += ", membre de " + path.grouping.name; }
+    if (path.network) { text += " (tous les membres de " + path.network.name + ")"; }
+    return text;
   }
   function safeHref(href) { return /^(https?:\/\/|\/)/i.test(String(href)) ? String(href) : "#"; }
 
@@ -51,7 +55,7 @@ var territoires = (function () {
       h += "<table><thead><tr><th>Dispositif</th><th>Rôle</th><th>Période</th></tr></thead><tbody>";
       s.schemes.forEach(function (x) {
         h += "<tr><td>" + esc(x.name) + ' <small class="t-kind">' + esc(kinds[x.kind] || x.kind) + "</small>" +
-             '<br><small class="t-via">' + esc(via(x.via)) + "</small></td><td>" + esc(x.role || "") + "</td><td>" +
+             '<br><small class="t-via">' + esc(via(x.path)) + "</small></td><td>" + esc(x.role || "") + "</td><td>" +
              esc(period(x.start, x.end)) + (x.status && !x.in_force ? '<br><small class="t-status">' + esc(x.status) + "</small>" : "") +
              "</td></tr>";
       });
