@@ -119,6 +119,7 @@ async def get_schemes(model: ModelDep, schemes: Annotated[str, Query(
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 ResponsesDep = Annotated[Memo[Payload], Depends(get_responses)]
 TilesDep = Annotated[Memo[Payload], Depends(get_tiles)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 MapSettingsDep = Annotated[MapSettings, Depends(get_map_settings)]
 WithinDep = Annotated[Territory | None, Depends(get_within)]
 FocusDep = Annotated[Territory | None, Depends(get_focus)]

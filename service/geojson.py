@@ -80,6 +80,11 @@ class Payload:
     def of(cls, raw: bytes) -> Payload:
         return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0))
 
+    @classmethod
+    def of_gzip(cls, gz: bytes) -> Payload:
+        """A body given compressed (a tile of the archive)."""
+        return cls(gzip.decompress(gz), gz)
+
     def size(self) -> int:
         """Bytes held (plain and compressed): what a response memo counts."""
         return len(self.raw) + len(self.gz)

@@ -6,9 +6,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from geo.archive import TileArchive
 from geo.config import Settings
 from geo.model import Model
-from geo.versions import load_published, pointer_path
+from geo.versions import archive_path, load_published, pointer_path
 
 
 def _freeze() -> None:
@@ -36,6 +37,8 @@ class ModelHolder:
     _seen: int | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _archive: TileArchive | None = None
+    _archive_checked: float = 0.0
 
     def _stamp(self) -> int | None:
         path = pointer_path(self.settings)
@@ -44,8 +47,9 @@ class ModelHolder:
     def load(self) -> Model:
         """Load the published version (publishing one first if there is none)."""
         stamp = self._stamp()
-        self.model = load_published(self.settings)
+        self.model = load_published(self.settings).warm()
         self._seen = stamp or self._stamp()
+        self._open_archive(self.model)
         _freeze()
         return self.model
 
@@ -54,14 +58,35 @@ class ModelHolder:
         with self._lock:
             stamp = self._stamp()
             try:
-                fresh = load_published(self.settings)
+                fresh = load_published(self.settings).warm()
             except Exception as exc:  # any failure keeps the previous version served
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._seen = stamp
                 return False
+            self._open_archive(fresh)
             self.model, self.last_error, self._seen = fresh, None, stamp
             _freeze()
             return True
+
+    def _open_archive(self, model: Model) -> None:
+        path = archive_path(self.settings, model.version)
+        self._archive_checked = time.monotonic()
+        try:
+            self._archive = TileArchive(path) if path.is_file() else None
+        except Exception:  # unreadable or damaged: its tiles are encoded on demand, as without one
+            self._archive = None
+
+    def archive(self, model: Model) -> TileArchive | None:
+        """The tile archive of ``model``'s version (geo/archive.py), opened when it appears (looked for at most every
+        ``interval`` seconds: ``territoires tiles`` may still be writing it), or None."""
+        if self._archive is not None and self._archive.info.get("version") == model.version:
+            return self._archive
+        now = time.monotonic()
+        if model is self.model and now - self._archive_checked >= self.interval:
+            self._open_archive(model)
+            if self._archive is not None and self._archive.info.get("version") == model.version:
+                return self._archive
+        return None
 
     def maybe_reload(self) -> None:
         """Start a background reload if the published version changed since the last look."""

@@ -4,7 +4,10 @@ A tile may hold several scales, one MVT layer each (``/tiles/commune,epci,depart
 fetch every scale of a view in one request per tile and draw each from its own layer, so a view costs one
 request per tile rather than one per tile and scale.
 
-Tiles are encoded once per (data version, levels, tile, focus, outlines) and kept gzip-compressed in the app's tile
+The tiles of the scales map (every scale, :data:`geo.pyramid.SCALES_TILES`, no focus) down to the zoom the version's
+tile archive holds (geo/archive.py, written by ``territoires tiles`` when the version is published) are read from
+that archive, already encoded and compressed: nothing is encoded on the request path for them. Other tiles are
+encoded once per (data version, levels, tile, focus, outlines) and kept gzip-compressed in the app's tile
 memo (``app.state.tiles``, bounded in bytes by TERRITOIRES_TILE_CACHE_MB); each carries an ETag naming the data
 version and the tile, so a revalidation costs a 304, and may be kept by browsers and proxies for ``MAX_AGE`` seconds
 (the map pages add ``v=<data version>`` to their tile URLs, so a new version is fetched anew). A tile with nothing in
@@ -19,9 +22,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from geo.model import Model
+from geo.pyramid import SCALES_TILES, TileSpec, tileset
 from geo.territory import LEVELS, Territory
-from geo.tiles import MAX_ZOOM, TILE_FORMAT, TileSet
-from service.deps import ModelDep, TilesDep, WithinDep
+from geo.tiles import MAX_ZOOM, TILE_FORMAT
+from service.deps import HolderDep, ModelDep, TilesDep, WithinDep
 from service.errors import BadRequest
 from service.geojson import API_FORMAT, Payload, _matches
 from service.schemas import examples, json_error
@@ -38,11 +42,6 @@ def parse_levels(text: str) -> tuple[str, ...]:
         raise BadRequest(f"Requête invalide : le paramètre « level » doit nommer une ou plusieurs échelles parmi "
                          f"{', '.join(LEVELS)}, séparées par des virgules et sans doublon (reçu « {text} »).")
     return levels
-
-
-def tileset(model: Model) -> TileSet:
-    """The model's vector tiles (prepared layers are kept in it); one per model."""
-    return model.derived.get(("tileset",), lambda: TileSet(model.simplified))
 
 
 router = APIRouter(prefix="/tiles", tags=["tuiles"], responses={
@@ -63,7 +62,7 @@ def tile_etag(model: Model, levels: str, z: int, x: int, y: int, within: Territo
                              "description": "Une couche par échelle, nommée d'après elle ; propriétés code, nom (communes : "
                                             "code en identifiant d'entité aux zooms 7 – 9, code, nom et epci à partir du zoom 10)"},
                        204: {"description": "Tuile vide : hors des données, ou communes en dessous du zoom 7"}})
-def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep,
+def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep, holder: HolderDep,
          level: Annotated[str, Path(max_length=60, openapi_examples=examples(communes_epci="commune,epci"),
                                     description="Échelle (commune, epci, departement, region, grouping), "
                                                                 "ou plusieurs séparées par des virgules")],
@@ -91,8 +90,13 @@ def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep,
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
     key = (model.version, levels, z, x, y, within.key if within else "", drawn)
-    payload = tiles.get(key, lambda: Payload.of(tileset(model).encode_layers(
-        levels, z, x, y, {lv: within.codes(lv) for lv in levels} if within else None, drawn)))
+    archive = holder.archive(model) if within is None and TileSpec(levels, drawn) == SCALES_TILES else None
+    if archive is not None and z <= archive.max_zoom:
+        gz = archive.get(z, x, y)
+        payload = Payload.of_gzip(gz) if gz else Payload(b"", b"")
+    else:
+        payload = tiles.get(key, lambda: Payload.of(tileset(model).encode_layers(
+            levels, z, x, y, {lv: within.codes(lv) for lv in levels} if within else None, drawn)))
     if not payload.raw:
         return Response(status_code=204, headers=headers)
     return payload.response(request, model, media_type=MVT, headers=headers)

@@ -1,0 +1,69 @@
+"""Every vector tile of a scope up to a zoom, encoded once: what a PMTiles archive holds (geo/archive.py).
+
+A *tile set* is what one tile URL of the map pages holds: some levels, one MVT layer each, some of them drawn as
+outlines at the zooms where communes carry the interaction (geo/tiles.py). :data:`SCALES_TILES` is the one the
+scales map asks for (every scale), the tile set the archive holds.
+
+The tiles of a zoom are those whose buffered box meets a département of the scope (the union of every scale),
+found with one STRtree query per zoom; each is encoded by :meth:`geo.tiles.TileSet.encode_layers`, the code
+behind ``/tiles``, and an empty one is left out.
+"""
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from geo.mapspec import SCALES
+from geo.model import Model
+from geo.tiles import BUFFER_PX, DEFAULT_BUFFER_PX, TILE_PIXELS, TileSet, band, tile_bounds, tiles_covering
+
+#: Zooms pre-encoded when none is given: the views a visitor opens (a région at 7 – 8, France at 5 – 6) and
+#: the first zooms in (a département at 9, an EPCI at 10 – 11); deeper tiles are few per view.
+DEFAULT_MAX_ZOOM = 11
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """The levels one tile holds (in drawing order) and those drawn as outlines where communes carry the interaction."""
+
+    levels: tuple[str, ...]
+    outlines: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> str:
+        """'levels~outlines', sorted outlines: names the tile set in ETags and archive metadata."""
+        return ",".join(self.levels) + "~" + ",".join(sorted(self.outlines))
+
+
+#: The scales map: every scale, the outer ones as outlines at zooms 7 – 9 (the communes carry hover and click).
+SCALES_TILES = TileSpec(tuple(SCALES.layers), frozenset({"epci", "grouping", "departement", "region"}))
+
+
+def tileset(model: Model) -> TileSet:
+    """The model's vector tiles (prepared layers are kept in it); one per model."""
+    return model.derived.get(("tileset",), lambda: TileSet(model.simplified))
+
+
+def scope_tiles(model: Model, z: int) -> list[tuple[int, int, int]]:
+    """The tiles (z, x, y) of zoom ``z`` that may hold something of the scope, in no particular order."""
+    depts = model.scales["departement"].geometry.to_numpy()
+    candidates = sorted({t for bounds in shapely.bounds(depts) for t in tiles_covering(tuple(bounds), z)})
+    # a margin past the tile's buffer: simplified outlines may stray from the built ones by about a pixel or two
+    margin = (max(DEFAULT_BUFFER_PX, *BUFFER_PX.values()) + 2 * band(z).pixels + 1) / TILE_PIXELS
+    boxes = shapely.box(*np.array([tile_bounds(*t, margin) for t in candidates]).T)
+    hit = np.unique(shapely.STRtree(depts).query(boxes, predicate="intersects")[0])
+    return [candidates[i] for i in hit]
+
+
+def encode_tiles(model: Model, spec: TileSpec, max_zoom: int, min_zoom: int = 0) -> Iterator[tuple[int, int, int, bytes]]:
+    """(z, x, y, gzip-compressed MVT) of every non-empty tile of ``spec`` in the scope, zoom by zoom."""
+    tiles = tileset(model)
+    for z in range(min_zoom, max_zoom + 1):
+        for _, x, y in scope_tiles(model, z):
+            data = tiles.encode_layers(spec.levels, z, x, y, outlines=spec.outlines)
+            if data:
+                yield z, x, y, gzip.compress(data, compresslevel=9, mtime=0)
