@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pmtiles.tile import Compression, Entry, TileType, deserialize_directory, deserialize_header, zxy_to_tileid
+from pmtiles.tile import Compression, Entry, TileType, deserialize_directory, deserialize_header, tileid_to_zxy, zxy_to_tileid
 from pmtiles.writer import Writer
 
 from geo.cachefiles import temporary_sibling
@@ -144,6 +144,10 @@ class TileArchive:
 
     def __len__(self) -> int:
         return len(self._tiles)
+
+    def locations(self) -> list[tuple[tuple[int, int, int], int, int]]:
+        """((z, x, y), offset in the file, length) of every tile, in tile-id order."""
+        return [(tileid_to_zxy(tid), loc.offset, loc.length) for tid, loc in sorted(self._tiles.items())]
 
     def get(self, z: int, x: int, y: int) -> bytes | None:
         """The gzip-compressed tile (z, x, y), or None when it is empty (not in the archive)."""

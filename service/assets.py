@@ -59,6 +59,8 @@ MANIFEST: dict[str, str] = {
     "pattern": "leaflet.pattern/dist/leaflet.pattern.js",
     # The map pages' vector tiles (service/maps/controls.py), with pbf and vector-tile bundled in.
     "leaflet.vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+    # The PMTiles archive reader, for tiles from TERRITOIRES_TILES_BASE_URL (service/maps/static/layers.js).
+    "pmtiles": "pmtiles/dist/pmtiles.js",
 }
 
 _REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)

@@ -17,9 +17,11 @@ from branca.element import Element
 from fastapi import Query
 from folium.plugins import StripePattern
 
+from geo.archive import archive_name
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
+from geo.pyramid import SCALES_TILES, TileSpec
 from geo.territory import Territory
 from geo.tiles import min_zoom
 from service.assets import render_offline
@@ -156,13 +158,23 @@ def script_json(value: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def archive_url(model: Model, settings: MapSettings | None, levels: list[str], outlines: list[str], focus: str | None) -> str | None:
+    """The URL of the version's tile archive on the configured static host, for a layer whose tiles it holds (the
+    scales map's, no focus), or None (the layer reads /tiles)."""
+    if not settings or not settings.tiles_base_url or focus or TileSpec(tuple(levels), frozenset(outlines)) != SCALES_TILES:
+        return None
+    return f"{settings.tiles_base_url}/{archive_name(model.territories.scope, model.version)}"
+
+
 def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict, tree: dict | None,
-           within: Territory | None = None) -> str:
+           within: Territory | None = None, settings: MapSettings | None = None) -> str:
     """Attach the layer tree, the controls and the configuration; render with local assets only.
 
     Every layer of a scale (``level``, no ``url``) is drawn from vector tiles, from its first zoom on; layers with
     the same focus (``within``: the page's territory, named by ``within.param`` in their config) share one tile URL
-    holding all their scales (one request per tile, each layer drawing its own).
+    holding all their scales (one request per tile, each layer drawing its own). With a tiles base URL in the
+    ``settings``, layers whose tiles the version's archive holds read them from there (``archive``) down to its
+    deepest zoom.
     """
     tiled = [layer for layer in config["layers"] if "level" in layer and "url" not in layer]
     levels: dict[str | None, list[str]] = {}
@@ -175,9 +187,11 @@ def render(model: Model, m: folium.Map, view: View, bounds: Bounds, config: dict
         outlines = [lv for lv in config.get("outlines", []) if lv in levels[focus]]
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus, outlines), minZoom=min_zoom(layer["level"]),
                      tileBounds=layer_bounds(model, layer["level"], within if focus else None, layer.get("codes")))
+        if (archive := archive_url(model, settings, levels[focus], outlines, focus)) is not None:
+            layer["archive"] = archive
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
     config = {"api": "/api", "embed": view.embed, "bounds": bounds, "maxZoom": MAX_ZOOM, "hoverExtra": HOVER_EXTRA_PX,
               "kinds": {k.id: k.label for k in KINDS.values()}, **config}
     add_controls(m, tree, embed=view.embed)
-    Territoires(script_json(config)).add_to(m)
+    Territoires(script_json(config), archive=any("archive" in layer for layer in config["layers"])).add_to(m)
     return render_offline(m)

@@ -54,4 +54,4 @@ def coverage_page(model: Model, view: View, settings: MapSettings, ids: list[str
               "json": "/api/coverage?" + urlencode(query)}
     config = {"title": title, "layers": layers, "legend": legend, "coverage": "/api/coverage?" + urlencode(query), "classes": classes}
     tree = {"label": mapspec.LEGEND["coverage-tree"], "children": children}
-    return render(model, m, view, bounds, config, tree, within)
+    return render(model, m, view, bounds, config, tree, within, settings=settings)

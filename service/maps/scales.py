@@ -8,6 +8,7 @@ import folium
 from geo import mapspec
 from geo.mapspec import SCALES
 from geo.model import Model
+from geo.pyramid import SCALES_TILES
 from geo.sources import vintage_note
 from geo.territory import Territory
 from service.maps.base import Bounds, View, leaflet_style, new_map, render, scope_bounds, territory_bounds
@@ -86,6 +87,6 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
          "children": [{"label": _swatch(styles["commune"], labels["commune"]), "layer": groups["commune"]}]},
     ]}
     # at zooms 7 – 9 the communes carry hover and click: the other scales come as outlines (half the bytes)
-    config = {"title": title, "layers": layers, "outlines": ["epci", "departement", "region", "grouping"],
+    config = {"title": title, "layers": layers, "outlines": sorted(SCALES_TILES.outlines),
               "legend": {"title": title, "items": legend, "notes": [mapspec.LEGEND["hint"], vintage_note()]}}
-    return render(model, m, view, bounds, config, tree, focus)
+    return render(model, m, view, bounds, config, tree, focus, settings=settings)

@@ -69,4 +69,4 @@ def scheme_page(model: Model, view: View, settings: MapSettings, s: Scheme) -> s
               "links": [{"href": source["url"], "text": "Voir la source"}] if source.get("url") else [],
               "json": f"/api/schemes/{s.id}"}
     tree = {"label": html.escape(s.name), "children": tree_children}
-    return render(model, m, view, bounds, {"title": s.name, "layers": layers, "legend": legend}, tree)
+    return render(model, m, view, bounds, {"title": s.name, "layers": layers, "legend": legend}, tree, settings=settings)
