@@ -17,7 +17,7 @@ from service.errors import install_error_handlers
 from service.exports import exports_router
 from service.geojson import response_memo
 from service.limits import Limits, install_limits
-from service.maps import mount_map_static
+from service.maps import mount_map_static, warm_pages
 from service.maps import router as maps_router
 from service.settings import MapSettings
 from service.state import ModelHolder
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.state.map_settings = map_settings or MapSettings()
     app.state.responses = response_memo(limits.response_cache_mb)
     app.state.tiles = response_memo(limits.tile_cache_mb)
+    holder.on_load.append(lambda model: warm_pages(model, app.state.responses, app.state.map_settings))
     app.add_middleware(GZipMiddleware, minimum_size=500)
     install_limits(app, limits)
     mount_assets(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from geo.archive import TileArchive
@@ -37,6 +38,8 @@ class ModelHolder:
     _seen: int | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Called with each model loaded, before it serves (the app renders its first page into its memo).
+    on_load: list[Callable[[Model], None]] = field(default_factory=list)
     _archive: TileArchive | None = None
     _archive_checked: float = 0.0
 
@@ -50,6 +53,7 @@ class ModelHolder:
         self.model = load_published(self.settings).warm()
         self._seen = stamp or self._stamp()
         self._open_archive(self.model)
+        self._loaded(self.model)
         _freeze()
         return self.model
 
@@ -64,9 +68,17 @@ class ModelHolder:
                 self._seen = stamp
                 return False
             self._open_archive(fresh)
+            self._loaded(fresh)
             self.model, self.last_error, self._seen = fresh, None, stamp
             _freeze()
             return True
+
+    def _loaded(self, model: Model) -> None:
+        for hook in self.on_load:
+            try:
+                hook(model)
+            except Exception as exc:  # a warm-up that fails is done on the first request instead, which reports it
+                self.last_error = f"warm-up: {type(exc).__name__}: {exc}"
 
     def _open_archive(self, model: Model) -> None:
         path = archive_path(self.settings, model.version)

@@ -19,6 +19,7 @@ from service.maps.base import View
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, html_error
+from service.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLResponse,
                    responses={**NOT_MODIFIED, 404: html_error("Territoire ou dispositif inconnu (page d'erreur en français)"),
@@ -26,11 +27,22 @@ router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLR
 ViewDep = Annotated[View, Depends(View.query)]
 
 
+def _key(model: Model, path: str, params: list[tuple[str, str]]) -> tuple:
+    """A page's key in the response memo: data version, path, sorted query."""
+    return model.version, "page", path, tuple(sorted(params))
+
+
 def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str]) -> Response:
     if (cached := not_modified(request, model)) is not None:
         return cached
-    key = (model.version, "page", request.url.path, tuple(sorted(request.query_params.multi_items())))
+    key = _key(model, request.url.path, request.query_params.multi_items())
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
+
+
+def warm_pages(model: Model, responses: Memo[Payload], settings: MapSettings) -> None:
+    """Render the map page a first visitor opens (/maps/scales, no parameter) into the response memo, so that the
+    first visitor after a start or a new version does not wait for it (nor for the templates' compilation)."""
+    cached_payload(responses, _key(model, "/maps/scales", []), lambda: MAP_KINDS["scales"].page(model, View(), settings, None).encode())
 
 
 @router.get("/scales", summary="Carte des échelles imbriquées")
@@ -54,4 +66,4 @@ def coverage(request: Request, model: ModelDep, responses: ResponsesDep, setting
     return _page(request, model, responses, lambda: MAP_KINDS["coverage"].page(model, view, settings, ids, within))
 
 
-__all__ = ["router", "mount_map_static"]
+__all__ = ["router", "mount_map_static", "warm_pages"]
