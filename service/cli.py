@@ -219,8 +219,9 @@ def refresh(mirror: Mirror = None, scope: Scope = None,
         _fail(TerritoiresError(f"{exc}{kept}"))
     try:  # the workers serve the tiles from it as soon as it is there
         publish_tiles(settings, settings.tiles_max_zoom)
-    except TerritoiresError as exc:
-        _fail(TerritoiresError(f"version {pointer['version']} is in service, but its tiles are encoded on demand: {exc}"))
+    except TerritoiresError as exc:  # the version is in service all the same: its tiles are encoded on demand
+        err.print(f"[bold yellow]warning:[/] {escape(str(exc))} (the tiles of version {pointer['version']} are encoded "
+                  "on demand; `territoires tiles` writes them later)", markup=True, highlight=False)
     _emit(pointer) if as_json else console.print(f"version {pointer['version']} in service", highlight=False)
 
 

@@ -31,6 +31,8 @@ from service.settings import MapSettings
 Bounds = tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
 MAX_ZOOM = 18
 TILE_PIXELS = 256
+#: Of folium's own assets, those the map pages use.
+KEPT_ASSETS = frozenset({"leaflet", "leaflet_css", "bootstrap_css"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     permalink = view.lat is not None and view.lon is not None and view.z is not None
     m = folium.Map(location=[view.lat, view.lon] if permalink else None, zoom_start=view.z if permalink else 6,
                    tiles=None, max_zoom=MAX_ZOOM)
+    # folium's defaults for markers and popups (jQuery, Bootstrap's script, awesome-markers, icon fonts) serve
+    # nothing on these pages and hold up their first paint: Leaflet and Bootstrap's style sheet (the typography) stay
+    m.default_js = [r for r in m.default_js if r[0] in KEPT_ASSETS]
+    m.default_css = [r for r in m.default_css if r[0] in KEPT_ASSETS]
     if tiles != "none":
         layer = settings.tiles[tiles]
         folium.TileLayer(layer.url, attr=layer.attribution, name=layer.label, max_zoom=layer.max_zoom, control=False).add_to(m)
