@@ -81,14 +81,15 @@ def write_archive(path: Path, tiles: Iterable[tuple[int, int, int, bytes]], meta
     return count
 
 
-def build_archive(model: Model, path: Path, max_zoom: int, spec: TileSpec = SCALES_TILES) -> int:
+def build_archive(model: Model, path: Path, max_zoom: int, spec: TileSpec = SCALES_TILES, jobs: int = 1) -> int:
     """Encode every tile of ``spec`` in the model's scope up to ``max_zoom`` into the archive ``path`` (written
-    beside it and renamed into place, so a reader never sees half of one); returns the number of tiles."""
+    beside it and renamed into place, so a reader never sees half of one) with ``jobs`` processes; returns the number
+    of tiles."""
     scope = model.territories.scope
     bounds = tuple(float(v) for v in model.scales["departement"].total_bounds)
     tmp = temporary_sibling(path)
     try:
-        count = write_archive(tmp, encode_tiles(model, spec, max_zoom), metadata(spec, model.version, scope, max_zoom),
+        count = write_archive(tmp, encode_tiles(model, spec, max_zoom, jobs=jobs), metadata(spec, model.version, scope, max_zoom),
                               bounds, min(CENTRE_ZOOM.get(scope, 6), max_zoom))
         os.replace(tmp, path)
     finally:

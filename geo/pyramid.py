@@ -11,6 +11,7 @@ behind ``/tiles``, and an empty one is left out.
 from __future__ import annotations
 
 import gzip
+import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -59,11 +60,41 @@ def scope_tiles(model: Model, z: int) -> list[tuple[int, int, int]]:
     return [candidates[i] for i in hit]
 
 
-def encode_tiles(model: Model, spec: TileSpec, max_zoom: int, min_zoom: int = 0) -> Iterator[tuple[int, int, int, bytes]]:
-    """(z, x, y, gzip-compressed MVT) of every non-empty tile of ``spec`` in the scope, zoom by zoom."""
+def encode_tiles(model: Model, spec: TileSpec, max_zoom: int, min_zoom: int = 0, jobs: int = 1) -> Iterator[tuple[int, int, int, bytes]]:
+    """(z, x, y, gzip-compressed MVT) of every non-empty tile of ``spec`` in the scope, zoom by zoom; with ``jobs`` > 1,
+    encoded by that many forked processes (each zoom's simplified layers prepared first, shared by the forks)."""
     tiles = tileset(model)
-    for z in range(min_zoom, max_zoom + 1):
-        for _, x, y in scope_tiles(model, z):
-            data = tiles.encode_layers(spec.levels, z, x, y, outlines=spec.outlines)
-            if data:
-                yield z, x, y, gzip.compress(data, compresslevel=9, mtime=0)
+    if jobs <= 1:
+        for z in range(min_zoom, max_zoom + 1):
+            for _, x, y in scope_tiles(model, z):
+                if data := _encoded(tiles, spec, z, x, y):
+                    yield z, x, y, data
+        return
+    zooms = {z: scope_tiles(model, z) for z in range(min_zoom, max_zoom + 1)}
+    for found in zooms.values():  # the first tile of each zoom prepares its layers, before the fork
+        if found:
+            _encoded(tiles, spec, *found[0])
+    global _JOB
+    _JOB = (tiles, spec)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for found in zooms.values():
+                for (z, x, y), data in zip(found, pool.imap(_encode_job, found, chunksize=4)):
+                    if data:
+                        yield z, x, y, data
+    finally:
+        _JOB = None
+
+
+def _encoded(tiles: TileSet, spec: TileSpec, z: int, x: int, y: int) -> bytes:
+    data = tiles.encode_layers(spec.levels, z, x, y, outlines=spec.outlines)
+    return gzip.compress(data, compresslevel=9, mtime=0) if data else b""
+
+
+#: What the forked encoders read (set in the parent before the fork).
+_JOB: tuple[TileSet, TileSpec] | None = None
+
+
+def _encode_job(tile: tuple[int, int, int]) -> bytes:
+    tiles, spec = _JOB
+    return _encoded(tiles, spec, *tile)

@@ -229,6 +229,8 @@ def refresh(mirror: Mirror = None, scope: Scope = None,
 def tiles(pmtiles: Annotated[Path | None, typer.Option(help="Write the archive here (a file, or a directory to write "
                                                               "territoires-<scope>-<version>.pmtiles into) instead of the cache.")] = None,
           maxzoom: Annotated[int | None, typer.Option(help="Deepest zoom encoded (else TERRITOIRES_TILES_MAX_ZOOM, 9).")] = None,
+          jobs: Annotated[int, typer.Option(min=1, help="Processes encoding tiles (--pmtiles; the cache's archive is "
+                                                        "written by one, beside the workers).")] = 1,
           mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
     """Encode every vector tile of the version in service, every scale, up to a zoom, into one PMTiles archive.
 
@@ -244,7 +246,7 @@ def tiles(pmtiles: Annotated[Path | None, typer.Option(help="Write the archive h
             path, count = publish_tiles(settings, settings.tiles_max_zoom)
         else:
             path = pmtiles / archive_name(settings.scope, pointer["version"]) if pmtiles.is_dir() else pmtiles
-            count = build_archive(assemble(settings, *read_published(settings)), path, settings.tiles_max_zoom)
+            count = build_archive(assemble(settings, *read_published(settings)), path, settings.tiles_max_zoom, jobs=jobs)
     except TerritoiresError as exc:
         _fail(exc)
     except OSError as exc:

@@ -72,6 +72,14 @@ def test_archive_holds_the_tiles_of_the_service(model: Model, archive: TileArchi
     assert checked >= 15 and len(archive) > 25
 
 
+def test_forked_encoders_write_the_same_archive(model: Model, archive: TileArchive, tmp_path: Path):
+    path = tmp_path / "forked.pmtiles"
+    count = build_archive(model, path, 7, jobs=2)
+    forked = TileArchive(path)
+    assert count == len(forked) == sum(1 for (z, _, _), _, _ in archive.locations() if z <= 7)
+    assert all(forked.get(z, x, y) == archive.get(z, x, y) for (z, x, y), _, _ in forked.locations())
+
+
 def test_archive_holds_every_non_empty_tile(model: Model, archive: TileArchive):
     """Over the whole bounding box of the scope, a tile is in the archive exactly when it is not empty."""
     bounds = tuple(float(v) for v in model.scales["region"].total_bounds)
