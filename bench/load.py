@@ -57,9 +57,10 @@ def mixed_paths() -> list[str]:
     return out
 
 
-def run_wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict:
+def run_wrk(base: str, paths: list[str], seconds: int, connections: int, lua: str | None = None) -> dict:
+    """wrk sending ``paths`` in turn (or what the ``lua`` script's request function makes); its figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(LUA % ",".join(f'"{p}"' for p in paths))
+        fh.write(lua or LUA % ",".join(f'"{p}"' for p in paths))
         script = fh.name
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, base],
                          capture_output=True, text=True, timeout=seconds + 60).stdout

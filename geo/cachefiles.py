@@ -51,13 +51,14 @@ def cache_error(exc: OSError, action: str, path: Path) -> CacheError:
     return CacheError(Problem(str(where), None, f"cannot {action}: {reason}", fix))
 
 
-def _temporary_sibling(path: Path) -> Path:
+def temporary_sibling(path: Path) -> Path:
+    """A temporary name beside ``path`` (swept by :func:`sweep_stale` if its writer dies)."""
     return path.with_name(f"{TMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``path`` whole or not at all (a temporary sibling renamed over it), with the umask's permissions."""
-    tmp = _temporary_sibling(path)
+    tmp = temporary_sibling(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666 & ~umask, unlike mkstemp's 0o600
         with os.fdopen(fd, "wb") as fh:
@@ -73,7 +74,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 def new_directory(target: Path) -> Iterator[Path]:
     """A temporary sibling directory, renamed to ``target`` when the block succeeds and removed when it fails;
     created with the umask's permissions (unlike mkdtemp's 0o700), so other users of the cache can read it."""
-    tmp = _temporary_sibling(target)
+    tmp = temporary_sibling(target)
     os.mkdir(tmp, 0o777)
     try:
         yield tmp

@@ -136,6 +136,14 @@ class Model:
         """A scheme by id; :class:`geo.catalogue.UnknownScheme` (French, listing the ids) otherwise."""
         return self.catalogue.get(scheme_id)
 
+    def warm(self) -> Model:
+        """Build now what the first requests would otherwise pay for: the lookup grid, the search index, the stack
+        tables, the territory index, the quartiers' index (a worker calls it before it takes requests); returns the model."""
+        _ = self.locator, self.search, self._stack_parts, self._territories
+        if not self.scales["quartier"].empty:
+            _ = self.scales["quartier"].sindex
+        return self
+
     @cached_property
     def locator(self) -> Locator:
         return Locator(self.scales["commune"].geometry.values)
@@ -277,9 +285,12 @@ class Model:
         """The quartiers (QPV of the 2015 generation) holding a point, each with its generation and period (and, at a
         date, whether it is in force then)."""
         scale = self.scales["quartier"]
+        found = quartiers.locate(scale, lon, lat)
+        if not len(found):  # most points: no frame to slice
+            return []
         rows = [{"code": r["code"], "nom": r["nom"], "commune": r["commune"], "generation": r["generation"],
                  "start": _iso(r["start"]), "end": _iso(r["end"])}
-                for r in scale.iloc[quartiers.locate(scale, lon, lat)].drop(columns="geometry").to_dict("records")]
+                for r in scale.iloc[found].drop(columns="geometry").to_dict("records")]
         return rows if at is None else dated(rows, at)
 
     def lookup(self, lon: float, lat: float, at: dt.date | None = None) -> dict:

@@ -42,7 +42,8 @@ MAP_CRS = 2154  # Lambert-93
 RENDER_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 A4_INCHES = (297 / 25.4, 210 / 25.4)
 PNG_DPI = 150
-MAX_PIXELS = 6000
+MAX_PIXELS = 4000  # a side, in pixels
+MAX_AREA = 9_000_000  # pixels of one image: an A4 page at 300 dpi (3508 x 2480) fits; memory and time grow with it
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 _LEVEL_LAYERS = {level: layer for layer, level in SCALE_LAYERS.items()}
 #: Pattern angle → matplotlib hatch; the character is repeated for denser lines (one per ~16 px at 1).
@@ -71,6 +72,10 @@ def parse_size(value: str) -> Size:
     if not match or not all(200 <= int(v) <= MAX_PIXELS for v in match.groups()):
         raise RenderError(f"Taille inconnue : « {value} ». Utilisez a4, a4-portrait ou LARGEURxHAUTEUR en pixels (de 200 à {MAX_PIXELS}).")
     w, h = (int(v) for v in match.groups())
+    if w * h > MAX_AREA:
+        millions = f"{w * h / 1e6:.1f}".replace(".", ",")
+        raise RenderError(f"Taille trop grande : « {value} » fait {millions} millions de pixels, au plus {MAX_AREA / 1e6:g} millions "
+                          "(une page A4 à 300 dpi, 3508x2480, y tient).")
     return Size((w / 100, h / 100), 100)
 
 

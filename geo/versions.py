@@ -6,6 +6,10 @@ which records the snapshot's sha256. Workers load what the pointer names, so sev
 build on disk, and a refresh that fails at any step (bad file, checksum mismatch, interrupted download, full
 disk) leaves the previous version in service.
 
+Each version may have its vector tiles pre-encoded in a PMTiles archive beside its build (``builds/territoires-
+<scope>-<version>.pmtiles``, geo/archive.py): :func:`publish_tiles` writes it (``territoires tiles``, run by
+``serve`` and ``refresh``), workers serve the tiles it holds from it, and it is pruned with its version.
+
 Two lock files in ``builds/`` make publishers and readers safe against each other, across processes:
 ``.publish.lock`` lets one publisher at a time build, write and prune (so no publisher prunes the build
 another is about to name), and ``.versions.lock`` is held shared by readers while they read what a pointer
@@ -27,6 +31,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from geo import memberstore
+from geo.archive import archive_name, build_archive
 from geo.cachefiles import cache_error, locked, sweep_stale, write_atomic
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
@@ -160,6 +165,25 @@ def _publish_version(settings: Settings, members: dict[str, tuple[Member, ...]],
     return memberstore.record(settings, number)
 
 
+def archive_path(settings: Settings, version: str) -> Path:
+    """Where the tile archive of a version of this scope is kept (it may not be written yet)."""
+    return builds_dir(settings) / archive_name(settings.scope, version)
+
+
+def publish_tiles(settings: Settings, max_zoom: int) -> tuple[Path, int | None]:
+    """Write the tile archive of the version in service up to ``max_zoom`` unless it is there already;
+    (its path, the number of tiles written or None when it was there)."""
+    pointer = check_published(settings)
+    path = archive_path(settings, pointer["version"])
+    if path.is_file():
+        return path, None
+    model = assemble(settings, *read_published(settings))
+    try:
+        return path, build_archive(model, path, max_zoom)
+    except OSError as exc:
+        raise cache_error(exc, f"write the tile archive of version {pointer['version']}", path) from exc
+
+
 def check_published(settings: Settings) -> dict:
     """The pointer in service, after checking without loading it that what it names is there and intact
     (every build file, the snapshot's checksum and format); CacheError naming what is wrong otherwise."""
@@ -224,7 +248,7 @@ def _read_snapshot(root: Path, pointer: dict) -> Catalogue:
 
 
 def _prune(settings: Settings, spare: int = 2) -> None:
-    """Remove old builds and snapshots of this scope, keeping every one a pointer in the cache names (other
+    """Remove old builds, snapshots and tile archives of this scope, keeping every one a pointer in the cache names (other
     deployments, scheme dirs or member lists, share it) and the ``spare`` newest others; and the temporary
     entries killed processes left. Called with both locks held: no publisher is between writing a build and
     naming it, and no reader is reading."""
@@ -233,12 +257,13 @@ def _prune(settings: Settings, spare: int = 2) -> None:
     for other in root.glob("*.current"):
         try:
             pointer = json.loads(other.read_bytes())
-            named |= {pointer["territories"], pointer["catalogue"]}
+            named |= {pointer["territories"], pointer["catalogue"], archive_path(settings, pointer["version"]).name}
         except (OSError, ValueError, KeyError, TypeError):
             continue
     snapshots = [p for p in root.glob(f"{settings.scope}-catalogue-*") if p.is_file() and p.name not in named]
     builds = [p for p in root.glob(f"{settings.scope}-*") if p.is_dir() and p.name not in named]
-    for group in (snapshots, builds):
+    archives = [p for p in root.glob(archive_path(settings, "*").name) if p.is_file() and p.name not in named]
+    for group in (snapshots, builds, archives):
         for path in sorted(group, key=_mtime, reverse=True)[spare:]:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     sweep_stale(root)

@@ -24,7 +24,7 @@ from service.geojson import response_memo
 from service.heavy import HeavyWork
 from service.http import GZip, HeadAsGet, PublicOrigin
 from service.limits import Limits, install_limits
-from service.maps import mount_map_static
+from service.maps import mount_map_static, warm_pages
 from service.maps import router as maps_router
 from service.memberfiles import router as memberfiles_router
 from service.pages import mount_pages
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.state.responses = response_memo(limits.response_cache_mb)
     app.state.tiles = response_memo(limits.tile_cache_mb)
     app.state.heavy = HeavyWork(limits.max_heavy)
+    holder.on_load.append(lambda model: warm_pages(model, app.state.responses, app.state.map_settings))
     app.add_middleware(GZip, minimum_size=500)  # innermost; then the policy (rate limit, headers), the public origin, HEAD
     install_limits(app, limits)
     app.add_middleware(PublicOrigin, base_url=limits.base_url)

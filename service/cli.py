@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from enum import Enum
@@ -26,7 +27,7 @@ from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.periods import BadDate, check_interval, french_date, parse_date
 from geo.territories import load_territories
-from geo.versions import current_pointer, publish, publish_members, read_pointer, rollback
+from geo.versions import archive_path, current_pointer, publish, publish_members, publish_tiles, read_pointer, read_published, rollback
 
 app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -56,9 +57,9 @@ def _fail(exc: Exception | str) -> None:
     raise typer.Exit(1)
 
 
-def _settings(mirror: Path | None, scope: str | None) -> Settings:
+def _settings(mirror: Path | None, scope: str | None, **overrides: object) -> Settings:
     try:
-        return Settings.from_env(mirror=mirror, scope=scope)
+        return Settings.from_env(mirror=mirror, scope=scope, **overrides)
     except ValueError as exc:  # an unknown scope (--scope or TERRITOIRES_SCOPE), a setting that is not a number
         _fail(str(exc) if "TERRITOIRES_" in str(exc) else f"{exc} (--scope or TERRITOIRES_SCOPE)")
 
@@ -362,7 +363,45 @@ def refresh(mirror: Mirror = None, scope: Scope = None,
     except TerritoiresError as exc:
         kept = f" (version {before['version']} stays in service)" if before else ""
         _fail(TerritoiresError(f"{exc}{kept}"))
+    try:  # the workers serve the tiles from it as soon as it is there
+        publish_tiles(settings, settings.tiles_max_zoom)
+    except TerritoiresError as exc:  # the version is in service all the same: its tiles are encoded on demand
+        err.print(f"[bold yellow]warning:[/] {escape(str(exc))} (the tiles of version {pointer['version']} are encoded "
+                  "on demand; `territoires tiles` writes them later)", markup=True, highlight=False)
     _emit(pointer) if as_json else console.print(f"version {pointer['version']} in service", highlight=False)
+
+
+@app.command()
+def tiles(pmtiles: Annotated[Path | None, typer.Option(help="Write the archive here (a file, or a directory to write "
+                                                              "territoires-<scope>-<version>.pmtiles into) instead of the cache.")] = None,
+          maxzoom: Annotated[int | None, typer.Option(help="Deepest zoom encoded (else TERRITOIRES_TILES_MAX_ZOOM, 9).")] = None,
+          jobs: Annotated[int, typer.Option(min=1, help="Processes encoding tiles (--pmtiles; the cache's archive is "
+                                                        "written by one, beside the workers).")] = 1,
+          mirror: Mirror = None, scope: Scope = None, as_json: Json = False) -> None:
+    """Encode every vector tile of the version in service, every scale, up to a zoom, into one PMTiles archive.
+
+    Without --pmtiles, into the cache beside the version's build, where the workers serve tiles from it (`serve`
+    and `refresh` do this themselves). With --pmtiles, for a static host or a CDN (TERRITOIRES_TILES_BASE_URL).
+    """
+    from geo.archive import archive_name, build_archive
+
+    settings = _settings(mirror, scope, tiles_max_zoom=maxzoom)
+    try:
+        pointer = current_pointer(settings) or publish(settings, progress=not as_json)
+        if pmtiles is None:
+            path, count = publish_tiles(settings, settings.tiles_max_zoom)
+        else:
+            path = pmtiles / archive_name(settings.scope, pointer["version"]) if pmtiles.is_dir() else pmtiles
+            count = build_archive(assemble(settings, *read_published(settings)), path, settings.tiles_max_zoom, jobs=jobs)
+    except TerritoiresError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(f"cannot write {pmtiles}: {exc.strerror or exc}. Fix: choose a writable path for --pmtiles")
+    if as_json:
+        _emit(_written(path, version=pointer["version"], scope=settings.scope, max_zoom=settings.tiles_max_zoom, tiles=count))
+    else:
+        done = "already there" if count is None else f"{count:,} tiles"
+        console.print(f"wrote {path} ({done}, zooms 0-{settings.tiles_max_zoom}, {path.stat().st_size:,} bytes)", highlight=False)
 
 
 @app.command()
@@ -396,10 +435,21 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
         log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
         print(json.dumps({"url": f"http://{host}:{port}", "version": pointer["version"], "scope": settings.scope,
                           "workers": workers, "pid": os.getpid()}, ensure_ascii=False), flush=True)
+    # the version's tile archive, if it is not there yet, written meanwhile by a process of lower priority
+    tiler = None if archive_path(settings, pointer["version"]).is_file() else _tiles_in_background(settings)
     try:  # non-zero exit, with the reason, if the workers cannot start
         run_workers(settings, host=host, port=port, workers=workers, access_log=access_log, log_config=log_config)
     except TerritoiresError as exc:
         _fail(exc)
+    finally:
+        if tiler is not None:
+            tiler.terminate()
+
+
+def _tiles_in_background(settings: Settings) -> subprocess.Popen:
+    """`territoires tiles` for the version in service, niced, its messages on stderr."""
+    return subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "tiles", "--maxzoom",
+                             str(settings.tiles_max_zoom)], stdout=subprocess.DEVNULL, preexec_fn=lambda: os.nice(10))
 
 
 Within = Annotated[str | None, typer.Option(help="Restrict to a territory (commune, EPCI, grouping, département or région code).")]

@@ -101,6 +101,11 @@ class Payload:
         """A body and its gzip form (none for what is compressed already: PNG)."""
         return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0) if compress else b"")
 
+    @classmethod
+    def of_gzip(cls, gz: bytes) -> Payload:
+        """A body given compressed (a tile of the archive)."""
+        return cls(gzip.decompress(gz), gz)
+
     def size(self) -> int:
         """Bytes held (plain and compressed): what a response memo counts."""
         return len(self.raw) + len(self.gz)

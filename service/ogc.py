@@ -33,6 +33,7 @@ from geo.periods import BadDate, in_force_mask, parse_date
 from service import schemas
 from service.deps import LimitsDep, ModelDep, WithinDep
 from service.errors import BadRequest
+from service.geojson import cached_payload
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"], responses={
     422: schemas.json_error("Paramètre invalide (le message nomme les valeurs acceptées)")})
@@ -306,51 +307,57 @@ def items(
         raise BadRequest(f"Requête invalide : paramètre(s) inconnu(s) {', '.join(unknown)} ; "
                          f"paramètres : {', '.join(sorted(PAGING) + filterable)}.")
     epsg, lat_first, crs_uri = _crs(crs, "crs")
-    mask = np.ones(len(frame), dtype=bool)
-    if bbox is not None:
-        hits = np.zeros(len(frame), dtype=bool)
-        hits[idx.tree.query(_bbox(bbox, bbox_crs), predicate="intersects")] = True
-        mask &= hits
-    day = None
-    if datetime is not None:
-        lo, hi = _interval(datetime)
-        if lo is not None and lo == hi and dated_layer(idx.layer.spec):  # the layer as it stood that day, same rows
-            day, frame = lo, build_layer(model, collection_id, None, lo).frame
-        mask &= _in_period(frame, lo, hi)
-    if within is not None:
-        mask &= frame["code"].isin(within.codes(feature_level(model, idx.layer.spec))).to_numpy(dtype=bool)
-    for col in filterable:
-        if col in request.query_params:
-            mask &= frame[col].isin(request.query_params[col].split(",")).to_numpy(dtype=bool)
-    selected = np.flatnonzero(mask)
-    page_size = min(limit, limits.max_page)
-    chosen = selected[offset:offset + page_size]
-    geoms = _geometries(frame.geometry.values[chosen], epsg, lat_first)
-    ids = frame["code"].to_numpy()[chosen]
-    # at a day, the properties of the rows shown are serialised from the layer at that day (not kept per date)
-    properties = _json_rows(frame.iloc[chosen]) if day else [idx.properties[k] for k in chosen]
-    features = ",".join(f'{{"type":"Feature","id":{json.dumps(str(i))},"geometry":{g},"properties":{p}}}'
-                        for i, g, p in zip(ids, geoms, properties))
-    path = f"/ogc/collections/{collection_id}/items"
-    params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset", "f")}
     html_first = _wants_html(request, f)
-    links = [_link(_url(request, path, **params, limit=page_size, offset=offset, f="json"), "alternate" if html_first else "self", GEOJSON),
-             _link(_url(request, path, **params, limit=page_size, offset=offset, f="html"), "self" if html_first else "alternate", "text/html"),
-             _link(_url(request, f"/ogc/collections/{collection_id}"), "collection", JSON)]
-    fmt = "html" if html_first else "json"
-    if offset + len(chosen) < len(selected):
-        links.append(_link(_url(request, path, **params, limit=page_size, offset=offset + page_size, f=fmt), "next",
-                           "text/html" if html_first else GEOJSON, "Next page"))
-    if offset > 0:
-        links.append(_link(_url(request, path, **params, limit=page_size, offset=max(offset - page_size, 0), f=fmt), "prev",
-                           "text/html" if html_first else GEOJSON, "Previous page"))
-    headers = {"Content-Crs": f"<{crs_uri}>"}
-    meta = {"numberMatched": int(len(selected)), "numberReturned": int(len(chosen)), "links": links}
+
+    def body() -> str:
+        """The FeatureCollection text of the page."""
+        frame_ = frame
+        mask = np.ones(len(frame_), dtype=bool)
+        if bbox is not None:
+            hits = np.zeros(len(frame_), dtype=bool)
+            hits[idx.tree.query(_bbox(bbox, bbox_crs), predicate="intersects")] = True
+            mask &= hits
+        day = None
+        if datetime is not None:
+            lo, hi = _interval(datetime)
+            if lo is not None and lo == hi and dated_layer(idx.layer.spec):  # the layer as it stood that day, same rows
+                day, frame_ = lo, build_layer(model, collection_id, None, lo).frame
+            mask &= _in_period(frame_, lo, hi)
+        if within is not None:
+            mask &= frame_["code"].isin(within.codes(feature_level(model, idx.layer.spec))).to_numpy(dtype=bool)
+        for col in filterable:
+            if col in request.query_params:
+                mask &= frame_[col].isin(request.query_params[col].split(",")).to_numpy(dtype=bool)
+        selected = np.flatnonzero(mask)
+        page_size = min(limit, limits.max_page)
+        chosen = selected[offset:offset + page_size]
+        geoms = _geometries(frame_.geometry.values[chosen], epsg, lat_first)
+        ids = frame_["code"].to_numpy()[chosen]
+        # at a day, the properties of the rows shown are serialised from the layer at that day (not kept per date)
+        properties = _json_rows(frame_.iloc[chosen]) if day else [idx.properties[k] for k in chosen]
+        features = ",".join(f'{{"type":"Feature","id":{json.dumps(str(i))},"geometry":{g},"properties":{p}}}'
+                            for i, g, p in zip(ids, geoms, properties))
+        path = f"/ogc/collections/{collection_id}/items"
+        params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset", "f")}
+        links = [_link(_url(request, path, **params, limit=page_size, offset=offset, f="json"), "alternate" if html_first else "self", GEOJSON),
+                 _link(_url(request, path, **params, limit=page_size, offset=offset, f="html"), "self" if html_first else "alternate", "text/html"),
+                 _link(_url(request, f"/ogc/collections/{collection_id}"), "collection", JSON)]
+        fmt = "html" if html_first else "json"
+        if offset + len(chosen) < len(selected):
+            links.append(_link(_url(request, path, **params, limit=page_size, offset=offset + page_size, f=fmt), "next",
+                               "text/html" if html_first else GEOJSON, "Next page"))
+        if offset > 0:
+            links.append(_link(_url(request, path, **params, limit=page_size, offset=max(offset - page_size, 0), f=fmt), "prev",
+                               "text/html" if html_first else GEOJSON, "Previous page"))
+        meta = {"numberMatched": int(len(selected)), "numberReturned": int(len(chosen)), "links": links}
+        return f'{{"type":"FeatureCollection","features":[{features}],' + json.dumps(meta, ensure_ascii=False)[1:]
+
     if html_first:
-        body = {"type": "FeatureCollection", "features": json.loads(f"[{features}]"), **meta}
-        return _page(request, idx.layer.spec.title, body)
-    text = f'{{"type":"FeatureCollection","features":[{features}],' + json.dumps(meta, ensure_ascii=False)[1:]
-    return Response(text, media_type=GEOJSON, headers=headers)
+        return _page(request, idx.layer.spec.title, json.loads(body()))
+    # a page is built once per data version and URL (it is large: full-resolution geometries), kept gzip-compressed
+    key = (model.version, "ogc-items", str(request.base_url), request.url.path, request.url.query)
+    payload = cached_payload(request.app.state.responses, key, lambda: body().encode())
+    return payload.response(request, model, media_type=GEOJSON, headers={"Content-Crs": f"<{crs_uri}>"})
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_class=Response,

@@ -54,10 +54,13 @@ class MapSettings:
     """Base layers by choice name; "none" draws no tiles, so a map needs no network.
 
     ``max_features``: territories one /api/territories response may hold (TERRITOIRES_MAX_FEATURES);
-    ``max_bbox_deg2``: largest bbox, in square degrees, for communes (TERRITOIRES_MAX_BBOX_DEG2).
+    ``max_bbox_deg2``: largest bbox, in square degrees, for communes (TERRITOIRES_MAX_BBOX_DEG2);
+    ``tiles_base_url``: where the versions' tile archives are served from (TERRITOIRES_TILES_BASE_URL, a static host
+    or a CDN holding ``territoires-<scope>-<version>.pmtiles``; empty: the pages read /tiles).
     """
 
     tiles: dict[str, TileLayer] = field(default_factory=_default_tiles)
     default_tiles: str = "none"
     max_features: int = field(default_factory=lambda: int(os.environ.get("TERRITOIRES_MAX_FEATURES", 5000)))
     max_bbox_deg2: float = field(default_factory=lambda: float(os.environ.get("TERRITOIRES_MAX_BBOX_DEG2", 40)))
+    tiles_base_url: str = field(default_factory=lambda: os.environ.get("TERRITOIRES_TILES_BASE_URL", "").rstrip("/"))

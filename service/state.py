@@ -4,11 +4,13 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from geo.archive import TileArchive
 from geo.config import Settings
 from geo.model import Model
-from geo.versions import load_published, pointer_path
+from geo.versions import archive_path, load_published, pointer_path
 
 
 def _freeze() -> None:
@@ -37,6 +39,10 @@ class ModelHolder:
     _seen: int | None = None
     _checked: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: Called with each model loaded, before it serves (the app renders its first page into its memo).
+    on_load: list[Callable[[Model], None]] = field(default_factory=list)
+    _archive: TileArchive | None = None
+    _archive_checked: float = 0.0
 
     def _stamp(self) -> int | None:
         path = pointer_path(self.settings)
@@ -45,9 +51,11 @@ class ModelHolder:
     def load(self) -> Model:
         """Load the published version (publishing one first if there is none)."""
         stamp = self._stamp()
-        self.model = load_published(self.settings)
+        self.model = load_published(self.settings).warm()
         self.loaded_at = time.time()
         self._seen = stamp or self._stamp()
+        self._open_archive(self.model)
+        self._loaded(self.model)
         _freeze()
         return self.model
 
@@ -56,14 +64,43 @@ class ModelHolder:
         with self._lock:
             stamp = self._stamp()
             try:
-                fresh = load_published(self.settings, self.model.territories if self.model is not None else None)
+                fresh = load_published(self.settings, self.model.territories if self.model is not None else None).warm()
             except Exception as exc:  # any failure keeps the previous version served
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._seen = stamp
                 return False
+            self._open_archive(fresh)
+            self._loaded(fresh)
             self.model, self.last_error, self._seen, self.loaded_at = fresh, None, stamp, time.time()
             _freeze()
             return True
+
+    def _loaded(self, model: Model) -> None:
+        for hook in self.on_load:
+            try:
+                hook(model)
+            except Exception as exc:  # a warm-up that fails is done on the first request instead, which reports it
+                self.last_error = f"warm-up: {type(exc).__name__}: {exc}"
+
+    def _open_archive(self, model: Model) -> None:
+        path = archive_path(self.settings, model.version)
+        self._archive_checked = time.monotonic()
+        try:
+            self._archive = TileArchive(path) if path.is_file() else None
+        except Exception:  # unreadable or damaged: its tiles are encoded on demand, as without one
+            self._archive = None
+
+    def archive(self, model: Model) -> TileArchive | None:
+        """The tile archive of ``model``'s version (geo/archive.py), opened when it appears (looked for at most every
+        ``interval`` seconds: ``territoires tiles`` may still be writing it), or None."""
+        if self._archive is not None and self._archive.info.get("version") == model.version:
+            return self._archive
+        now = time.monotonic()
+        if model is self.model and now - self._archive_checked >= self.interval:
+            self._open_archive(model)
+            if self._archive is not None and self._archive.info.get("version") == model.version:
+                return self._archive
+        return None
 
     def watch(self, stop: threading.Event, every: float = 0.2) -> threading.Thread:
         """Look at the pointer every ``every`` seconds in a background thread, and load a newly published version

@@ -7,7 +7,10 @@ request per tile rather than one per tile and scale.
 Besides the scales, a tile may hold the boundaries of the nested scales (``edge``: each once, with the scales it
 bounds, for the maps to draw them side by side) and the place names (``label``).
 
-Tiles are encoded once per (data version, levels, tile, focus) and kept gzip-compressed in the app's tile
+The tiles of the scales map (:data:`geo.pyramid.SCALES_TILES`, no focus) down to the zoom the version's tile
+archive holds (geo/archive.py, written by ``territoires tiles`` when the version is published) are read from that
+archive, already encoded and compressed: nothing is encoded on the request path for them. Other tiles are encoded
+once per (data version, levels, tile, focus) and kept gzip-compressed in the app's tile
 memo (``app.state.tiles``, bounded in bytes by TERRITOIRES_TILE_CACHE_MB); each carries an ETag naming the data
 version and the tile, so a revalidation costs a 304, and may be kept by browsers and proxies for ``MAX_AGE`` seconds
 (the map pages add ``v=<data version>`` to their tile URLs, so a new version is fetched anew). A tile with nothing in
@@ -22,9 +25,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from geo.model import Model
+from geo.pyramid import SCALES_TILES, TileSpec, tileset
 from geo.territory import Territory
-from geo.tiles import MAX_ZOOM, TILE_FORMAT, TILE_LAYERS, TileSet
-from service.deps import ModelDep, TilesDep, WithinDep
+from geo.tiles import MAX_ZOOM, TILE_FORMAT, TILE_LAYERS
+from service.deps import HolderDep, ModelDep, TilesDep, WithinDep
 from service.errors import BadRequest
 from service.geojson import API_FORMAT, Payload, _matches
 from service.schemas import examples, json_error
@@ -41,11 +45,6 @@ def parse_levels(text: str) -> tuple[str, ...]:
         raise BadRequest(f"Requête invalide : le paramètre « level » doit nommer une ou plusieurs échelles parmi "
                          f"{', '.join(TILE_LAYERS)}, séparées par des virgules et sans doublon (reçu « {text} »).")
     return levels
-
-
-def tileset(model: Model) -> TileSet:
-    """The model's vector tiles (prepared layers are kept in it); one per model."""
-    return model.derived.get(("tileset",), lambda: TileSet.of(model))
 
 
 router = APIRouter(prefix="/tiles", tags=["tuiles"], responses={
@@ -79,7 +78,7 @@ def focus_codes(levels: tuple[str, ...], within: Territory) -> dict[str, frozens
                                             "« edge » : les limites des échelles emboîtées, chacune une fois, avec « m » le masque "
                                             "des échelles qu'elle borde ; « label » : les noms de lieux (nom, kind, rank)."},
                        204: {"description": "Tuile vide : hors des données, ou communes en dessous du zoom 7"}})
-def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep,
+def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep, holder: HolderDep,
          level: Annotated[str, Path(max_length=80, openapi_examples=examples(communes_limites_noms="commune,edge,label"),
                                     description="Couche (commune, quartier, epci, departement, region, grouping, edge, "
                                                 "label), ou plusieurs séparées par des virgules")],
@@ -103,8 +102,13 @@ def tile(request: Request, model: ModelDep, tiles: TilesDep, within: WithinDep,
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
     key = (model.version, levels, z, x, y, within.key if within else "")
-    payload = tiles.get(key, lambda: Payload.of(tileset(model).encode_layers(
-        levels, z, x, y, focus_codes(levels, within) if within else None)))
+    archive = holder.archive(model) if within is None and TileSpec(levels) == SCALES_TILES else None
+    if archive is not None and z <= archive.max_zoom:
+        gz = archive.get(z, x, y)
+        payload = Payload.of_gzip(gz) if gz else Payload(b"", b"")
+    else:
+        payload = tiles.get(key, lambda: Payload.of(tileset(model).encode_layers(
+            levels, z, x, y, focus_codes(levels, within) if within else None)))
     if not payload.raw:
         return Response(status_code=204, headers=headers)
     return payload.response(request, model, media_type=MVT, headers=headers)

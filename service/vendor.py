@@ -57,6 +57,8 @@ MANIFEST: dict[str, str] = {
     "pattern": "leaflet.pattern/dist/leaflet.pattern.js",
     # The map pages' vector tiles (service/maps/controls.py), with pbf and vector-tile bundled in.
     "leaflet.vectorgrid": "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+    # The PMTiles archive reader, for tiles from TERRITOIRES_TILES_BASE_URL (service/maps/static/layers.js).
+    "pmtiles": "pmtiles/dist/pmtiles.js",
     # The API documentation pages (service/docs.py): Swagger UI at /docs, ReDoc at /redoc.
     "swagger_ui_js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger_ui_css": "swagger-ui-dist/swagger-ui.css",

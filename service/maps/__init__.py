@@ -23,6 +23,7 @@ from service.maps.changes import changes_page
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, examples, html_error
+from service.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLResponse,
                    responses={**NOT_MODIFIED, 404: html_error("Territoire ou dispositif inconnu (page d'erreur en français)"),
@@ -30,12 +31,23 @@ router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLR
 ViewDep = Annotated[View, Depends(View.query)]
 
 
+def _key(model: Model, path: str, view: View, params: tuple[tuple[str, str], ...]) -> tuple:
+    """A page's key in the response memo: data version, path, the date parsed (not as written), the route's parameters."""
+    return model.version, "page", path, view.day.isoformat(), params
+
+
 def _page(request: Request, model: Model, responses: Memo[Payload], build: Callable[[], str], view: View) -> Response:
     if (cached := not_modified(request, model)) is not None:
         return cached
-    params = tuple((k, v) for k, v in declared_query(request) if k != "date")
-    key = (model.version, "page", request.url.path, view.day.isoformat(), params)  # the date parsed, not as written
+    key = _key(model, request.url.path, view, tuple((k, v) for k, v in declared_query(request) if k != "date"))
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
+
+
+def warm_pages(model: Model, responses: Memo[Payload], settings: MapSettings) -> None:
+    """Render the map page a first visitor opens (/maps/scales, no parameter) into the response memo, so that the
+    first visitor after a start or a new version does not wait for it (nor for the templates' compilation)."""
+    view = View()
+    cached_payload(responses, _key(model, "/maps/scales", view, ()), lambda: MAP_KINDS["scales"].page(model, view, settings, None).encode())
 
 
 @router.get("/scales", summary="Carte des échelles imbriquées")
@@ -76,4 +88,4 @@ def changes(request: Request, model: ModelDep, responses: ResponsesDep, settings
     return _page(request, model, responses, lambda: changes_page(model, view, settings, result), view)
 
 
-__all__ = ["router", "mount_map_static"]
+__all__ = ["router", "mount_map_static", "warm_pages"]

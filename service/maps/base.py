@@ -23,10 +23,12 @@ from folium.plugins import StripePattern
 from folium.template import Template
 
 from geo import mapspec
+from geo.archive import archive_name
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
 from geo.periods import EARLIEST, LATEST, french_date
+from geo.pyramid import SCALES_TILES, TileSpec
 from geo.sources import perimeters
 from geo.territory import Territory
 from geo.tiles import min_zoom
@@ -48,6 +50,8 @@ PAGE_TEMPLATE = Template(
 MAX_ZOOM = 18
 TILE_PIXELS = 256
 BaseMap = Literal["none", "osm", "ign", "ign-ortho"]
+#: Of folium's own assets, those the map pages use.
+KEPT_ASSETS = frozenset({"leaflet", "leaflet_css", "bootstrap_css"})
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,10 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     permalink = view.lat is not None and view.lon is not None and view.z is not None
     m = folium.Map(location=[view.lat, view.lon] if permalink else None, zoom_start=view.z if permalink else 6,
                    tiles=None, max_zoom=MAX_ZOOM)
+    # folium's defaults for markers and popups (jQuery, Bootstrap's script, awesome-markers, icon fonts) serve
+    # nothing on these pages and hold up their first paint: Leaflet and Bootstrap's style sheet (the typography) stay
+    m.default_js = [r for r in m.default_js if r[0] in KEPT_ASSETS]
+    m.default_css = [r for r in m.default_css if r[0] in KEPT_ASSETS]
     if not permalink:
         m.fit_bounds([list(bounds[0]), list(bounds[1])])
     root = m.get_root()
@@ -234,6 +242,14 @@ def script_json(value: object) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def archive_url(model: Model, settings: MapSettings, levels: list[str], focus: str | None) -> str | None:
+    """The URL of the version's tile archive on the configured static host, for a layer whose tiles it holds (the
+    scales map's, no focus), or None (the layer reads /tiles)."""
+    if not settings.tiles_base_url or focus or TileSpec(tuple(levels)) != SCALES_TILES:
+        return None
+    return f"{settings.tiles_base_url}/{archive_name(model.territories.scope, model.version)}"
+
+
 def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bounds: Bounds, config: dict, tree: dict | None,
            within: Territory | None = None) -> str:
     """Attach the base layers, the layer tree, the controls and the configuration; render with local assets only.
@@ -242,6 +258,8 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
     drawn from vector tiles, from its first zoom on; layers with the same focus (``within``: the page's territory,
     named by ``within.param`` in their config) share one tile URL holding all their levels (one request per tile,
     each layer drawing its own).
+    With a tiles base URL in the ``settings``, layers whose tiles the version's archive holds read them from there
+    (``archive``) down to its deepest zoom.
     """
     tiled = [layer for layer in config["layers"] if "level" in layer and "url" not in layer]
     levels: dict[str | None, list[str]] = {}
@@ -256,6 +274,8 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus), minZoom=layer.get("minZoom", min_zoom(drawn)),
                      tileBounds=layer_bounds(model, bounds_of, within if focus else None,
                                              layer.get("codes") if drawn != "label" else None))
+        if (archive := archive_url(model, settings, levels[focus], focus)) is not None:
+            layer["archive"] = archive
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
     basemaps = base_layers(m, view, settings)
     dating = {"date": view.day.isoformat(), "dates": date_range(situation(view.day))}  # a page showing two dates sets its own
@@ -269,5 +289,5 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
               "select": selection(model, view.select), "permalink": view.lat is not None and view.lon is not None and view.z is not None,
               "downloads": [d.as_dict() for d in view.downloads], **dating, **config}
     add_controls(m, tree, basemaps, embed=view.embed)
-    Territoires(script_json(config)).add_to(m)
+    Territoires(script_json(config), archive=any("archive" in layer for layer in config["layers"])).add_to(m)
     return FOLIUM_VIEWPORT.sub("", render_offline(m), count=1)

@@ -19,7 +19,8 @@ STATIC_URL = "/maps/static"
 
 
 class Territoires(JSCSSMixin, MacroElement):
-    """Loads the page script and starts it on the map with a JSON configuration (already script-safe)."""
+    """Loads the page script and starts it on the map with a JSON configuration (already script-safe); with
+    ``archive``, the PMTiles reader too."""
 
     default_js = [("leaflet.vectorgrid", "https://unpkg.com/leaflet.vectorgrid@1.3.0/dist/Leaflet.VectorGrid.bundled.min.js"),
                   ("territoires_layers", f"{STATIC_URL}/layers.js"), ("territoires_labels", f"{STATIC_URL}/labels.js"),
@@ -32,10 +33,12 @@ class Territoires(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, config: str):
+    def __init__(self, config: str, archive: bool = False):
         super().__init__()
         self._name = "Territoires"
         self.config = config
+        if archive:  # layers read tiles from a PMTiles archive: its reader, before the page script
+            self.default_js = [("pmtiles", "https://unpkg.com/pmtiles@4.5.0/dist/pmtiles.js"), *self.default_js]
 
 
 def add_controls(m: folium.Map, tree: dict | None, basemaps: dict, embed: bool) -> None:

@@ -129,11 +129,13 @@ var territoires = (function () {
   var Grid = L.VectorGrid.Protobuf.extend({
     _getVectorTilePromise: function (coords) {
       var key = L.Util.template(this._url, { x: coords.x, y: coords.y, z: coords.z }), name = this.options.dataLayer;
-      var load = tiles.get(key), own = this.options.own;
+      var load = tiles.get(key), own = this.options.own, grid = this;
       if (load) {
         tiles.delete(key);
       } else {
-        load = L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, coords).catch(function (err) {
+        load = archiveTile(grid, coords).then(function (tile) {
+          return tile || L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(grid, coords);
+        }).catch(function (err) {
           tiles.delete(key);
           console.warn("territoires: " + key + " : " + err.message);
           return { layers: {} };
@@ -148,6 +150,29 @@ var territoires = (function () {
       });
     }
   });
+
+  /* A tile from the version's PMTiles archive on a static host or CDN (the layer's "archive" URL), decoded by
+     VectorGrid's own reader from an object URL; null (read /tiles) without an archive or past its deepest zoom. */
+  var archives = {};
+  function archiveTile(grid, coords) {
+    var url = grid.options.archive;
+    if (!url || !window.pmtiles) { return Promise.resolve(null); }
+    var archive = archives[url] || (archives[url] = new pmtiles.PMTiles(url));
+    return archive.getHeader().then(function (header) {
+      if (coords.z > header.maxZoom) { return null; }
+      return archive.getZxy(coords.z, coords.x, coords.y).then(function (tile) {
+        if (!tile) { return { layers: {} }; }  // an empty tile is not in the archive
+        var blob = URL.createObjectURL(new Blob([tile.data]));
+        var local = Object.create(grid, { _url: { value: blob } });
+        return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(local, coords).finally(function () {
+          URL.revokeObjectURL(blob);
+        });
+      });
+    }).catch(function (err) {  // the static host cannot be read: the service's /tiles still can
+      console.warn("territoires: " + url + " : " + err.message);
+      return null;
+    });
+  }
 
   /* At zooms 7 – 9 a commune's code comes as the MVT feature id (geo/tiles.py feature_id): give it back as a
      property, so that styles, tooltips and popups read props.code at every zoom. */
@@ -350,6 +375,7 @@ var territoires = (function () {
       minZoom: lc.minZoom,
       maxZoom: page.cfg.maxZoom,
       zIndex: 10 + layer.index,
+      archive: lc.archive,
       fetchOptions: { credentials: "same-origin" }
     });
     if (doll) { return grid; }
@@ -519,6 +545,7 @@ var territoires = (function () {
       return page.cfg.select ? page.select(page.cfg.select.code, page.cfg.select.level, !page.cfg.permalink) : null;
     }).then(function () {
       document.documentElement.setAttribute("data-territoires", "ready");
+      performance.mark("territoires-ready");  // the first tiles drawn: what bench/first_visit.py times
     });
     return page;
   };
