@@ -105,7 +105,8 @@ def test_imported_member_list_attaches_to_a_declared_scheme_with_its_source(sett
     assert row == {"id": "contrat-test", "name": "Contrat de test", "kind": "contract",
                    "path": {"level": "epci", "code": "243100633", "nom": "CA du Sicoval", "grouping": None, "network": None},
                    "role": "signataire", "start": "2022-01-01", "end": "2027-12-31", "start_basis": "membre", "end_basis": "membre",
-                   "source": {"title": "Délibération", "url": "https://example.org/d"}, "date_source": None}
+                   "source": {"title": "Délibération", "url": "https://example.org/d"},
+                   "date_source": "Date propre au membre : Délibération."}  # the row's source dates the membership
     assert model.catalogue.get("contrat-test").file.endswith("contrat-test.yaml + liste de membres importée (version 1)")
 
 

@@ -52,4 +52,4 @@ def changes_page(model: Model, view: View, settings: MapSettings, result: Change
               "json": "/api/changes?" + urlencode(query)}
     config = {"title": title, "layers": layers, "legend": legend, "date": result.end.isoformat(),
               "dates": date_range(interval_text(result), (result.start, result.end))}
-    return render(model, m, view, bounds, config, {"label": CHANGES.title, "children": children}, within)
+    return render(model, m, view, settings, bounds, config, {"label": CHANGES.title, "children": children}, within)
