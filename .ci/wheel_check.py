@@ -23,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # bro
 from browser import browser_page, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent / "territoires"
+#: What the scales map cannot draw without (the rest of its /assets requests must answer 200 too).
+NEEDED_ASSETS = ("leaflet/dist/leaflet.js", "leaflet/dist/leaflet.css", "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
+                 "leaflet.control.layers.tree/L.Control.Layers.Tree.js")
 LABELS = ("Région Occitanie", "Départements", "EPCI (intercommunalités)", "Communes")
 
 
@@ -86,13 +89,15 @@ def check_map(base: str, screenshot: Path) -> int:
         fail(f"the page asked for addresses off this machine: {s.blocked}")
     if s.console_errors or s.page_errors:
         fail(f"the page logged errors: {s.console_errors + s.page_errors}")
-    if len(assets) < 10 or any(st != 200 for st in assets.values()):
-        fail(f"assets not all served: {assets}")
+    missing_assets = [a for a in NEEDED_ASSETS if not any(u.endswith("/assets/" + a) for u in assets)]
+    if missing_assets or any(st != 200 for st in assets.values()):
+        fail(f"assets not all served (the page needs {missing_assets or 'every one'}): {assets}")
     if communes < 4000:
         fail(f"{communes} commune paths drawn, expected every Occitanie commune (>= 4000)")
     missing = [label for label in LABELS if label not in tree]
     if missing:
         fail(f"layer tree lacks {missing}")
+    print(f"{len(assets)} asset files served from the wheel: {', '.join(sorted(u.split('/assets/', 1)[1] for u in assets))}")
     return communes
 
 
@@ -119,7 +124,15 @@ def main() -> None:
 
     names = zipfile.ZipFile(args.wheel).namelist()
     shipped = [n for n in names if "/static/assets/" in n]
-    print(f"wheel {args.wheel.name}: {args.wheel.stat().st_size:,} bytes, {len(names)} files, {len(shipped)} asset files")
+    unpacked = sum(i.file_size for i in zipfile.ZipFile(args.wheel).infolist() if "/static/assets/" in i.filename)
+    print(f"wheel {args.wheel.name}: {args.wheel.stat().st_size:,} bytes, {len(names)} files, {len(shipped)} asset files "
+          f"({unpacked:,} bytes unpacked)")
+    packages: dict[str, int] = {}
+    for name in shipped:
+        rest = name.split("/static/assets/", 1)[1].split("/")
+        key = "/".join(rest[:2]) if rest[0].startswith("@") else rest[0]
+        packages[key] = packages.get(key, 0) + 1
+    print("assets per package: " + ", ".join(f"{k} {v}" for k, v in sorted(packages.items())))
 
     args.artifacts.mkdir(exist_ok=True)
     proc, base = serve(env, args.mirror.resolve())

@@ -54,7 +54,9 @@ def test_the_readme_example_runs(settings, tmp_path: Path, monkeypatch: pytest.M
 def test_coverage_of_a_territory_without_a_date_lists_every_period(t: Territoires):
     all_time = t.coverage("243100518")  # Toulouse Métropole: its 37 communes
     assert all_time["commune"].nunique() == 37
-    assert "contrats-de-ville-2015-2020" in set(all_time["scheme"]) and {"start", "end", "via", "role"} <= set(all_time.columns)
+    assert "contrats-de-ville-2015-2020" in set(all_time["scheme"])
+    assert {"start", "end", "role", "via_level", "via_code", "via_grouping", "source_title"} <= set(all_time.columns)
+    assert {"commune", "epci"} <= set(all_time["via_level"])  # the structured path: the commune itself, its EPCI
     assert len(t.coverage("243100518", date="2024-06-01")) < len(all_time)
 
 

@@ -101,7 +101,7 @@ def test_upload_preview_publish_see_and_roll_back(service, artifacts: Path, tmp_
         assert "Le fichier est valide : 10 lignes" in main
         table = page.locator("#changements tbody tr")
         assert table.count() == 10 and all(t == "ajouté" for t in table.locator("td:nth-child(3)").all_inner_texts())
-        assert "Toulouse Métropole" in main and "du 15/03/2022 au 31/12/2027" in main and SOURCE_TITLE in main
+        assert "Toulouse Métropole" in main and "du 15 mars 2022 au 31 décembre 2027" in main and SOURCE_TITLE in main
         assert page.locator("#changements td", has_text="<b>test</b>").count() == 10  # the note shown as text
         shapes = page.locator("svg.carte path.changement.ajoute")
         assert shapes.count() == 10 and shapes.first.is_visible()

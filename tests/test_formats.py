@@ -75,7 +75,7 @@ def test_every_format_writes_codes_as_text_and_stamps_the_export_time(tmp_path: 
         assert path.read_bytes().startswith(b'\xef\xbb\xbf"code";"nom"\r\n"01001";"Alpha"\r\n')
         return
     if fmt == "qgz":
-        assert "export du 2030-01-02" in record["abstract"] and "./tiny.gpkg|layername=tiny" in zipfile.ZipFile(path).read("tiny.qgs").decode()
+        assert "export du 2 janvier 2030" in record["abstract"] and "./tiny.gpkg|layername=tiny" in zipfile.ZipFile(path).read("tiny.qgs").decode()
         return
     if fmt.startswith("parquet"):
         read = gpd.read_parquet(io.BytesIO(zipfile.ZipFile(path).read("tiny.parquet")) if fmt == "parquet.zip" else path)
