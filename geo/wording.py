@@ -22,6 +22,11 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     return text
 
 
+def percent(value: float | None) -> str:
+    """'37,5 %' (a narrow no-break space before the sign); an unknown value is '—'."""
+    return "—" if value is None else f"{number(value, 1)}{NARROW_SPACE}%"
+
+
 def inhabitants(value: int | None) -> str:
     """'40 882 habitants', '1 habitant', or 'population non renseignée' where the source gives none."""
     if value is None:

@@ -18,7 +18,9 @@
     function load() {
       var q = input.value.trim(), mine = ++seq;
       if (!q) { close(); return; }
-      var url = "/recherche/suggestions?" + new URLSearchParams({ q: q, pour: fill ? "territoire" : "page" });
+      var params = { q: q, pour: fill ? "territoire" : "page" }, date = input.form.querySelector("input[name=date]");
+      if (date && date.value) { params.date = date.value; }  // the page's date: the pages suggested keep it
+      var url = "/recherche/suggestions?" + new URLSearchParams(params);
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
         if (mine !== seq) { return; }
         list.innerHTML = html;  // rendered and escaped by the server
