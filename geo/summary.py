@@ -33,6 +33,7 @@ class Covering:
     roles: list[str]
     periods: list[dict]
     badge: Completeness
+    sources: tuple[dict, ...] = ()  # the memberships' own sources (imported rows'), when they have one: {title, url}
     in_force: bool = True  # at the date asked (always, without one)
     status: str = ""  # at the date asked: 'en vigueur', 'terminé le …', 'à partir du …', 'non daté'
     communes_at: int | None = None  # of its communes, those covered at the date asked
@@ -67,11 +68,14 @@ def coverings(model: Model, territory: Territory, at: dt.date | None = None) -> 
             structured = [(merged, len(direct))] + [(p, n) for p, n in structured if p["level"] != "commune"]
         periods = part.drop_duplicates(["start", "end", "start_basis", "end_basis"]).sort_values("start", na_position="first")
         spans = [{"start": r.start, "end": r.end, "start_basis": r.start_basis, "end_basis": r.end_basis} for r in periods.itertuples()]
-        dating = {}
+        dating: dict = {}
         if now is not None:
             covered = int(now.get(scheme_id, 0))
             force, status = status_of(spans, covered, at)
             dating = {"in_force": force, "status": status, "communes_at": covered}
+        own = part[["source_title", "source_url"]].dropna(how="all").drop_duplicates()
+        dating["sources"] = tuple({"title": None if pd.isna(t) else t, "url": None if pd.isna(u) else u}
+                                  for t, u in own.itertuples(index=False))
         out.append(Covering(scheme, int(part["commune"].nunique()), structured, sorted(part["role"].dropna().unique().tolist()),
                             spans, completeness(model.catalogue, scheme), **dating))
     return sorted(out, key=lambda c: (not c.in_force, group_rank(c.scheme), c.scheme.name.lower()))

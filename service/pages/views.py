@@ -234,6 +234,7 @@ class MemberRow:
     in_scope: bool
     in_force: bool  # at the date shown
     status: str  # at the date shown: 'en vigueur', 'terminé le …', 'à partir du …', 'non daté'
+    source: dict | None  # the membership's own source (an imported row's: {title, url}); None: the scheme's
 
     def __getitem__(self, key: str) -> object:  # the templates' membership filter reads rows by key
         return getattr(self, key)
@@ -255,7 +256,8 @@ def member_rows(model: Model, s: Scheme, sort: str, descending: bool, at: dt.dat
         rows.append(MemberRow(m.code, names.get(m.code) or m.name or m.code, scale, m.role if own else None, p.start, p.end,
                               str(p.start_basis), str(p.end_basis), m.note if own else None,
                               None if pop is None or pd.isna(pop) else int(pop), m.code in population,
-                              in_force(p.start, p.end, at), status_text(p.start, p.end, at)))
+                              in_force(p.start, p.end, at), status_text(p.start, p.end, at),
+                              {"title": m.source.title, "url": m.source.url} if own and m.source else None))
     keys = {"nom": lambda r: r.nom.lower(), "code": lambda r: r.code, "echelle": lambda r: r.level, "role": lambda r: (r.role or "").lower(),
             "debut": lambda r: (r.start or dt.date.min, r.end or dt.date.max), "population": lambda r: r.population or 0}
     return sorted(rows, key=keys.get(sort, keys["nom"]), reverse=descending)
