@@ -27,19 +27,21 @@
 
   /* Show a territory's panel (by its code); ``focus`` moves the keyboard focus into it (from the search). */
   Panel.prototype.open = function (code, focus) {
-    var self = this, mine = ++this.seq;
+    var self = this;
     if (!code) { this.close(false); return Promise.resolve(); }
-    if (code === this.code && !this.el.hidden) {
+    if (code === this.code && !this.el.hidden) {  // already shown or loading: the load under way stays the one answered
       if (focus) { this.focus(); }
       return Promise.resolve();
     }
+    var mine = ++this.seq;
     this.code = code;
     this.back = document.activeElement;
     this.el.hidden = false;
     this.page.map.getContainer().classList.add("t-panel-open");
     this.page.map.fire("territoires:panel", { open: true, code: code });
     this.body.textContent = "Chargement…";
-    return fetch("/territoires/" + encodeURIComponent(code) + "/panneau", { credentials: "same-origin" }).then(function (r) {
+    var at = this.page.cfg.date ? "?date=" + encodeURIComponent(this.page.cfg.date) : "";  // the map's date: the panel's stack then
+    return fetch("/territoires/" + encodeURIComponent(code) + "/panneau" + at, { credentials: "same-origin" }).then(function (r) {
       return r.text().then(function (text) { return { ok: r.ok, text: text }; });
     }).then(function (answer) {
       if (mine !== self.seq) { return; }
