@@ -78,8 +78,10 @@ def require_chromium() -> Path:
 @contextmanager
 def browser_page(
     viewport: tuple[int, int] = (1280, 800),
+    locale: str | None = None,
 ) -> Iterator[BrowserSession]:
-    """Headless Chromium page whose non-loopback requests are aborted and recorded."""
+    """Headless Chromium page whose non-loopback requests are aborted and recorded; ``locale`` (e.g. "fr-FR") is the
+    reader's, which date fields follow."""
     from playwright.sync_api import sync_playwright
 
     executable = require_chromium()
@@ -89,6 +91,7 @@ def browser_page(
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},
                 service_workers="block",
+                **({"locale": locale} if locale else {}),
             )
             page = context.new_page()
             session = BrowserSession(page=page)

@@ -140,11 +140,15 @@ def test_markup_in_data_is_shown_as_text(hostile_url: str, artifacts: Path):
         assert SCHEME_NAME in click_toulouse(page, "coverage panel")
 
         # The pages: Toulouse's (its name, the scheme with its role and source), the scheme's (name, notes, members), the home
-        # page's catalogue, the search and its suggestions, the coverage builder: the hostile text shown literally.
+        # page's catalogue, the search and its suggestions, the coverage builder, the pages at a date (timelines), what changed
+        # and the sources: the hostile text shown literally.
         for url, texts in ((f"/territoires/{TOULOUSE}", (HOSTILE_COMMUNE, SCHEME_NAME, ROLE, SOURCE_TITLE)),
                            (f"/dispositifs/{SCHEME_ID}", (SCHEME_NAME, SOURCE_TITLE)), ("/", (SCHEME_NAME, SOURCE_TITLE)),
                            ("/recherche?q=Toulouse", (HOSTILE_COMMUNE,)),
-                           (f"/couverture?schemes={SCHEME_ID}", (SCHEME_NAME,))):
+                           (f"/couverture?schemes={SCHEME_ID}", (SCHEME_NAME,)),
+                           (f"/territoires/{TOULOUSE}?date=2016-06-01", (HOSTILE_COMMUNE, SCHEME_NAME)),  # its timeline too
+                           (f"/dispositifs/{SCHEME_ID}?date=2016-06-01", (SCHEME_NAME,)),
+                           (f"/changements?du=2016-01-01&within={TOULOUSE}", (HOSTILE_COMMUNE,)), ("/sources", ())):
             page.goto(hostile_url + url)
             page.wait_for_load_state("networkidle")
             assert_clean(page, url)

@@ -6,6 +6,8 @@ Typing into a search box is not a click; every other step is one, counted by :cl
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import http.server
 import io
 import json
@@ -28,6 +30,7 @@ from geo.wording import path_words
 AXE = REPO_ROOT / "service" / "static" / "node_modules" / "axe-core" / "axe.min.js"
 READY = "html[data-territoires=ready]"
 CLICKS: dict[str, int] = {}  # task → clicks, printed at the end of the module (pytest -s) and kept in artifacts/clicks.json
+AXE_FOUND: dict[str, list] = {}  # page → axe-core's violations (any impact), printed at the end of the module
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +44,7 @@ def clicks_report(artifacts: Path):
     yield
     (artifacts / "clicks.json").write_text(json.dumps(CLICKS, ensure_ascii=False, indent=1), encoding="utf-8")
     print("\nclicks per task:", CLICKS)
+    print("axe violations per page:", {k: [(v["id"], v["impact"]) for v in found] for k, found in AXE_FOUND.items()})
 
 
 class Clicks:
@@ -77,12 +81,12 @@ def test_task_a_what_covers_colomiers_and_through_which_level(base_url: str, mod
         shot(page, artifacts, "accueil")
         click(suggestion(page, "Colomiers", "Colomiers"), "la suggestion « Colomiers »")
         page.wait_for_url("**/territoires/31149")
-        table = page.locator("table", has_text="Par")
+        table = page.locator("table.coverings")
         kinds = {"contract", "network", "club", "programme", "partnership"}
         expected = {(x["name"], path_words(x["path"])) for x in model.stack("31149")["schemes"] if x["kind"] in kinds}
         rows = table.locator("tbody tr")
         seen = {(rows.nth(i).locator("th a").inner_text(), line) for i in range(rows.count())
-                for line in rows.nth(i).locator("td").nth(2).locator("li").all_inner_texts()}
+                for line in rows.nth(i).locator("td").nth(3).locator("li").all_inner_texts()}
         assert expected <= seen and len(expected) >= 8
         assert ("Club « revitalisation des territoires »",
                 "par Toulouse Métropole, membre du réseau Dialogue métropolitain de Toulouse (le club en compte tous les membres)") in seen
@@ -122,7 +126,7 @@ def test_task_b_dialogue_members_on_a_map_and_their_geopackage(base_url: str, mo
 def test_task_c_overlaps_in_occitanie_and_gaps_of_haute_garonne(base_url: str, model: Model, artifacts: Path, tmp_path: Path):
     programmes = [s.id for s in model.catalogue.schemes.values() if s.kind == "programme" and model.coverage.summary(s.id)["communes"]]
     haute_garonne = model.territory("31")
-    matrix = model.coverage.matrix(programmes, haute_garonne)
+    matrix = model.coverage.on(dt.date.today()).matrix(programmes, haute_garonne)  # the page's date: today
     gaps = set(matrix.index[matrix.sum(axis=1) == 0])
     pvd_acv = model.coverage.overlap("petites-villes-de-demain", "action-coeur-de-ville")
     with browser_page() as s:
@@ -140,7 +144,7 @@ def test_task_c_overlaps_in_occitanie_and_gaps_of_haute_garonne(base_url: str, m
         else:  # the two programmes never meet in Occitanie: the page says so
             assert overlap == "Aucune commune n'est couverte par plusieurs des dispositifs cochés."
         counts = page.locator("table", has_text="Communes couvertes par chaque dispositif").inner_text()
-        assert "Petites villes de demain (liste 2024)\t224" in counts and "Action Cœur de Ville (2023-2026)\t28" in counts
+        assert "Petites villes de demain (liste 2024)\ten vigueur\t224" in counts and "Action Cœur de Ville (2023-2026)\ten vigueur\t28" in counts
         page.frame_locator("iframe.map").locator(READY).wait_for(timeout=120_000)
         shot(page, artifacts, "couverture-pvd-acv")
         click(page.locator("fieldset", has_text="Programmes nationaux").get_by_label("Tout cocher"), "« Tout cocher » les programmes")
@@ -160,11 +164,10 @@ def test_task_c_overlaps_in_occitanie_and_gaps_of_haute_garonne(base_url: str, m
         CLICKS["c: superpositions PVD × ACV en Occitanie, lacunes de la Haute-Garonne (tableau et CSV)"] = click.count
         assert click.count == 8
         assert s.blocked == [] and s.page_errors == []
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    header = lines[0].split(";")
+    header, *lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
     assert set(header[-len(programmes) - 1:-1]) == set(programmes) and header[-1] == "n_schemes"  # exactly the schemes ticked
     assert len(header) == len(set(header)) == 8 + len(programmes)  # code, nom, epci, département, région, population, area, n_schemes
-    assert {line.split(";")[0] for line in lines[1:]} == gaps
+    assert {line[0] for line in lines} == gaps
 
 
 @contextmanager
@@ -250,9 +253,11 @@ def test_task_e_fiche_territoire_of_blagnac(base_url: str, model: Model, artifac
 
 
 @pytest.mark.parametrize("name, url", [("accueil", "/"), ("territoire", "/territoires/31149"),
+                                       ("territoire-2016", "/territoires/31149?date=2016-06-01"), ("departement", "/territoires/31"),
                                        ("dispositif", "/dispositifs/dialogue-metropolitain"),
+                                       ("dispositif-acv-2018", "/dispositifs/action-coeur-de-ville-2018?date=2019-06-01"),
                                        ("couverture", "/couverture?schemes=petites-villes-de-demain,villages-d-avenir&within=31"),
-                                       ("sources", "/sources")])
+                                       ("sources", "/sources"), ("changements", "/changements?du=2016-01-01&au=2026-01-01&within=31")])
 def test_axe_finds_no_serious_or_critical_violation(base_url: str, artifacts: Path, name: str, url: str):
     assert AXE.is_file(), f"{AXE} is missing: run `make assets` (npm ci installs axe-core, a test-only package)"
     with browser_page() as s:
@@ -263,6 +268,7 @@ def test_axe_finds_no_serious_or_critical_violation(base_url: str, artifacts: Pa
         result = page.evaluate("axe.run(document, {iframes: false, resultTypes: ['violations']})")
         found = [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"]} for v in result["violations"]]
         (artifacts / f"axe-{name}.json").write_text(json.dumps(found, ensure_ascii=False, indent=1), encoding="utf-8")
+        AXE_FOUND[name] = found
         serious = [v for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], serious
         assert s.blocked == [] and s.page_errors == []
@@ -274,7 +280,7 @@ def test_map_keyboard_search_opens_the_panel_and_every_control_is_reachable(base
         page.goto(base_url + "/maps/scales")
         page.wait_for_selector(READY, timeout=120_000)
         reached, in_tree = [], 0
-        for _ in range(14):
+        for _ in range(24):  # the map, zoom, full screen, search, downloads, share, the date control, then the layer tree
             page.keyboard.press("Tab")
             reached.append(page.evaluate("(e => e.getAttribute('aria-label') || e.title || e.textContent.trim())(document.activeElement)"))
             in_tree += page.evaluate("!!document.activeElement.closest('.leaflet-control-layers')")
@@ -308,4 +314,50 @@ def test_map_keyboard_search_opens_the_panel_and_every_control_is_reachable(base
         s.page.locator(".leaflet-control-layers-toggle").focus()
         s.page.keyboard.press("Enter")  # the folded tree opens from the keyboard
         assert s.page.locator(".leaflet-control-layers-expanded").count() == 1
+        assert s.blocked == [] and s.page_errors == []
+
+
+def test_date_field_shows_a_territory_at_another_date_and_the_links_keep_it(base_url: str, artifacts: Path):
+    """The header's date field (a GET form: no script needed) redraws Colomiers' page at 1 June 2016: the contrat de ville
+    2015-2020 in force, the QPV 2024 listed « à partir du 1er janvier 2024 »; a doll's link keeps the date."""
+    with browser_page(locale="fr-FR") as s:
+        page = s.page
+        page.goto(base_url + "/territoires/31149")
+        page.get_by_label("Voir la situation au").fill("2016-06-01")
+        page.get_by_role("button", name="Afficher", exact=True).click()
+        page.wait_for_url("**/territoires/31149?date=2016-06-01")
+        assert page.locator("#date-titre").inner_text() == "Situation au 1er juin 2016 — périmètres 2026"
+        rows = page.locator("table.coverings tbody tr")
+        status = {rows.nth(i).locator("th a").inner_text(): rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())}
+        assert status["Contrats de ville 2015-2020"] == "en vigueur"
+        assert [v for k, v in status.items() if k.startswith("Quartiers prioritaires") and "2024" in v] == ["à partir du 1er janvier 2024"]
+        page.frame_locator("iframe.map").locator(READY).wait_for(timeout=120_000)
+        assert "date=2016-06-01" in page.locator("iframe.map").get_attribute("src")
+        page.locator("#chronologie").scroll_into_view_if_needed()
+        shot(page, artifacts, "territoire-colomiers-2016")
+        page.locator(".crumbs a", has_text="Toulouse Métropole").click()
+        page.wait_for_url("**/territoires/243100518?date=2016-06-01")
+        assert "1er juin 2016" in page.locator("#date-titre").inner_text()
+        page.get_by_role("link", name="revenir à aujourd'hui").click()
+        page.wait_for_url("**/territoires/243100518")
+        assert s.blocked == [] and s.page_errors == []
+
+
+@pytest.mark.parametrize("name, url", [("territoire-colomiers-2025", "/territoires/31149?date=2025-06-01"),
+                                       ("territoire-haute-garonne", "/territoires/31"),
+                                       ("dispositif-acv-2018-en-2019", "/dispositifs/action-coeur-de-ville-2018?date=2019-06-01"),
+                                       ("dispositif-contrats-region", "/dispositifs/contrats-territoriaux-occitanie"),
+                                       ("couverture-2016", "/couverture?schemes=contrats-de-ville-2015-2020,quartiers-prioritaires-2024"
+                                                           "&within=31&date=2016-06-01"),
+                                       ("sources", "/sources"), ("changements", "/changements?du=2016-01-01&au=2026-01-01&within=31")])
+def test_screenshots_of_the_pages(base_url: str, artifacts: Path, name: str, url: str):
+    """Each page as a person sees it (artifacts/page-*.png, looked at): French, no internal id, its map drawn."""
+    with browser_page(locale="fr-FR") as s:
+        page = s.page
+        page.goto(base_url + url)
+        if page.locator("iframe.map").count():
+            page.frame_locator("iframe.map").locator(READY).wait_for(timeout=120_000)
+        text = page.locator("main").inner_text()
+        assert "None" not in text.split() and "nan" not in text.split()
+        shot(page, artifacts, name)
         assert s.blocked == [] and s.page_errors == []
