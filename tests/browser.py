@@ -81,7 +81,8 @@ def browser_page(
     locale: str | None = None,
 ) -> Iterator[BrowserSession]:
     """Headless Chromium page whose non-loopback requests are aborted and recorded; ``locale`` (e.g. "fr-FR") is the
-    reader's, which date fields follow."""
+    reader's language (``navigator.language``, ``Accept-Language``). A date field's display follows the system locale
+    of the browser's process instead, which this machine has in English only."""
     from playwright.sync_api import sync_playwright
 
     executable = require_chromium()
