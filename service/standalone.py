@@ -32,7 +32,8 @@ from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.periods import french_date
-from geo.render import coverage_ids, doll_lines, label_candidates, scheme_territories
+from geo.render import coverage_ids, doll_lines, label_candidates, scales_record, scheme_territories
+from geo.sources import situation
 from geo.territory import Territory
 from service.assets import URL_PREFIX, check_assets, render_offline
 from service.maps.base import label_classes, leaflet_style, script_json, seamless_period
@@ -150,7 +151,7 @@ def _scale(model: Model, sheet: Sheet, kind: MapKind, level: str) -> list[tuple[
 
 def _dolls(model: Model, sheet: Sheet, kind: MapKind) -> list[tuple[str, Symbol]]:
     """The boundaries of the scales above the communes, each doll a layer of lines the page script moves into place."""
-    dolls = doll_lines(model, kind, sheet.within)
+    dolls = doll_lines(model, kind, sheet.within, sheet.at)
     for doll in dolls[::-1]:  # the outermost last, on top
         frame = gpd.GeoDataFrame({"o": doll.offsets}, geometry=doll.lines, crs=model.scales["commune"].crs)
         layer = sheet.add(frame, doll.name, doll.symbol, ["o"], interactive=False)
@@ -234,7 +235,7 @@ def _layers(model: Model, sheet: Sheet, kind: MapKind, ids: list[str] | None = N
 
 def scales_map(model: Model, sheet: Sheet) -> Caption:
     """The nested scales."""
-    return Caption(mapspec.SCALES, mapspec.SCALES.title, _layers(model, sheet, mapspec.SCALES), build_layer(model, "groupings").provenance)
+    return Caption(mapspec.SCALES, mapspec.SCALES.title, _layers(model, sheet, mapspec.SCALES), scales_record(model, sheet.within, sheet.at))
 
 
 def coverage_map(model: Model, sheet: Sheet) -> Caption:
@@ -310,14 +311,15 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
     extent = communes.total_bounds
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)
-    labels = label_candidates(model, caption.kind, within)
+    labels = label_candidates(model, caption.kind, within, at)
     xy = shapely.get_coordinates(labels.geometry.values)
     rows = [[round(float(y), 5), round(float(x), 5), str(n), str(k), int(r), int(lo), int(hi)]
             for (x, y), n, k, r, lo, hi in zip(xy, labels["nom"], labels["kind"], labels["rank"], labels["min_zoom"], labels["max_zoom"])]
     config = {"dolls": sheet.dolls, "patterns": sheet.patterns, "labelClasses": label_classes(),
               "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS}
     Finish(script_json(config), script_json(rows)).add_to(fmap)
-    title = caption.title + (f" — situation au {french_date(at)}" if at is not None and caption.kind is not mapspec.SCALES else "")
-    fmap.get_root().html.add_child(folium.Element(_legend(title, caption.entries, summary(caption.record))))
+    title = caption.title + (f" — situation au {french_date(at)}" if at is not None else "")
+    footer = summary(caption.record) + (f" {situation(at)}." if at is not None else "")
+    fmap.get_root().html.add_child(folium.Element(_legend(title, caption.entries, footer)))
     fmap.get_root().title = html.escape(title)  # branca writes it into <title> as is
     return inline_assets(render_offline(fmap))

@@ -2,6 +2,7 @@
 standalone HTML map opened in Chromium with no server and no network."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from matplotlib.image import imread
 
 from geo.model import Model
+from geo.periods import french_date
 from service.app import create_app
 from service.maps.kinds import standalone_page, static_bytes, static_figure
 
@@ -153,3 +155,37 @@ def test_static_map_of_the_agglomeration(client: TestClient, artifacts: Path, tm
     ax = static_figure(model, "scales", model.territory("agglomeration-toulousaine")).axes[0]
     dolls = {c.get_gid() for c in ax.collections}
     assert {"epci", "grouping-agglomeration-toulousaine", "grouping-dialogue-metropolitain", "quartier"} <= dolls
+
+
+def test_scales_maps_at_a_date(model: Model, client: TestClient, artifacts: Path, tmp_path: Path) -> None:
+    """At a date, the static and standalone scales maps draw and name only the groupings in force (the agglomeration
+    since October 2010, the Dialogue since April 2013, the partnership since January 2016) and say the date."""
+    agglo = model.territory("agglomeration-toulousaine")
+    every = {"agglomeration-toulousaine", "dialogue-metropolitain", "partenariat-toulouse-montpellier"}
+    for day, present in ((dt.date(2012, 6, 1), {"agglomeration-toulousaine"}), (dt.date(2016, 6, 1), every)):
+        absent = every - present
+        fig = static_figure(model, "scales", agglo, at=day)
+        drawn = {c.get_gid().removeprefix("grouping-") for c in fig.axes[0].collections if (c.get_gid() or "").startswith("grouping-")}
+        assert drawn == present, (day, drawn)
+        texts = " ".join(t.get_text() for t in fig.texts) + " ".join(t.get_text() for t in fig.axes[0].texts)
+        assert f"situation au {french_date(day)}" in texts and "périmètres 2026" in texts
+        names = {model.catalogue.schemes[g].name for g in absent}
+        assert not any(n in " ".join(legend_texts(fig)) for n in names)
+        page = standalone_page(model, "scales", agglo, at=day)
+        assert f"situation au {french_date(day)}" in page
+        assert all(n not in page for n in names), day
+    r = client.get("/static/scales.pdf", params={"within": "agglomeration-toulousaine", "date": "2012-06-01"})
+    assert r.status_code == 200
+    (artifacts / "scales-agglomeration-toulousaine-2012.pdf").write_bytes(r.content)
+    pdf = tmp_path / "map.pdf"
+    pdf.write_bytes(r.content)
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "situation au 1er juin 2012" in text and "Dialogue métropolitain" not in text and "Agglomération toulousaine" in text
+
+
+def test_footer_stays_within_the_page(model: Model) -> None:
+    """The sources line is wrapped within the page's margins (it ran to the page's edge)."""
+    fig = static_figure(model, "scales", model.territory("agglomeration-toulousaine"), at=dt.date(2016, 6, 1))
+    renderer = fig.canvas.get_renderer()
+    right = max(t.get_window_extent(renderer).x1 for t in fig.texts)
+    assert right < fig.bbox.width * 0.985
