@@ -216,5 +216,11 @@
     map.on("moveend territoires:select", function () {
       window.history.replaceState(null, "", viewUrl(map, page.cfg.embed).toString());
     });
+    // the base map chosen goes into the address bar too, so a permalink and a page asked at another date keep it
+    map.on("baselayerchange", function (e) {
+      var url = viewUrl(map, page.cfg.embed), keys = page.cfg.basemaps || {};
+      Object.keys(keys).forEach(function (name) { if (window[name] === e.layer) { url.searchParams.set("tiles", keys[name]); } });
+      window.history.replaceState(null, "", url.toString());
+    });
   };
 })(territoires);
