@@ -39,7 +39,8 @@
     this.page.map.getContainer().classList.add("t-panel-open");
     this.page.map.fire("territoires:panel", { open: true, code: code });
     this.body.textContent = "Chargement…";
-    return fetch("/territoires/" + encodeURIComponent(code) + "/panneau", { credentials: "same-origin" }).then(function (r) {
+    var day = this.page.cfg.date ? "?date=" + encodeURIComponent(this.page.cfg.date) : "";  // the stack at the map's date
+    return fetch("/territoires/" + encodeURIComponent(code) + "/panneau" + day, { credentials: "same-origin" }).then(function (r) {
       return r.text().then(function (text) { return { ok: r.ok, text: text }; });
     }).then(function (answer) {
       if (mine !== self.seq) { return; }
