@@ -37,6 +37,11 @@ def container_point(page, lon: float, lat: float) -> tuple[float, float]:
                                "return [p.x, p.y]; })()"))
 
 
+def apart(a: dict, b: dict) -> bool:
+    """Two bounding boxes (Playwright's) do not overlap."""
+    return a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+
+
 def hex_rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
 
@@ -105,6 +110,12 @@ def test_place_names_are_visible_text(base_url: str, artifacts: Path):
         ready(page, f"{base_url}/maps/scales")
         names = set(page.locator(".t-label").all_inner_texts())
         assert {"Toulouse", "Montpellier", "Foix", "Mende", "Cahors", "Auch", "Rodez"} <= names
+        # the layer tree and the legend leave the région in sight and each other readable (the tree hid the east)
+        tree, legend = page.locator(".leaflet-control-layers").bounding_box(), page.locator(".t-legend").bounding_box()
+        assert apart(tree, legend)
+        for name in ("Mende", "Nîmes", "Alès"):
+            label = page.locator(".t-label", has_text=name).first.bounding_box()
+            assert apart(label, tree) and apart(label, legend), name
         page.screenshot(path=str(artifacts / "carto-region.png"))
         ready(page, f"{base_url}/maps/scales?lat=43.611&lon=1.335&z=13")  # Colomiers at zoom 13: every commune named
         names = set(page.locator(".t-label").all_inner_texts())
