@@ -469,7 +469,7 @@ CHANGE_SYMBOLS: dict[str, Symbol] = {
 CHANGE_LABELS = {"gained": "Dispositif(s) gagné(s)", "lost": "Dispositif(s) perdu(s)", "both": "Gagnés et perdus",
                  "unchanged": "Inchangée"}
 CHANGES = MapKind("changes", "Ce qui a changé entre deux dates", ("gained", "lost", "both", "unchanged", "departement", "region"),
-                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT})
+                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT}, labels=("capitale", "prefecture", "commune"))
 
 
 def change_legend(status: str, communes: int) -> str:

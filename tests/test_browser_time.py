@@ -61,6 +61,8 @@ def test_what_changed_in_the_haute_garonne(base_url: str, artifacts: Path):
         assert len(fills(page, "path.t-commune")) >= 3  # gained, both and unchanged are drawn apart
         legend = page.locator(".t-legend").inner_text()
         assert "Du 1er janvier 2016 au 1er janvier 2026 — périmètres 2026" in legend and "Gagnés et perdus" in legend
+        page.wait_for_timeout(600)  # the place names are laid out on the next frame
+        assert {"Toulouse", "Muret", "Saint-Gaudens"} <= set(page.locator(".t-label").all_inner_texts())  # named, as every map
         page.screenshot(path=str(artifacts / "changes-haute-garonne-2016-2026.png"))
 
         page.goto(f"{base_url}/changements?{CHANGES}")
