@@ -369,7 +369,7 @@ def _coverage(model: Model, sheet: Sheet, layer: str, ids: list[str], zorder: in
     for i in ids:
         part = frame[matrix[i].to_numpy() == 1]
         _draw(sheet.ax, part, symbols[i], zorder, f"scheme-{i}")
-        patches[i] = _patch(symbols[i], f"{names[i]} ({len(part)} communes)")
+        patches[i] = _patch(symbols[i], mapspec.scheme_legend(names[i], len(part)))
     combos = [_Combination(tuple(_patch(symbols[i], "") for i in combo), fill(mapspec.combination_label([names[i] for i in combo], n), 36))
               for combo, n in combinations(matrix[ids])]
     return [*patches.values(), *combos]

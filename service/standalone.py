@@ -188,7 +188,7 @@ def _coverage(model: Model, sheet: Sheet, layer: str, ids: list[str]) -> list[tu
     for i in ids:
         part = frame[matrix[i].to_numpy() == 1]
         sheet.add(part, names[i], symbols[i], _BASE)
-        entries.append((f"{names[i]} ({len(part)} communes)", symbols[i]))
+        entries.append((mapspec.scheme_legend(names[i], len(part)), symbols[i]))
     return entries + [(mapspec.combination_label([names[i] for i in combo], n), symbols[combo[0]])
                       for combo, n in combinations(matrix[ids])]
 

@@ -189,3 +189,17 @@ def test_footer_stays_within_the_page(model: Model) -> None:
     renderer = fig.canvas.get_renderer()
     right = max(t.get_window_extent(renderer).x1 for t in fig.texts)
     assert right < fig.bbox.width * 0.985
+
+
+def test_static_coverage_map_at_a_date(model: Model) -> None:
+    """The static coverage map counts what is in force at its date: the contrats de ville 2015-2020 in 2016 and not the
+    2024 QPV, the reverse in 2025 (Haute-Garonne); a scheme covering nothing that day reads '(0 commune)'."""
+    schemes = "contrats-de-ville-2015-2020,quartiers-prioritaires-2024"
+    for day, on, off in ((dt.date(2016, 6, 1), "Contrats de ville 2015-2020", "Quartiers prioritaires de la politique de la ville (2024)"),
+                         (dt.date(2025, 6, 1), "Quartiers prioritaires de la politique de la ville (2024)", "Contrats de ville 2015-2020")):
+        fig = static_figure(model, "coverage", model.territory("31"), "800x600", schemes=schemes, at=day)
+        texts = [t.replace("\n", " ") for t in legend_texts(fig)]
+        assert f"{off} (0 commune)" in texts, texts
+        counted = next(t for t in texts if t.startswith(f"{on} ("))
+        assert int(counted.removeprefix(f"{on} (").split()[0]) > 0
+        assert f"situation au {french_date(day)}" in fig.texts[0].get_text()
