@@ -301,7 +301,7 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
                     at: dt.date | None = None) -> str:
     """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) at the date ``at`` as one self-contained
     HTML page."""
-    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap = folium.Map(tiles=None)  # the scale bar (metres only) is added by the page script
     sheet = Sheet(fmap, within, arg, at)
     caption = draw(model, sheet)
     communes = build_layer(model, "communes", within).frame

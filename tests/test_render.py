@@ -97,6 +97,10 @@ def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: P
         has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
         names = session.page.locator(".t-label").all_inner_texts()
         patterns = session.page.locator("svg pattern").count()
+        scale = session.page.locator(".leaflet-control-scale-line").all_inner_texts()
+        prefix = session.page.locator(".leaflet-control-attribution").inner_html()
+    assert len(scale) == 1 and scale[0].endswith(("km", " m")), scale  # metres only, as the web maps
+    assert "Bibliothèque de cartes Leaflet" in prefix and "<svg" not in prefix
     assert has_leaflet and session.blocked == [] and session.page_errors == []
     assert "EPCI membres" in page and "COG 2026" in page
     assert "Toulouse" in names and patterns >= 1  # the members hatched as on the web map

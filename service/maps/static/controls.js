@@ -169,7 +169,7 @@
       });
     }
     if (map.attributionControl) {
-      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>');
+      map.attributionControl.setPrefix(T.leafletPrefix);
     }
     layerControls.forEach(function (entry) {
       var control = entry.control, container = control.getContainer();
