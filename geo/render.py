@@ -36,7 +36,7 @@ from geo.labels import place, shown_at
 from geo.mapspec import MapKind, Pattern, Symbol
 from geo.model import Model
 from geo.periods import french_date, in_force
-from geo.sources import situation
+from geo.sources import perimeters
 from geo.territory import Territory
 
 MAP_CRS = 2154  # Lambert-93
@@ -439,10 +439,12 @@ def _draw_layers(model: Model, sheet: Sheet, kind: MapKind, ids: list[str] | Non
 
 
 def scales_record(model: Model, within: Territory | None, at: dt.date | None) -> dict:
-    """The provenance of a scales map: the boundaries' sources and those of the groupings it shows."""
+    """The provenance of a scales map: the boundaries' sources and those of the groupings it shows, and its date (the
+    boundaries are not dated: the record of a dated layer)."""
     record = build_layer(model, "groupings").provenance
     names = {model.catalogue.schemes[g].name for g in groupings_shown(model, within, at)}
-    return {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names]}
+    return {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names],
+            **({"date": at.isoformat(), "perimeters": perimeters()} if at else {})}
 
 
 def draw_scales(model: Model, sheet: Sheet) -> Caption:
@@ -536,7 +538,7 @@ def render_map(model: Model, draw: StaticRenderer, within: Territory | None = No
     ax.legend(handles=handles, labels=labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=True,
               title=mapspec.LEGEND["legend"], title_fontsize=9, handlelength=2.5, handleheight=1.6, borderaxespad=0,
               handler_map={tuple: HandlerTuple(ndivide=None, pad=0)})
-    footer = f"{summary(caption.record)}{' ' + situation(at) + '.' if at is not None else ''} Projection : Lambert-93 (EPSG:2154)."
+    footer = f"{summary(caption.record)} Projection : Lambert-93 (EPSG:2154)."  # a record at a date begins with its situation
     # wrapped within the page's margins (matplotlib's own wrap runs to the page's edge)
     fig.text(0.02, 0.035, fill(footer, int(dims.inches[0] * 0.96 * 72 / (FOOTER_PT * 0.55))), fontsize=FOOTER_PT, va="center")
     return fig

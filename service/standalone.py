@@ -33,7 +33,6 @@ from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.periods import french_date
 from geo.render import coverage_ids, doll_lines, label_candidates, scales_record, scheme_territories
-from geo.sources import situation
 from geo.territory import Territory
 from service.assets import URL_PREFIX, check_assets, render_offline
 from service.maps.base import label_classes, leaflet_style, script_json, seamless_period
@@ -319,7 +318,6 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
               "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS}
     Finish(script_json(config), script_json(rows)).add_to(fmap)
     title = caption.title + (f" — situation au {french_date(at)}" if at is not None else "")
-    footer = summary(caption.record) + (f" {situation(at)}." if at is not None else "")
-    fmap.get_root().html.add_child(folium.Element(_legend(title, caption.entries, footer)))
+    fmap.get_root().html.add_child(folium.Element(_legend(title, caption.entries, summary(caption.record))))
     fmap.get_root().title = html.escape(title)  # branca writes it into <title> as is
     return inline_assets(render_offline(fmap))
