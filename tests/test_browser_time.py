@@ -47,6 +47,8 @@ def test_date_control_redraws_the_map_with_the_keyboard(base_url: str, artifacts
         slider.focus()
         page.keyboard.press("ArrowRight")
         assert page.get_by_label("Situation au").input_value() == "2017-06-01"
+        tree, legend = page.locator(".leaflet-control-layers").bounding_box(), page.locator(".t-legend").bounding_box()
+        assert tree["y"] + tree["height"] <= legend["y"]  # the legend scrolls below the layer tree, not over it
         page.screenshot(path=str(artifacts / "date-control-2016.png"))
         assert s.blocked == [] and s.page_errors == []
 
