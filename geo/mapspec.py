@@ -220,10 +220,20 @@ def overlay_symbols(ids: Iterable[str], kinds: Mapping[str, str]) -> dict[str, S
     return out
 
 
+def communes_text(n: int) -> str:
+    """'0 commune', '1 commune', '37 communes' (French: the plural from 2)."""
+    return f"{n} commune{'s' if n > 1 else ''}"
+
+
+def scheme_legend(name: str, communes: int) -> str:
+    """A scheme's entry on a coverage map: 'Contrats de ville 2015-2020 (37 communes)'."""
+    return f"{name} ({communes_text(communes)})"
+
+
 def combination_label(names: list[str], communes: int) -> str:
     """'Petites villes de demain + Action cœur de ville : 8 communes', 'Villages d'avenir uniquement : 350 communes'."""
     what = " + ".join(names) if len(names) > 1 else f"{names[0]} uniquement"
-    return f"{what} : {communes} commune{'s' if communes > 1 else ''}"
+    return f"{what} : {communes_text(communes)}"
 
 
 #: The coverage map: communes by number of covering schemes, overlaps hatched, gaps (none) a light fill.
@@ -261,7 +271,7 @@ def count_label(n: int, open_ended: bool = False) -> str:
 
 def count_legend(n: int, communes: int, open_ended: bool = False) -> str:
     """A coverage legend entry: the class and how many communes it holds."""
-    return f"{count_label(n, open_ended)} : {communes} commune{'s' if communes > 1 else ''}"
+    return f"{count_label(n, open_ended)} : {communes_text(communes)}"
 
 
 # --- place names -----------------------------------------------------------------------------------------------
@@ -469,7 +479,7 @@ CHANGE_SYMBOLS: dict[str, Symbol] = {
 CHANGE_LABELS = {"gained": "Dispositif(s) gagné(s)", "lost": "Dispositif(s) perdu(s)", "both": "Gagnés et perdus",
                  "unchanged": "Inchangée"}
 CHANGES = MapKind("changes", "Ce qui a changé entre deux dates", ("gained", "lost", "both", "unchanged", "departement", "region"),
-                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT})
+                  {**CHANGE_SYMBOLS, **COVERAGE_CONTEXT}, labels=("capitale", "prefecture", "commune"))
 
 
 def change_legend(status: str, communes: int) -> str:

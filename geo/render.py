@@ -35,7 +35,8 @@ from geo.exports.provenance import summary
 from geo.labels import place, shown_at
 from geo.mapspec import MapKind, Pattern, Symbol
 from geo.model import Model
-from geo.periods import french_date
+from geo.periods import french_date, in_force
+from geo.sources import perimeters
 from geo.territory import Territory
 
 MAP_CRS = 2154  # Lambert-93
@@ -189,14 +190,21 @@ def _quartiers(model: Model, within: Territory | None) -> gpd.GeoDataFrame:
     return table.to_crs(MAP_CRS)
 
 
-def _doll_keys(model: Model, kind: MapKind, within: Territory | None) -> dict[str, Symbol]:
-    """The doll lines a map kind draws (key → symbol), outermost first; with a focus, the groupings holding it."""
-    shown = within.codes("grouping") if within else None
+def groupings_shown(model: Model, within: Territory | None, at: dt.date | None) -> frozenset[str]:
+    """The groupings a map shows: those holding the focus (all without one), in force at ``at`` (all without a date)."""
+    shown = within.codes("grouping") if within else frozenset(g.id for g in model.catalogue.groupings)
+    return frozenset(g.id for g in model.catalogue.groupings if g.id in shown and (at is None or in_force(g.start, g.end, at)))
+
+
+def _doll_keys(model: Model, kind: MapKind, within: Territory | None, at: dt.date | None) -> dict[str, Symbol]:
+    """The doll lines a map kind draws (key → symbol), outermost first; with a focus, the groupings holding it; at a
+    date, those in force."""
+    shown = groupings_shown(model, within, at)
     groupings = mapspec.grouping_symbols(g.id for g in model.catalogue.groupings)
     out = {}
     for key in model.dolls.keys:
         level, _, code = key.partition(":")
-        if code and "grouping" in kind.layers and (shown is None or code in shown):
+        if code and "grouping" in kind.layers and code in shown:
             out[key] = groupings[code]
         elif not code and level in kind.layers:
             out[key] = kind.symbols[level]
@@ -215,10 +223,10 @@ class DollLines:
     offsets: np.ndarray
 
 
-def doll_lines(model: Model, kind: MapKind, within: Territory | None) -> list[DollLines]:
-    """The boundaries of the scales above the communes a map kind draws, outermost first, side by side where they
-    coincide (the web map's rule): every renderer without tiles draws them from here."""
-    keys = _doll_keys(model, kind, within)
+def doll_lines(model: Model, kind: MapKind, within: Territory | None, at: dt.date | None = None) -> list[DollLines]:
+    """The boundaries of the scales above the communes a map kind draws (the groupings in force at ``at``), outermost
+    first, side by side where they coincide (the web map's rule): every renderer without tiles draws them from here."""
+    keys = _doll_keys(model, kind, within, at)
     communes = model.scales["commune"]
     if within is not None:
         # the communes whose box meets the focus's (widened): a boundary in that box has its two sides among them
@@ -258,7 +266,7 @@ def doll_lines(model: Model, kind: MapKind, within: Territory | None) -> list[Do
 
 def _dolls(model: Model, sheet: Sheet, kind: MapKind, zorder: int) -> list:
     """The doll boundaries side by side at the paper's scale; legend handles, outermost first."""
-    dolls = doll_lines(model, kind, sheet.within)
+    dolls = doll_lines(model, kind, sheet.within, sheet.at)
     for i, doll in enumerate(dolls):
         lines = gpd.GeoSeries(doll.lines, crs=model.scales["commune"].crs).to_crs(MAP_CRS).to_numpy()
         moved = shapely.offset_curve(lines, doll.offsets * sheet.metres_per_px, join_style="mitre", mitre_limit=3.0)
@@ -270,18 +278,20 @@ def _dolls(model: Model, sheet: Sheet, kind: MapKind, zorder: int) -> list:
     return [_line(d.symbol, d.name) for d in dolls]
 
 
-def label_candidates(model: Model, kind: MapKind, within: Territory | None) -> gpd.GeoDataFrame:
-    """The place names a map kind shows (its label classes; with a focus, those of its territories), by priority."""
+def label_candidates(model: Model, kind: MapKind, within: Territory | None, at: dt.date | None = None) -> gpd.GeoDataFrame:
+    """The place names a map kind shows (its label classes; with a focus, those of its territories; at a date, the
+    groupings in force only), by priority."""
     shown = model.labels[model.labels["kind"].isin(kind.labels)]
     if within:
         shown = shown[[c in within.codes(lv) for c, lv in zip(shown["code"], shown["level"])]]
-    return shown
+    groupings = groupings_shown(model, within, at)
+    return shown[(shown["level"] != "grouping") | shown["code"].isin(groupings)]
 
 
 def _labels(model: Model, sheet: Sheet, kind: MapKind) -> None:
     """The place names of the paper's zoom, the most important first, none overlapping another (geo/labels.py)."""
     ax = sheet.ax
-    points = shown_at(label_candidates(model, kind, sheet.within), sheet.zoom).to_crs(MAP_CRS)
+    points = shown_at(label_candidates(model, kind, sheet.within, sheet.at), sheet.zoom).to_crs(MAP_CRS)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     xy = shapely.get_coordinates(points.geometry.values)
@@ -359,7 +369,7 @@ def _coverage(model: Model, sheet: Sheet, layer: str, ids: list[str], zorder: in
     for i in ids:
         part = frame[matrix[i].to_numpy() == 1]
         _draw(sheet.ax, part, symbols[i], zorder, f"scheme-{i}")
-        patches[i] = _patch(symbols[i], f"{names[i]} ({len(part)} communes)")
+        patches[i] = _patch(symbols[i], mapspec.scheme_legend(names[i], len(part)))
     combos = [_Combination(tuple(_patch(symbols[i], "") for i in combo), fill(mapspec.combination_label([names[i] for i in combo], n), 36))
               for combo, n in combinations(matrix[ids])]
     return [*patches.values(), *combos]
@@ -428,9 +438,18 @@ def _draw_layers(model: Model, sheet: Sheet, kind: MapKind, ids: list[str] | Non
     return handles
 
 
+def scales_record(model: Model, within: Territory | None, at: dt.date | None) -> dict:
+    """The provenance of a scales map: the boundaries' sources and those of the groupings it shows, and its date (the
+    boundaries are not dated: the record of a dated layer)."""
+    record = build_layer(model, "groupings").provenance
+    names = {model.catalogue.schemes[g].name for g in groupings_shown(model, within, at)}
+    return {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names],
+            **({"date": at.isoformat(), "perimeters": perimeters()} if at else {})}
+
+
 def draw_scales(model: Model, sheet: Sheet) -> Caption:
     """The nested scales: communes, quartiers, EPCI, groupings, départements, région."""
-    return Caption(mapspec.SCALES, mapspec.SCALES.title, _draw_layers(model, sheet, mapspec.SCALES), build_layer(model, "groupings").provenance)
+    return Caption(mapspec.SCALES, mapspec.SCALES.title, _draw_layers(model, sheet, mapspec.SCALES), scales_record(model, sheet.within, sheet.at))
 
 
 def coverage_ids(model: Model, schemes: str | None) -> list[str]:
@@ -468,6 +487,7 @@ def _place(within: Territory) -> str:
 
 
 AXES = (0.02, 0.08, 0.70, 0.82)
+FOOTER_PT = 6.5
 
 
 def _extent(model: Model, within: Territory | None, scheme: str | None) -> np.ndarray:
@@ -510,7 +530,7 @@ def render_map(model: Model, draw: StaticRenderer, within: Territory | None = No
     _scale_bar(ax)
     _north_arrow(ax)
     where = f" — {_place(within)}" if within else ""
-    if at is not None and caption.kind is not mapspec.SCALES:
+    if at is not None:
         where += f" — situation au {french_date(at)}"
     fig.text(0.02, 0.955, caption.title + where, fontsize=14, fontweight="bold", va="center", wrap=True)
     handles = [h.patches if isinstance(h, _Combination) else h for h in caption.handles]
@@ -518,8 +538,9 @@ def render_map(model: Model, draw: StaticRenderer, within: Territory | None = No
     ax.legend(handles=handles, labels=labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=True,
               title=mapspec.LEGEND["legend"], title_fontsize=9, handlelength=2.5, handleheight=1.6, borderaxespad=0,
               handler_map={tuple: HandlerTuple(ndivide=None, pad=0)})
-    fig.text(0.02, 0.035, f"{summary(caption.record)} Projection : Lambert-93 (EPSG:2154).",
-             fontsize=6.5, va="center", wrap=True)
+    footer = f"{summary(caption.record)} Projection : Lambert-93 (EPSG:2154)."  # a record at a date begins with its situation
+    # wrapped within the page's margins (matplotlib's own wrap runs to the page's edge)
+    fig.text(0.02, 0.035, fill(footer, int(dims.inches[0] * 0.96 * 72 / (FOOTER_PT * 0.55))), fontsize=FOOTER_PT, va="center")
     return fig
 
 

@@ -1,6 +1,7 @@
 """The dataset catalogue (boundaries/sources.yaml) and the loader: mirror directory or checked download."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from boundaries import SOURCES
 from geo.config import Settings
 from geo.download import download, sha256_of
 from geo.errors import SourceError
+from geo.periods import french_date
 
 MODEL_COLUMNS = {"code": "code", "nom": "nom"}  # the model's column → the file's column, unless declared
 
@@ -130,6 +132,11 @@ def perimeters() -> str:
     label = codes_source().vintage or codes_source().label or ""
     year = "".join(ch for ch in label if ch.isdigit())[-4:]
     return f"périmètres {year}" if year else f"périmètres {label}"
+
+
+def situation(at: dt.date) -> str:
+    """The note every dated map shows: 'Situation au 1er juin 2016 — périmètres 2026'."""
+    return f"Situation au {french_date(at)} — {perimeters()}"
 
 
 def vintage_note() -> str:

@@ -32,7 +32,7 @@ from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.periods import french_date
-from geo.render import coverage_ids, doll_lines, label_candidates, scheme_territories
+from geo.render import coverage_ids, doll_lines, label_candidates, scales_record, scheme_territories
 from geo.territory import Territory
 from service.assets import URL_PREFIX, check_assets, render_offline
 from service.maps.base import label_classes, leaflet_style, script_json, seamless_period
@@ -150,7 +150,7 @@ def _scale(model: Model, sheet: Sheet, kind: MapKind, level: str) -> list[tuple[
 
 def _dolls(model: Model, sheet: Sheet, kind: MapKind) -> list[tuple[str, Symbol]]:
     """The boundaries of the scales above the communes, each doll a layer of lines the page script moves into place."""
-    dolls = doll_lines(model, kind, sheet.within)
+    dolls = doll_lines(model, kind, sheet.within, sheet.at)
     for doll in dolls[::-1]:  # the outermost last, on top
         frame = gpd.GeoDataFrame({"o": doll.offsets}, geometry=doll.lines, crs=model.scales["commune"].crs)
         layer = sheet.add(frame, doll.name, doll.symbol, ["o"], interactive=False)
@@ -187,7 +187,7 @@ def _coverage(model: Model, sheet: Sheet, layer: str, ids: list[str]) -> list[tu
     for i in ids:
         part = frame[matrix[i].to_numpy() == 1]
         sheet.add(part, names[i], symbols[i], _BASE)
-        entries.append((f"{names[i]} ({len(part)} communes)", symbols[i]))
+        entries.append((mapspec.scheme_legend(names[i], len(part)), symbols[i]))
     return entries + [(mapspec.combination_label([names[i] for i in combo], n), symbols[combo[0]])
                       for combo, n in combinations(matrix[ids])]
 
@@ -234,7 +234,7 @@ def _layers(model: Model, sheet: Sheet, kind: MapKind, ids: list[str] | None = N
 
 def scales_map(model: Model, sheet: Sheet) -> Caption:
     """The nested scales."""
-    return Caption(mapspec.SCALES, mapspec.SCALES.title, _layers(model, sheet, mapspec.SCALES), build_layer(model, "groupings").provenance)
+    return Caption(mapspec.SCALES, mapspec.SCALES.title, _layers(model, sheet, mapspec.SCALES), scales_record(model, sheet.within, sheet.at))
 
 
 def coverage_map(model: Model, sheet: Sheet) -> Caption:
@@ -300,7 +300,7 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
                     at: dt.date | None = None) -> str:
     """The map a map kind's renderer ``draw`` makes (``arg``: its parameter) at the date ``at`` as one self-contained
     HTML page."""
-    fmap = folium.Map(tiles=None, control_scale=True)
+    fmap = folium.Map(tiles=None)  # the scale bar (metres only) is added by the page script
     sheet = Sheet(fmap, within, arg, at)
     caption = draw(model, sheet)
     communes = build_layer(model, "communes", within).frame
@@ -310,14 +310,14 @@ def standalone_html(model: Model, draw: StandaloneRenderer, within: Territory | 
     extent = communes.total_bounds
     fmap.fit_bounds([[extent[1], extent[0]], [extent[3], extent[2]]])
     folium.LayerControl(collapsed=False).add_to(fmap)
-    labels = label_candidates(model, caption.kind, within)
+    labels = label_candidates(model, caption.kind, within, at)
     xy = shapely.get_coordinates(labels.geometry.values)
     rows = [[round(float(y), 5), round(float(x), 5), str(n), str(k), int(r), int(lo), int(hi)]
             for (x, y), n, k, r, lo, hi in zip(xy, labels["nom"], labels["kind"], labels["rank"], labels["min_zoom"], labels["max_zoom"])]
     config = {"dolls": sheet.dolls, "patterns": sheet.patterns, "labelClasses": label_classes(),
               "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS}
     Finish(script_json(config), script_json(rows)).add_to(fmap)
-    title = caption.title + (f" — situation au {french_date(at)}" if at is not None and caption.kind is not mapspec.SCALES else "")
+    title = caption.title + (f" — situation au {french_date(at)}" if at is not None else "")
     fmap.get_root().html.add_child(folium.Element(_legend(title, caption.entries, summary(caption.record))))
     fmap.get_root().title = html.escape(title)  # branca writes it into <title> as is
     return inline_assets(render_offline(fmap))

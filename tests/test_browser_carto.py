@@ -37,6 +37,11 @@ def container_point(page, lon: float, lat: float) -> tuple[float, float]:
                                "return [p.x, p.y]; })()"))
 
 
+def apart(a: dict, b: dict) -> bool:
+    """Two bounding boxes (Playwright's) do not overlap."""
+    return a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+
+
 def hex_rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
 
@@ -105,6 +110,12 @@ def test_place_names_are_visible_text(base_url: str, artifacts: Path):
         ready(page, f"{base_url}/maps/scales")
         names = set(page.locator(".t-label").all_inner_texts())
         assert {"Toulouse", "Montpellier", "Foix", "Mende", "Cahors", "Auch", "Rodez"} <= names
+        # the layer tree and the legend leave the région in sight and each other readable (the tree hid the east)
+        tree, legend = page.locator(".leaflet-control-layers").bounding_box(), page.locator(".t-legend").bounding_box()
+        assert apart(tree, legend)
+        for name in ("Mende", "Nîmes", "Alès"):
+            label = page.locator(".t-label", has_text=name).first.bounding_box()
+            assert apart(label, tree) and apart(label, legend), name
         page.screenshot(path=str(artifacts / "carto-region.png"))
         ready(page, f"{base_url}/maps/scales?lat=43.611&lon=1.335&z=13")  # Colomiers at zoom 13: every commune named
         names = set(page.locator(".t-label").all_inner_texts())
@@ -202,3 +213,37 @@ def test_coverage_textures_on_the_page(base_url: str, artifacts: Path):
         page.screenshot(path=str(artifacts / "carto-coverage-pvd-acv.png"))
         assert not page.locator(".leaflet-control-layers label", has_text="Nombre de dispositifs par commune").locator("input").is_checked()
         assert s.blocked == [] and s.page_errors == []
+
+
+def test_date_control_beside_base_map_labels_and_selection(base_url: str, artifacts: Path):
+    """A date asked from the control keeps the base map chosen, the selection and the view; the place names and the
+    layer tree then show only the groupings in force that day (June 2012: the agglomeration, not yet the Dialogue
+    métropolitain of April 2013 nor the partnership of January 2016)."""
+    with browser_page(VIEW) as s:
+        page = s.page
+        ready(page, f"{base_url}/maps/scales?select=31149&lat=43.62&lon=1.45&z=9")
+        names = set(page.locator(".t-label").all_inner_texts())
+        assert "Dialogue métropolitain de Toulouse" in names and "Agglomération toulousaine" in names
+        control = page.locator(".leaflet-control-layers")
+        page.locator(".leaflet-control-layers-toggle").click()  # the side panel of the selection folded the tree
+        control.locator("label", has_text="Plan IGN v2").locator("input").check()
+        page.wait_for_function("location.search.includes('tiles=ign')")
+        field = page.get_by_label("Situation au")
+        field.focus()
+        page.keyboard.type("01062012" if page.evaluate("navigator.language").startswith("fr") else "06012012")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**date=2012-06-01**")
+        page.wait_for_selector("html[data-territoires=ready]", timeout=120_000)
+        page.wait_for_timeout(600)
+        assert "tiles=ign" in page.url and "select=31149" in page.url and "z=9" in page.url
+        assert control.locator("label", has_text="Plan IGN v2").locator("input").is_checked()
+        assert page.get_attribute("html", "data-selected") == "31149"
+        assert page.locator(".leaflet-t-selection-pane path.t-selected").count() == 2
+        names = set(page.locator(".t-label").all_inner_texts())
+        assert "Agglomération toulousaine" in names and "Toulouse" in names
+        assert not names & {"Dialogue métropolitain de Toulouse", "Partenariat Toulouse Métropole – Montpellier Méditerranée Métropole"}
+        tree = control.text_content()
+        assert "Agglomération toulousaine" in tree and "Dialogue métropolitain" not in tree and "Partenariat" not in tree
+        assert "Situation au 1er juin 2012 — périmètres 2026" in page.locator(".t-legend").inner_text()
+        page.screenshot(path=str(artifacts / "carto-date-2012-ign-select.png"))
+        assert all("data.geopf.fr" in u for u in s.blocked) and s.page_errors == []  # the IGN plan, refused here

@@ -47,6 +47,8 @@ def test_date_control_redraws_the_map_with_the_keyboard(base_url: str, artifacts
         slider.focus()
         page.keyboard.press("ArrowRight")
         assert page.get_by_label("Situation au").input_value() == "2017-06-01"
+        tree, legend = page.locator(".leaflet-control-layers").bounding_box(), page.locator(".t-legend").bounding_box()
+        assert tree["y"] + tree["height"] <= legend["y"]  # the legend scrolls below the layer tree, not over it
         page.screenshot(path=str(artifacts / "date-control-2016.png"))
         assert s.blocked == [] and s.page_errors == []
 
@@ -61,6 +63,8 @@ def test_what_changed_in_the_haute_garonne(base_url: str, artifacts: Path):
         assert len(fills(page, "path.t-commune")) >= 3  # gained, both and unchanged are drawn apart
         legend = page.locator(".t-legend").inner_text()
         assert "Du 1er janvier 2016 au 1er janvier 2026 — périmètres 2026" in legend and "Gagnés et perdus" in legend
+        page.wait_for_timeout(600)  # the place names are laid out on the next frame
+        assert {"Toulouse", "Muret", "Saint-Gaudens"} <= set(page.locator(".t-label").all_inner_texts())  # named, as every map
         page.screenshot(path=str(artifacts / "changes-haute-garonne-2016-2026.png"))
 
         page.goto(f"{base_url}/changements?{CHANGES}")

@@ -11,6 +11,7 @@ import pytest
 from geo.catalogue import Catalogue
 from geo.kinds import KINDS
 from geo.model import Model, assemble
+from service import downloads as offers
 
 EVIL = "<img src=x onerror=alert(1)>"
 MAPS = ["/maps/scales", "/maps/scales?focus=31", "/maps/scales?focus=243100518", "/maps/scales?focus=dialogue-metropolitain",
@@ -188,3 +189,10 @@ def test_data_text_is_escaped(hostile):
         assert "<img" not in html, url
     assert hostile.get("/api/communes/31555").json()["commune"]["nom"] == EVIL  # JSON keeps the text as it is
     assert hostile.get("/api/search", params={"q": "31555"}).json()[0]["nom"] == EVIL
+
+
+def test_the_warmed_scales_page_is_the_routes_page(client):
+    """/maps/scales is rendered at start (warm_pages) into the memo the route reads: that page offers the downloads
+    the route offers (it was rendered without them, so the first page had no « Télécharger »)."""
+    warmed = config(client.get("/maps/scales").text)
+    assert [d["href"] for d in warmed["downloads"]] == [d.href for d in offers.scales(None)] and warmed["downloads"]

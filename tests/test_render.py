@@ -2,6 +2,7 @@
 standalone HTML map opened in Chromium with no server and no network."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from matplotlib.image import imread
 
 from geo.model import Model
+from geo.periods import french_date
 from service.app import create_app
 from service.maps.kinds import standalone_page, static_bytes, static_figure
 
@@ -95,6 +97,10 @@ def test_standalone_map_opens_offline(model: Model, artifacts: Path, tmp_path: P
         has_leaflet = session.page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('.leaflet-control-layers').length")
         names = session.page.locator(".t-label").all_inner_texts()
         patterns = session.page.locator("svg pattern").count()
+        scale = session.page.locator(".leaflet-control-scale-line").all_inner_texts()
+        prefix = session.page.locator(".leaflet-control-attribution").inner_html()
+    assert len(scale) == 1 and scale[0].endswith(("km", " m")), scale  # metres only, as the web maps
+    assert "Bibliothèque de cartes Leaflet" in prefix and "<svg" not in prefix
     assert has_leaflet and session.blocked == [] and session.page_errors == []
     assert "EPCI membres" in page and "COG 2026" in page
     assert "Toulouse" in names and patterns >= 1  # the members hatched as on the web map
@@ -153,3 +159,51 @@ def test_static_map_of_the_agglomeration(client: TestClient, artifacts: Path, tm
     ax = static_figure(model, "scales", model.territory("agglomeration-toulousaine")).axes[0]
     dolls = {c.get_gid() for c in ax.collections}
     assert {"epci", "grouping-agglomeration-toulousaine", "grouping-dialogue-metropolitain", "quartier"} <= dolls
+
+
+def test_scales_maps_at_a_date(model: Model, client: TestClient, artifacts: Path, tmp_path: Path) -> None:
+    """At a date, the static and standalone scales maps draw and name only the groupings in force (the agglomeration
+    since October 2010, the Dialogue since April 2013, the partnership since January 2016) and say the date."""
+    agglo = model.territory("agglomeration-toulousaine")
+    every = {"agglomeration-toulousaine", "dialogue-metropolitain", "partenariat-toulouse-montpellier"}
+    for day, present in ((dt.date(2012, 6, 1), {"agglomeration-toulousaine"}), (dt.date(2016, 6, 1), every)):
+        absent = every - present
+        fig = static_figure(model, "scales", agglo, at=day)
+        drawn = {c.get_gid().removeprefix("grouping-") for c in fig.axes[0].collections if (c.get_gid() or "").startswith("grouping-")}
+        assert drawn == present, (day, drawn)
+        texts = " ".join(t.get_text() for t in fig.texts) + " ".join(t.get_text() for t in fig.axes[0].texts)
+        assert f"situation au {french_date(day)}" in texts and "périmètres 2026" in texts
+        names = {model.catalogue.schemes[g].name for g in absent}
+        assert not any(n in " ".join(legend_texts(fig)) for n in names)
+        page = standalone_page(model, "scales", agglo, at=day)
+        assert f"situation au {french_date(day)}" in page
+        assert all(n not in page for n in names), day
+    r = client.get("/static/scales.pdf", params={"within": "agglomeration-toulousaine", "date": "2012-06-01"})
+    assert r.status_code == 200
+    (artifacts / "scales-agglomeration-toulousaine-2012.pdf").write_bytes(r.content)
+    pdf = tmp_path / "map.pdf"
+    pdf.write_bytes(r.content)
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "situation au 1er juin 2012" in text and "Dialogue métropolitain" not in text and "Agglomération toulousaine" in text
+
+
+def test_footer_stays_within_the_page(model: Model) -> None:
+    """The sources line is wrapped within the page's margins (it ran to the page's edge)."""
+    fig = static_figure(model, "scales", model.territory("agglomeration-toulousaine"), at=dt.date(2016, 6, 1))
+    renderer = fig.canvas.get_renderer()
+    right = max(t.get_window_extent(renderer).x1 for t in fig.texts)
+    assert right < fig.bbox.width * 0.985
+
+
+def test_static_coverage_map_at_a_date(model: Model) -> None:
+    """The static coverage map counts what is in force at its date: the contrats de ville 2015-2020 in 2016 and not the
+    2024 QPV, the reverse in 2025 (Haute-Garonne); a scheme covering nothing that day reads '(0 commune)'."""
+    schemes = "contrats-de-ville-2015-2020,quartiers-prioritaires-2024"
+    for day, on, off in ((dt.date(2016, 6, 1), "Contrats de ville 2015-2020", "Quartiers prioritaires de la politique de la ville (2024)"),
+                         (dt.date(2025, 6, 1), "Quartiers prioritaires de la politique de la ville (2024)", "Contrats de ville 2015-2020")):
+        fig = static_figure(model, "coverage", model.territory("31"), "800x600", schemes=schemes, at=day)
+        texts = [t.replace("\n", " ") for t in legend_texts(fig)]
+        assert f"{off} (0 commune)" in texts, texts
+        counted = next(t for t in texts if t.startswith(f"{on} ("))
+        assert int(counted.removeprefix(f"{on} (").split()[0]) > 0
+        assert f"situation au {french_date(day)}" in fig.texts[0].get_text()

@@ -261,7 +261,7 @@ def test_csv_cells_are_formula_safe():
     write_csv(pd.DataFrame({"code": ["31555"], "commune": ['=HYPERLINK("http://x","y")'], "n": [-3], "t": ["-0,5"], "u": ["@SUM(A1)"]}),
               buffer)
     text = buffer.getvalue().decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "'@SUM" in text and ";-3;" in text and ";-0,5;" in text
+    assert "'=HYPERLINK" in text and "'@SUM" in text and ";-3;" in text and ';"-0,5";' in text  # text quoted, not prefixed
 
 
 def test_changes_cli_writes_the_table(settings: Settings, tmp_path: Path):

@@ -27,9 +27,9 @@ from geo.archive import archive_name
 from geo.kinds import KINDS
 from geo.mapspec import HOVER_EXTRA_PX, Symbol
 from geo.model import Model
-from geo.periods import EARLIEST, LATEST, french_date
+from geo.periods import EARLIEST, LATEST
 from geo.pyramid import SCALES_TILES, TileSpec
-from geo.sources import perimeters
+from geo.sources import situation
 from geo.territory import Territory
 from geo.tiles import min_zoom
 from service.assets import render_offline
@@ -89,11 +89,6 @@ def date_range(text: str, interval: tuple[dt.date, dt.date] | None = None) -> di
     """What the date control of a page needs: the dates it accepts, the note it shows, the two dates of an interval."""
     out = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat(), "text": text}
     return out | ({"from": interval[0].isoformat(), "to": interval[1].isoformat()} if interval else {})
-
-
-def situation(at: dt.date) -> str:
-    """The note every dated map shows: 'Situation au 1er juin 2016 — périmètres 2026'."""
-    return f"Situation au {french_date(at)} — {perimeters()}"
 
 
 def leaflet_style(symbol: Symbol) -> dict:
@@ -181,17 +176,19 @@ def new_map(view: View, settings: MapSettings, bounds: Bounds, title: str) -> fo
     return m
 
 
-def base_layers(m: folium.Map, view: View, settings: MapSettings) -> dict:
+def base_layers(m: folium.Map, view: View, settings: MapSettings) -> tuple[dict, dict[str, str]]:
     """Every base layer of the settings, in the layer control (French names); only the chosen one ("none" by default:
-    no request leaves the machine) is on the map, the others are fetched once chosen."""
+    no request leaves the machine) is on the map, the others are fetched once chosen. Also each layer's name in the
+    page → its ``tiles=`` key (the page keeps the choice in its address)."""
     chosen = view.tiles or settings.default_tiles
-    children = [{"label": html.escape(NO_TILES_LABEL),
-                 "layer": folium.FeatureGroup(name=NO_TILES_LABEL, overlay=False, control=False, show=chosen == "none").add_to(m)}]
+    none = folium.FeatureGroup(name=NO_TILES_LABEL, overlay=False, control=False, show=chosen == "none").add_to(m)
+    children, keys = [{"label": html.escape(NO_TILES_LABEL), "layer": none}], {none.get_name(): "none"}
     for key, layer in settings.tiles.items():
         tile = folium.TileLayer(layer.url, attr=layer.attribution, name=layer.label, max_zoom=MAX_ZOOM, max_native_zoom=layer.max_zoom,
                                 overlay=False, control=False, show=chosen == key).add_to(m)
         children.append({"label": html.escape(layer.label), "layer": tile})
-    return {"label": mapspec.LEGEND["basemaps"], "children": children}
+        keys[tile.get_name()] = key
+    return {"label": mapspec.LEGEND["basemaps"], "children": children}, keys
 
 
 def tile_url(model: Model, levels: str, within: str | None) -> str:
@@ -277,7 +274,7 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
         if (archive := archive_url(model, settings, levels[focus], focus)) is not None:
             layer["archive"] = archive
     _add_patterns(m, [config["layers"], config.get("classes", [])], {})
-    basemaps = base_layers(m, view, settings)
+    basemaps, basemap_keys = base_layers(m, view, settings)
     dating = {"date": view.day.isoformat(), "dates": date_range(situation(view.day))}  # a page showing two dates sets its own
     if "dates" not in config:
         config["legend"] = {**config["legend"], "notes": [situation(view.day), *config["legend"].get("notes", [])]}
@@ -287,7 +284,7 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
               "labelPadding": mapspec.LABEL_PADDING_PX, "labelShifts": mapspec.LABEL_SHIFTS,
               "selection": {"halo": leaflet_style(mapspec.SELECTION_HALO), "line": leaflet_style(mapspec.SELECTION)},
               "select": selection(model, view.select), "permalink": view.lat is not None and view.lon is not None and view.z is not None,
-              "downloads": [d.as_dict() for d in view.downloads], **dating, **config}
+              "downloads": [d.as_dict() for d in view.downloads], "basemaps": basemap_keys, **dating, **config}
     add_controls(m, tree, basemaps, embed=view.embed)
     Territoires(script_json(config), archive=any("archive" in layer for layer in config["layers"])).add_to(m)
     return FOLIUM_VIEWPORT.sub("", render_offline(m), count=1)

@@ -46,6 +46,10 @@ def changes_page(model: Model, view: View, settings: MapSettings, result: Change
         fg = folium.FeatureGroup(name=label, control=False).add_to(m)
         layers.append({"within": within.param if within else None, **entry, "group": fg.get_name()})
         children.append({"label": html.escape(label), "layer": fg})
+    names = folium.FeatureGroup(name=mapspec.LEGEND["labels"], control=False).add_to(m)
+    layers.append({"within": within.param if within else None, "id": "labels", "level": "label", "style": {},
+                   "kinds": list(CHANGES.labels), "group": names.get_name()})
+    children.append({"label": html.escape(mapspec.LEGEND["labels"]), "layer": names})
     query = {"from": result.start.isoformat(), "to": result.end.isoformat(), **({"within": within.param} if within else {})}
     legend = {"title": title, "items": items, "notes": [interval_text(result), REPLACED,
                                                         "Cliquez sur une commune pour tout ce qui la couvre à la seconde date."],

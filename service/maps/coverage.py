@@ -28,7 +28,7 @@ def legend_sections(model: Model, ids: list[str], within: Territory | None, styl
     coverage = model.coverage.on(at)
     matrix = coverage.matrix(ids, within)
     counts = coverage.counts(ids, within)
-    schemes = [{"label": f"{names[i]} ({int(matrix[i].sum())} communes)", **styles[i]} for i in ids]
+    schemes = [{"label": mapspec.scheme_legend(names[i], int(matrix[i].sum())), **styles[i]} for i in ids]
     combos = combinations(matrix)
     overlaps = [{"label": mapspec.combination_label([names[i] for i in combo], n), **styles[combo[0]],
                  "hatches": [styles[i]["hatch"] for i in combo]} for combo, n in combos[:MAX_COMBINATIONS]]

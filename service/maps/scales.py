@@ -10,7 +10,7 @@ import folium
 from geo import mapspec
 from geo.mapspec import SCALES
 from geo.model import Model
-from geo.periods import in_force
+from geo.render import groupings_shown
 from geo.sources import vintage_note
 from geo.territory import Territory
 from service.maps.base import Bounds, View, doll_layers, leaflet_style, new_map, render, scope_bounds, territory_bounds
@@ -26,8 +26,7 @@ def _swatch(style: dict, label: str) -> str:
 def _groupings(model: Model, focus: Territory | None, at: dt.date) -> list[tuple[str, str, frozenset[str]]]:
     """(code, name, member EPCI) of the groupings to show (those in force at ``at``), the innermost doll first."""
     grp = model.scales["grouping"]
-    keep = focus.codes("grouping") if focus else frozenset(grp["code"])
-    keep = keep & {g.id for g in model.catalogue.groupings if in_force(g.start, g.end, at)}  # those in force at the date
+    keep = groupings_shown(model, focus, at)
     rows = {c: (str(n), frozenset(str(e).split(";")), p) for c, n, e, p in zip(grp["code"], grp["nom"], grp["epci"], grp["population"])
             if c in keep}
     order = mapspec.doll_order({c: (len(e), p) for c, (_, e, p) in rows.items()})
@@ -85,7 +84,9 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
         else:
             groups[level] = add(doll_layers(model, {level: SCALES.symbols[level]})[0], labels[level])
     legend.reverse()
-    names = add({"id": "labels", "level": "label", "style": {}, "kinds": list(SCALES.labels)}, mapspec.LEGEND["labels"], legend_item=False)
+    # the tiles name every grouping: the page keeps the names of those in force at its date
+    names = add({"id": "labels", "level": "label", "style": {}, "kinds": list(SCALES.labels), "groupings": [n for _, n, *_ in nodes]},
+                mapspec.LEGEND["labels"], legend_item=False)
 
     tree = {"label": mapspec.LEGEND["scales-tree"], "selectAllCheckbox": mapspec.LEGEND["show-all"], "children": [
         {"label": _swatch(styles["region"], labels["region"]), "layer": groups["region"],

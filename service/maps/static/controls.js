@@ -154,6 +154,14 @@
     }
   });
 
+  /* The legend's height bounded by the room left under the layer tree above it (both on the right of the map). */
+  function fitLegend(map, tree) {
+    var legend = map.getContainer().querySelector(".leaflet-bottom.leaflet-right .t-legend");
+    if (!legend) { return; }
+    var room = legend.getBoundingClientRect().bottom - tree.getBoundingClientRect().bottom - 10;
+    legend.style.maxHeight = Math.max(80, Math.min(room, window.innerHeight * 0.6)) + "px";
+  }
+
   /* Leaflet's own words in French: zoom buttons, attribution prefix, the folded layer tree's button; the layer tree
      and the legend folded on narrow screens (the tree opens with its button, and folds again on a click on the map). */
   function french(map) {
@@ -169,7 +177,7 @@
       });
     }
     if (map.attributionControl) {
-      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>');
+      map.attributionControl.setPrefix(T.leafletPrefix);
     }
     layerControls.forEach(function (entry) {
       var control = entry.control, container = control.getContainer();
@@ -185,6 +193,11 @@
       });
       if (map.getContainer().clientWidth < NARROW) { control.collapse(); }
       map.on("territoires:panel", function (e) { if (e.open) { control.collapse(); } });  // the side panel takes the right
+      // the legend (bottom right) stops below the tree (top right) and scrolls, rather than lying over its foot
+      var fit = function () { setTimeout(function () { fitLegend(map, container); }, 0); };
+      fit();
+      map.on("resize click territoires:panel", fit);
+      L.DomEvent.on(container, "click mouseenter mouseleave keydown", fit);
     });
   }
 
@@ -215,6 +228,12 @@
     }
     map.on("moveend territoires:select", function () {
       window.history.replaceState(null, "", viewUrl(map, page.cfg.embed).toString());
+    });
+    // the base map chosen goes into the address bar too, so a permalink and a page asked at another date keep it
+    map.on("baselayerchange", function (e) {
+      var url = viewUrl(map, page.cfg.embed), keys = page.cfg.basemaps || {};
+      Object.keys(keys).forEach(function (name) { if (window[name] === e.layer) { url.searchParams.set("tiles", keys[name]); } });
+      window.history.replaceState(null, "", url.toString());
     });
   };
 })(territoires);

@@ -66,6 +66,7 @@
      them out in the "t-labels" pane. */
   T.Page.prototype.labels = function (layer) {
     var page = this, map = page.map, cfg = page.cfg, store = {}, frame = null, kinds = new Set(layer.cfg.kinds);
+    var groupings = layer.cfg.groupings ? new Set(layer.cfg.groupings) : null;  // those in force at the page's date
     var pane = labelPane(map);
 
     function draw() {
@@ -92,6 +93,7 @@
           var scale = 256 / names.extent;
           names.features.forEach(function (f) {
             if (!kinds.has(f.properties.kind)) { return; }
+            if (groupings && f.properties.kind === "grouping" && !groupings.has(f.properties.nom)) { return; }
             var xy = f.geometry[0][0], point = L.point(coords.x * 256 + xy.x * scale, coords.y * 256 + xy.y * scale);
             items.push({ latlng: map.unproject(point, coords.z), nom: f.properties.nom, kind: f.properties.kind, rank: f.properties.rank });
           });

@@ -550,6 +550,9 @@ var territoires = (function () {
     return page;
   };
 
+  /* The attribution's prefix on every map: Leaflet named in French, without its flag. */
+  var LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Bibliothèque de cartes Leaflet">Leaflet</a>';
+
   /* A map with no tiles (the standalone HTML map, folium GeoJSON layers): each doll's lines moved to their place
      (the offset in pixels each feature carries, "o", computed by geo/render.py doll_lines) whenever the map is
      drawn, and patterned fills given their Leaflet.pattern. */
@@ -569,6 +572,10 @@ var territoires = (function () {
     (cfg.patterns || []).forEach(function (p) {
       window[p.layer].setStyle({ fillPattern: window[p.pattern], fillOpacity: 1 });
     });
+    L.control.scale({ imperial: false }).addTo(map);  // metres only, as the web maps
+    if (map.attributionControl) {
+      map.attributionControl.setPrefix(LEAFLET_PREFIX);
+    }
   }
 
   return {
@@ -577,6 +584,7 @@ var territoires = (function () {
     Page: Page,
     dollOffsets: dollOffsets,
     standalone: standalone,
+    leafletPrefix: LEAFLET_PREFIX,
     pages: [],
     init: function (map, cfg) {
       var page = new Page(map, cfg);
