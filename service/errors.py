@@ -67,7 +67,7 @@ HTML_PREFIXES = ("/maps", "/territoires", "/dispositifs", "/couverture", "/sourc
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return path == "/" or path.startswith(HTML_PREFIXES) and not path.endswith(".pdf")
+    return path == "/" or path.startswith(HTML_PREFIXES) and not path.endswith((".pdf", ".xlsx", ".csv"))  # a file: its error as the API's
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
