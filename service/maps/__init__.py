@@ -46,7 +46,7 @@ def _page(request: Request, model: Model, responses: Memo[Payload], build: Calla
 def warm_pages(model: Model, responses: Memo[Payload], settings: MapSettings) -> None:
     """Render the map page a first visitor opens (/maps/scales, no parameter) into the response memo, so that the
     first visitor after a start or a new version does not wait for it (nor for the templates' compilation)."""
-    view = View()
+    view = replace(View(), downloads=tuple(offers.scales(None)))  # as the route builds it: the same page under the same key
     cached_payload(responses, _key(model, "/maps/scales", view, ()), lambda: MAP_KINDS["scales"].page(model, view, settings, None).encode())
 
 
