@@ -24,6 +24,7 @@ from geo.tiles import tiles_covering
 from geo.versions import archive_path, publish_tiles
 from service.app import create_app
 from service.geojson import response_memo
+from service.warmup import WARM_URLS
 
 MAX_ZOOM = 8
 LEVELS = ",".join(SCALES_TILES.levels)
@@ -153,16 +154,18 @@ def test_the_scales_page_asks_for_the_tile_set_the_archive_holds(client):
     assert urls.pop().split("/")[2] == LEVELS
 
 
-def test_the_scales_page_warmed_at_load_is_the_page_its_route_renders(settings):
-    """A worker renders /maps/scales into its memo when its model is loaded: the first visitor gets that copy, which
-    must be what the route renders (its downloads included), not a page of its own."""
+@pytest.mark.parametrize("url", WARM_URLS)
+def test_the_pages_warmed_at_load_are_the_pages_their_routes_render(settings, url: str):
+    """A worker renders the pages a first visitor opens into its memo when its model is loaded: the first visitor gets
+    that copy, which must be what the route renders (the scales map's downloads included), not a page of its own."""
     app = create_app(settings)
     with TestClient(app) as c:
-        assert len(app.state.responses) == 1  # the warmed page, before any request
-        warmed = c.get("/maps/scales").text
-        assert len(app.state.responses) == 1  # served from it
+        assert len(app.state.responses) == len(WARM_URLS)  # the warmed pages, before any request
+        warmed = c.get(url).text
+        assert len(app.state.responses) == len(WARM_URLS)  # served from them
         app.state.responses = response_memo(8)  # emptied: the route renders the page now
-        rendered = c.get("/maps/scales").text
+        rendered = c.get(url).text
     folium_ids = re.compile(r"_[0-9a-f]{32}")  # folium names each element anew per rendering
     assert folium_ids.sub("_", warmed) == folium_ids.sub("_", rendered)
-    assert "/export/bundle.gpkg" in warmed
+    if url == "/maps/scales":
+        assert "/export/bundle.gpkg" in warmed
