@@ -187,10 +187,10 @@ def coverage(request: Request, model: ModelDep, responses: ResponsesDep,
                  **({"introuvable": territoire} if message else {})}
         return RedirectResponse("/couverture" + (f"?{urlencode(query)}" if query else ""), status_code=303)
     missing = request.query_params.get("introuvable")
+    ids = scheme_ids(model, schemes) if schemes else []  # validated before any 304
+    t = model.territory(within) if within and within.strip() else None
 
     def build() -> bytes:
-        ids = scheme_ids(model, schemes) if schemes else []
-        t = model.territory(within) if within and within.strip() else None
         view = views.coverage(model, ids, t) if ids else None
         names = [model.catalogue.schemes[i].name for i in ids]
         scope = ", ".join(model.scales["region"]["nom"].astype(str))
