@@ -1,6 +1,6 @@
 """Load run on loopback: mixed traffic and lookups alone against `territoires serve --workers 2`, with wrk.
 
-Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python -m bench.load [--seconds 60] [--workers 2]
+Run from the repository root: TERRITOIRES_MIRROR=../shared/data .venv/bin/python -m bench.load [--seconds 60] [--workers 2] [--repeat N]
 
 wrk (Debian package, installed by `make test`/`make bench`) sends the requests; it stops by itself after
 the given duration. Only 127.0.0.1 is targeted. The per-client rate limit is turned off for the run
@@ -9,7 +9,9 @@ the given duration. Only 127.0.0.1 is targeted. The per-client rate limit is tur
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -36,7 +38,11 @@ def lookup_paths(n: int) -> list[str]:
 
 def mixed_paths() -> list[str]:
     searches = ["/api/search?q=" + q for q in ("toulouse", "labege", "st%20gaudens", "albi", "31555", "243100518", "montpellier")]
-    pages = ["/maps/scales", "/maps/schemes/dialogue-metropolitain", "/maps/coverage?schemes=petites-villes-de-demain,villages-d-avenir&within=31"]
+    coverage = "schemes=petites-villes-de-demain,villages-d-avenir&within=31"
+    maps = ["/maps/scales", "/maps/schemes/dialogue-metropolitain", f"/maps/coverage?{coverage}"]
+    planners = ["/", "/territoires/31555", "/territoires/243100518", "/territoires/31555/panneau", "/dispositifs/petites-villes-de-demain",
+                "/dispositifs/dialogue-metropolitain", f"/couverture?{coverage}", "/recherche?q=toulouse"]  # the planners' pages
+    pages = [p for pair in zip(maps * 3, planners) for p in pair]  # a map page, a planner's page, in turn
     levels = "commune,quartier,edge,label"  # what /maps/scales asks for
     tiles = [f"/tiles/{levels}/8/{x}/{y}.pbf" for x in (127, 128, 129, 130) for y in (92, 93, 94)]
     layers = ["/api/territories/epci", "/api/territories/departement", "/api/schemes", "/api/schemes/dialogue-metropolitain",
@@ -44,14 +50,15 @@ def mixed_paths() -> list[str]:
     exports = ["/export/epci.geojson", "/export/grouping-dialogue-metropolitain.csv", "/ogc/collections/epci/items?limit=50"]
     out = []
     lookups = lookup_paths(400)
-    for i in range(400):  # weights: lookups 50 %, search 20 %, layer data (tiles, GeoJSON, JSON) 15 %, pages 10 %, exports 5 %
+    # per 400 lookups: 160 searches, 60 layer data (tiles, GeoJSON, JSON), 40 pages (maps and planners' in turn), 20 exports
+    for i in range(400):
         out.append(lookups[i])
         if i % 5 < 2:
             out.append(searches[i % len(searches)])
         if i % 20 < 3:
             out.append(layers[(i * 7) % len(layers)])
         if i % 10 == 0:
-            out.append(pages[i % len(pages)])
+            out.append(pages[(i // 10) % len(pages)])
         if i % 20 == 7:
             out.append(exports[i % len(exports)])
     return out
@@ -86,16 +93,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each traffic (in turn); the medians are printed last")
     args = parser.parse_args()
     env = {"TERRITOIRES_RATE_LIMIT": "0"}
+    runs: dict[str, list[dict]] = {"mixed traffic": [], "lookups alone": []}
     with running_service(args.workers, env, args=("--no-access-log",)) as (base, _):
         run_wrk(base, mixed_paths(), 5, args.connections)  # warm every cache once
-        for label, paths in (("mixed traffic", mixed_paths()), ("lookups alone", lookup_paths(2000))):
-            r = run_wrk(base, paths, args.seconds, args.connections)
-            print(f"{label:14} {args.workers} workers, {args.seconds} s, {args.connections} connections: "
-                  f"{r['rps']:,.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                  f"{r['requests']:,} requests, {r['errors']} errors ({r['non_2xx']} non-2xx/3xx, {r['timeouts']} over wrk's 2 s timeout)")
-
+        for _ in range(args.repeat):
+            for label, paths in (("mixed traffic", mixed_paths()), ("lookups alone", lookup_paths(2000))):
+                r = run_wrk(base, paths, args.seconds, args.connections) | {"load": os.getloadavg()[0]}
+                runs[label].append(r)
+                print(f"{label:14} {args.workers} workers, {args.seconds} s, {args.connections} connections: "
+                      f"{r['rps']:,.0f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+                      f"{r['requests']:,} requests, {r['errors']} errors ({r['non_2xx']} non-2xx/3xx, {r['timeouts']} over wrk's 2 s "
+                      f"timeout); load average {r['load']:.2f}", flush=True)
+    if args.repeat > 1:
+        for label, rs in runs.items():
+            med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "load")}
+            print(f"{label:14} median of {len(rs)}: {med['rps']:,.0f} req/s, p50 {med['p50_ms']:.1f} ms, p99 {med['p99_ms']:.1f} ms, "
+                  f"{sum(r['errors'] for r in rs)} errors in all; load average {med['load']:.2f}")
 
 if __name__ == "__main__":
     main()

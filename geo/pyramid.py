@@ -22,10 +22,6 @@ from geo.mapspec import SCALES
 from geo.model import Model
 from geo.tiles import BUFFER_PX, DEFAULT_BUFFER_PX, TILE_PIXELS, TileSet, band, tile_bounds, tiles_covering
 
-#: Zooms pre-encoded when none is given: the views a visitor opens (a région at 7 – 8, France at 5 – 6) and
-#: the first zooms in (a département at 9, an EPCI at 10 – 11); deeper tiles are few per view.
-DEFAULT_MAX_ZOOM = 11
-
 
 @dataclass(frozen=True)
 class TileSpec:

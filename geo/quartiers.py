@@ -72,8 +72,7 @@ def load_quartiers(settings: Settings, report: ReadReport, communes: gpd.GeoData
     return build_quartiers(read_boundaries(fetch(dataset, settings), report, columns=dataset.columns), communes)
 
 
-def locate(scale: gpd.GeoDataFrame, lon: float, lat: float) -> np.ndarray:
-    """Row positions of the quartiers containing a point (none, or one: quartiers of one generation do not overlap)."""
-    if scale.empty:
-        return np.array([], dtype=np.int64)
-    return scale.sindex.query(shapely.points(lon, lat), predicate="intersects")
+def locate(tree: shapely.STRtree, lon: float, lat: float) -> np.ndarray:
+    """Row positions of the quartiers containing a point (none, or one: quartiers of one generation do not overlap), from
+    the tree of the quartier scale's geometries."""
+    return tree.query(shapely.Point(lon, lat), predicate="intersects")

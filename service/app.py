@@ -24,13 +24,14 @@ from service.geojson import response_memo
 from service.heavy import HeavyWork
 from service.http import GZip, HeadAsGet, PublicOrigin
 from service.limits import Limits, install_limits
-from service.maps import mount_map_static, warm_pages
+from service.maps import mount_map_static
 from service.maps import router as maps_router
 from service.memberfiles import router as memberfiles_router
 from service.pages import mount_pages
 from service.settings import MapSettings
 from service.state import ModelHolder
 from service.tiles import router as tiles_router
+from service.warmup import warm
 
 
 def create_app(settings: Settings | None = None, map_settings: MapSettings | None = None, limits: Limits | None = None,
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, map_settings: MapSettings | Non
     app.state.responses = response_memo(limits.response_cache_mb)
     app.state.tiles = response_memo(limits.tile_cache_mb)
     app.state.heavy = HeavyWork(limits.max_heavy)
-    holder.on_load.append(lambda model: warm_pages(model, app.state.responses, app.state.map_settings))
+    holder.on_load.append(lambda model: warm(app, model))  # the pages a first visitor opens, before the model serves
     app.add_middleware(GZip, minimum_size=500)  # innermost; then the policy (rate limit, headers), the public origin, HEAD
     install_limits(app, limits)
     app.add_middleware(PublicOrigin, base_url=limits.base_url)

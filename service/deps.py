@@ -40,8 +40,15 @@ async def get_holder(request: Request) -> ModelHolder:
     return request.app.state.holder
 
 
+#: The scope key naming the model a worker's own warm-up request is answered with (service/warmup.py), before it serves.
+WARM_MODEL = "territoires.model"
+
+
 async def get_model(request: Request) -> Model:
-    """The model serving this request (the holder follows newly published data versions)."""
+    """The model serving this request (the holder follows newly published data versions); a warm-up request of the
+    worker itself names a model not in service yet."""
+    if (model := request.scope.get(WARM_MODEL)) is not None:
+        return model
     holder: ModelHolder = request.app.state.holder
     holder.maybe_reload()
     return holder.model

@@ -1,10 +1,12 @@
 """The tile archive (geo/archive.py): it holds exactly the tiles /tiles serves, every non-empty tile of its zooms, the
-workers serve from it, and the maps read it from a plain static host (nginx) with no Python on the tile path."""
+workers serve from it, and the maps read it from a plain static host (nginx) with no Python on the tile path; the
+page a worker renders for the first visitor before it takes requests is the page its route renders."""
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +23,8 @@ from geo.pyramid import SCALES_TILES, TileSpec, scope_tiles, tileset
 from geo.tiles import tiles_covering
 from geo.versions import archive_path, publish_tiles
 from service.app import create_app
+from service.geojson import response_memo
+from service.warmup import WARM_URLS
 
 MAX_ZOOM = 8
 LEVELS = ",".join(SCALES_TILES.levels)
@@ -148,3 +152,20 @@ def test_the_scales_page_asks_for_the_tile_set_the_archive_holds(client):
     urls = {layer["tiles"] for layer in config(client.get("/maps/scales").text)["layers"] if "tiles" in layer}
     assert len(urls) == 1
     assert urls.pop().split("/")[2] == LEVELS
+
+
+@pytest.mark.parametrize("url", WARM_URLS)
+def test_the_pages_warmed_at_load_are_the_pages_their_routes_render(settings, url: str):
+    """A worker renders the pages a first visitor opens into its memo when its model is loaded: the first visitor gets
+    that copy, which must be what the route renders (the scales map's downloads included), not a page of its own."""
+    app = create_app(settings)
+    with TestClient(app) as c:
+        assert len(app.state.responses) == len(WARM_URLS)  # the warmed pages, before any request
+        warmed = c.get(url).text
+        assert len(app.state.responses) == len(WARM_URLS)  # served from them
+        app.state.responses = response_memo(8)  # emptied: the route renders the page now
+        rendered = c.get(url).text
+    folium_ids = re.compile(r"_[0-9a-f]{32}")  # folium names each element anew per rendering
+    assert folium_ids.sub("_", warmed) == folium_ids.sub("_", rendered)
+    if url == "/maps/scales":
+        assert "/export/bundle.gpkg" in warmed

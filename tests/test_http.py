@@ -111,6 +111,23 @@ BAD = {
     "/maps/coverage": "/maps/coverage?schemes=nope",
     "/tiles/{level}/{z}/{x}/{y}.pbf": "/tiles/commune/2/9/1.pbf",
     "/static/{name}": "/static/scales.png?size=9000x9000",
+    "/maps/changes": "/maps/changes?from=2020-13-01",
+    "/api/changes": "/api/changes?from=2020-13-01",
+    "/api/changes.csv": "/api/changes.csv?within=99999",
+    "/api/typology": "/api/typology?within=99999",
+    "/fragments/typologie": "/fragments/typologie?schemes=nope",
+    "/fragments/chronologie/territoire/{code}": "/fragments/chronologie/territoire/99999",
+    "/fragments/chronologie/dispositif/{scheme_id}": "/fragments/chronologie/dispositif/nope",
+    "/": None,
+    "/sources": None,
+    "/recherche": "/recherche?q=" + "x" * 101,
+    "/recherche/suggestions": "/recherche/suggestions?q=toulouse&pour=nope",
+    "/territoires/{code}": "/territoires/99999",
+    "/territoires/{code}/panneau": "/territoires/99999/panneau",
+    "/territoires/{code}/fiche.pdf": "/territoires/99999/fiche.pdf",
+    "/dispositifs/{scheme_id}": "/dispositifs/nope",
+    "/couverture": "/couverture?schemes=nope",
+    "/changements": "/changements?du=2020-13-01",
 }
 
 

@@ -192,7 +192,7 @@ def test_data_text_is_escaped(hostile):
 
 
 def test_the_warmed_scales_page_is_the_routes_page(client):
-    """/maps/scales is rendered at start (warm_pages) into the memo the route reads: that page offers the downloads
+    """/maps/scales is rendered at start (service/warmup.py) into the memo the route reads: that page offers the downloads
     the route offers (it was rendered without them, so the first page had no « Télécharger »)."""
     warmed = config(client.get("/maps/scales").text)
     assert [d["href"] for d in warmed["downloads"]] == [d.href for d in offers.scales(None)] and warmed["downloads"]

@@ -23,7 +23,6 @@ from service.maps.changes import changes_page
 from service.maps.controls import mount_map_static
 from service.maps.kinds import MAP_KINDS
 from service.schemas import NOT_MODIFIED, examples, html_error
-from service.settings import MapSettings
 
 router = APIRouter(prefix="/maps", tags=["cartes"], default_response_class=HTMLResponse,
                    responses={**NOT_MODIFIED, 404: html_error("Territoire ou dispositif inconnu (page d'erreur en français)"),
@@ -41,13 +40,6 @@ def _page(request: Request, model: Model, responses: Memo[Payload], build: Calla
         return cached
     key = _key(model, request.url.path, view, tuple((k, v) for k, v in declared_query(request) if k != "date"))
     return cached_payload(responses, key, lambda: build().encode()).response(request, model, media_type="text/html; charset=utf-8")
-
-
-def warm_pages(model: Model, responses: Memo[Payload], settings: MapSettings) -> None:
-    """Render the map page a first visitor opens (/maps/scales, no parameter) into the response memo, so that the
-    first visitor after a start or a new version does not wait for it (nor for the templates' compilation)."""
-    view = View(downloads=tuple(offers.scales(None)))  # as the route builds it: the warmed page is the one served
-    cached_payload(responses, _key(model, "/maps/scales", view, ()), lambda: MAP_KINDS["scales"].page(model, view, settings, None).encode())
 
 
 @router.get("/scales", summary="Carte des échelles imbriquées")
@@ -88,4 +80,4 @@ def changes(request: Request, model: ModelDep, responses: ResponsesDep, settings
     return _page(request, model, responses, lambda: changes_page(model, view, settings, result), view)
 
 
-__all__ = ["router", "mount_map_static", "warm_pages"]
+__all__ = ["router", "mount_map_static"]

@@ -210,10 +210,10 @@ def coverage(request: Request, model: ModelDep, responses: ResponsesDep, at: Dat
         return RedirectResponse("/couverture" + (f"?{urlencode(query)}" if query else ""), status_code=303)
     missing = request.query_params.get("introuvable")
     asked = asked_date(request, at)
+    ids = scheme_ids(model, schemes) if schemes else []  # validated before any 304
+    t = model.territory(within) if within and within.strip() else None
 
     def build() -> bytes:
-        ids = scheme_ids(model, schemes) if schemes else []
-        t = model.territory(within) if within and within.strip() else None
         view = views.coverage(model, ids, t, at, asked) if ids else None
         keep = tuple((k, v) for k, v in (("schemes", ",".join(ids)), ("within", t.param if t else "")) if v)
         names = [model.catalogue.schemes[i].name for i in ids]
