@@ -78,6 +78,11 @@ def test_one_territory_whatever_its_spelling(client, model) -> None:
     assert model.territory("departement:31").key == model.territory("31").key  # … naming one territory
 
 
+def model_of(client) -> object:
+    """The model the app serves."""
+    return client.app.state.holder.model
+
+
 def test_each_text_resolved_once_per_model(client, monkeypatch) -> None:
     """A page and its tiles resolve their territory once: later requests are memo hits on the model."""
     from test_maps import config
@@ -93,4 +98,9 @@ def test_each_text_resolved_once_per_model(client, monkeypatch) -> None:
     for z, x, y in ((8, 128, 93), (8, 129, 93), (9, 257, 186)):
         assert client.get(template.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))).status_code in (200, 204)
     client.get("/api/territories/commune", params={"within": "departement:46"})
-    assert "departement:46" in calls and len(calls) == len(set(calls))
+    assert len(calls) == len(set(calls))  # no text resolved twice (a page of another test may have resolved it first)
+    seen = len(calls)
+    for tile in ((8, 128, 93), (9, 257, 186)):
+        client.get(template.replace("{z}", str(tile[0])).replace("{x}", str(tile[1])).replace("{y}", str(tile[2])))
+    assert client.get("/maps/scales", params={"focus": "departement:46", "z": 9, "lat": 44.6, "lon": 1.6}).status_code == 200
+    assert len(calls) == seen and model_of(client).territory("departement:46").code == "46"  # memo hits only
