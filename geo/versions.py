@@ -30,12 +30,13 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from boundaries import SOURCES
 from geo import memberstore
 from geo.archive import archive_name, build_archive
 from geo.cachefiles import cache_error, locked, sweep_stale, write_atomic
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
-from geo.errors import CacheError, Problem
+from geo.errors import CacheError, InputError, Problem
 from geo.memberlists import changes, summary
 from geo.memberstore import Upload
 from geo.model import Model, assemble
@@ -75,6 +76,15 @@ def read_pointer(settings: Settings) -> dict | None:
     return pointer if _valid(pointer, settings.scope) else None
 
 
+def inputs_digest(settings: Settings) -> str:
+    """The scheme files and the sources declaration a catalogue is built from: a version built from other ones is not
+    the one to serve (an edited scheme file is published by the next `serve` or `refresh`, never ignored)."""
+    digest = hashlib.sha256()
+    for path in [*sorted(settings.schemes.glob("*.yaml")), SOURCES]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def current_pointer(settings: Settings) -> dict | None:
     """The pointer, if the version it names was built from the declared inputs with this code's build format, and
     with the member list in service in the data directory."""
@@ -106,7 +116,7 @@ def publish(settings: Settings, rebuild: bool = False, progress: bool = False, m
         data = encode_catalogue(catalogue)
         snapshot = root / f"{settings.scope}-catalogue-{model.version}-{time.time_ns()}.json"
         pointer = {"territories": build.name, "catalogue": snapshot.name, "catalogue_sha256": hashlib.sha256(data).hexdigest(),
-                   "version": model.version, "published_ns": time.time_ns(), "members": number}
+                   "version": model.version, "published_ns": time.time_ns(), "members": number, "inputs": inputs_digest(settings)}
         try:
             write_atomic(snapshot, data)
         except OSError as exc:
@@ -212,10 +222,28 @@ def read_published(settings: Settings, loaded: Territories | None = None) -> tup
         return (loaded if same else load_saved(build)), _read_snapshot(root, pointer)
 
 
-def load_published(settings: Settings, loaded: Territories | None = None) -> Model:
-    """The model of the version in service (publishing one first if there is none, or if the inputs, the build
-    format or the member list in service changed since; edited scheme files go into service with ``territoires refresh``)."""
-    if current_pointer(settings) is None:
+def starting_pointer(settings: Settings, progress: bool = False) -> tuple[dict, InputError | None]:
+    """The version to serve when a service starts: the one in service if it was built from the scheme files as they are
+    now; else one published from them; if they do not validate, the one in service still, with the problems (no
+    edited scheme file is ignored silently, and a broken one never stops a service that has a version to serve)."""
+    pointer = current_pointer(settings)
+    if pointer is not None and pointer.get("inputs") == inputs_digest(settings):
+        return pointer, None
+    try:
+        return publish(settings, progress=progress), None
+    except InputError as exc:
+        if pointer is None:
+            raise
+        return pointer, exc
+
+
+def load_published(settings: Settings, loaded: Territories | None = None, starting: bool = False) -> Model:
+    """The model of the version in service (publishing one first if there is none, or if the inputs, the build format
+    or the member list in service changed since; when ``starting``, also if the scheme files changed — a running
+    service takes edited scheme files with ``territoires refresh``)."""
+    if starting:
+        starting_pointer(settings)
+    elif current_pointer(settings) is None:
         publish(settings)
     return assemble(settings, *read_published(settings, loaded))
 

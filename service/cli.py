@@ -27,7 +27,17 @@ from geo.model import assemble, load_model
 from geo.nesting import check_all
 from geo.periods import BadDate, check_interval, french_date, parse_date
 from geo.territories import load_territories
-from geo.versions import archive_path, current_pointer, publish, publish_members, publish_tiles, read_pointer, read_published, rollback
+from geo.versions import (
+    archive_path,
+    current_pointer,
+    publish,
+    publish_members,
+    publish_tiles,
+    read_pointer,
+    read_published,
+    rollback,
+    starting_pointer,
+)
 
 app = typer.Typer(help="Which French territories are covered by which cooperation schemes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -423,10 +433,15 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
         _fail(InputError(legacy))
     try:
         check_assets()  # before any build: a worker would otherwise fail on them with a traceback
-        # one shared build on disk, prepared before any worker starts
-        pointer = current_pointer(settings) or publish(settings, progress=not as_json)
+        # one shared build on disk, prepared before any worker starts (edited scheme files published first)
+        pointer, problems = starting_pointer(settings, progress=not as_json)
     except TerritoiresError as exc:
         _fail(exc)
+    if problems is not None:
+        for line in str(problems).splitlines():
+            err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False)
+        err.print(f"[bold yellow]warning:[/] the scheme files do not validate: serving version {pointer['version']}, published "
+                  "before they changed. Fix them and run `territoires refresh`.", highlight=False)
     if settings.mirror:
         os.environ["TERRITOIRES_MIRROR"] = str(settings.mirror)
     os.environ["TERRITOIRES_SCOPE"] = settings.scope

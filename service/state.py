@@ -51,7 +51,7 @@ class ModelHolder:
     def load(self) -> Model:
         """Load the published version (publishing one first if there is none)."""
         stamp = self._stamp()
-        self.model = load_published(self.settings).warm()
+        self.model = load_published(self.settings, starting=True).warm()  # edited scheme files are published at start
         self.loaded_at = time.time()
         self._seen = stamp or self._stamp()
         self._open_archive(self.model)

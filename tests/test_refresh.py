@@ -29,7 +29,17 @@ from geo.config import Settings
 from geo.errors import InputError, SourceError
 from geo.snapshot import decode_catalogue, encode_catalogue
 from geo.sources import catalogue as datasets
-from geo.versions import PUBLISH_LOCK, VERSIONS_LOCK, builds_dir, check_published, load_published, pointer_path, publish, read_pointer
+from geo.versions import (
+    PUBLISH_LOCK,
+    VERSIONS_LOCK,
+    builds_dir,
+    check_published,
+    load_published,
+    pointer_path,
+    publish,
+    read_pointer,
+    starting_pointer,
+)
 from service.state import ModelHolder
 
 #: A scheme written by these tests only (it is not catalogue data): one real 2026 commune, Toulouse.
@@ -96,6 +106,20 @@ def test_good_edit_publishes_a_new_version(deployment: tuple[Settings, dict]):
     assert scheme.codes == ["31555"]
     assert any(r["id"] == "test-fixture-toulouse" and r["role"] == "test" for r in model.stack("31555")["schemes"])
     assert not any(r["id"] == "test-fixture-toulouse" for r in model.stack("31069")["schemes"])  # Blagnac is not listed
+
+
+def test_a_starting_service_publishes_edited_scheme_files_and_keeps_serving_through_a_broken_one(deployment: tuple[Settings, dict]):
+    """`serve` (and a worker starting) never ignores an edited scheme file, and a broken one never stops it."""
+    s, before = deployment
+    assert starting_pointer(s) == (before, None)  # nothing changed: the version in service, nothing published
+    (s.schemes / "test-fixture-toulouse.yaml").write_text(TEST_SCHEME, encoding="utf-8")
+    edited, problems = starting_pointer(s)
+    assert problems is None and edited["version"] != before["version"] and read_pointer(s) == edited
+    assert "test-fixture-toulouse" in load_published(s, starting=True).catalogue.schemes
+    (s.schemes / "test-fixture-bad.yaml").write_text(BAD_SCHEME, encoding="utf-8")
+    kept, problems = starting_pointer(s)
+    assert kept == edited and read_pointer(s) == edited and [p.code for p in problems.problems] == ["30157"]
+    assert load_published(s, starting=True).version == edited["version"]
 
 
 def _wait(condition, timeout: float = 60.0) -> bool:
