@@ -65,9 +65,14 @@ def describe_validation(exc: RequestValidationError) -> str:
 HTML_PREFIXES = ("/maps", "/territoires", "/dispositifs", "/couverture", "/sources", "/recherche", "/fragments", "/changements")
 
 
+#: Route paths under the pages' prefixes that answer a file: their errors are JSON, as the API's.
+FILE_SUFFIXES = (".pdf", ".xlsx", ".csv", ".{extension}")
+
+
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return path == "/" or path.startswith(HTML_PREFIXES) and not path.endswith((".pdf", ".xlsx", ".csv"))  # a file: its error as the API's
+    route = getattr(request.scope.get("route"), "path", path)  # the matched route's template when there is one
+    return path == "/" or path.startswith(HTML_PREFIXES) and not (path.endswith(FILE_SUFFIXES) or route.endswith(FILE_SUFFIXES))
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:

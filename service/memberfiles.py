@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from geo import memberstore
 from geo.membertemplate import template_csv, template_xlsx
+from service import schemas
 from service.deps import ModelDep, SchemeDep
 
 router = APIRouter(tags=["listes de membres"])
@@ -32,7 +33,9 @@ async def versions(request: Request, model: ModelDep) -> JSONResponse:
 
 
 @router.get("/dispositifs/{scheme_id}/modele.{extension}", summary="Modèle de liste de membres d'un dispositif",
-            response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+            response_class=Response, responses={200: {"content": {"text/csv": {}, XLSX: {}}},
+                                                404: schemas.json_error("Dispositif inconnu (message en français)"),
+                                                422: schemas.json_error("Paramètre invalide (message en français)")})
 def template(model: ModelDep, s: SchemeDep, extension: Literal["csv", "xlsx"]) -> Response:
     """Les colonnes code;dispositif;role;debut;fin;source;note, préremplies des membres importés du dispositif."""
     data, media = (template_xlsx(s), XLSX) if extension == "xlsx" else (template_csv(s), "text/csv; charset=utf-8")

@@ -68,8 +68,9 @@ def test_what_changed_in_the_haute_garonne(base_url: str, artifacts: Path):
         page.screenshot(path=str(artifacts / "changes-haute-garonne-2016-2026.png"))
 
         page.goto(f"{base_url}/changements?{CHANGES}")
-        page.wait_for_function("() => { const f = document.querySelector('iframe'); return f && f.contentDocument && "
-                               "f.contentDocument.documentElement.getAttribute('data-territoires') === 'ready'; }", timeout=120_000)
+        page.wait_for_function("() => { const f = document.querySelector('iframe'); const d = f && f.contentDocument; "  # null while loading
+                               "return !!(d && d.documentElement && d.documentElement.getAttribute('data-territoires') === 'ready'); }",
+                               timeout=120_000)
         assert page.locator("h1").inner_text() == "Ce qui a changé — Haute-Garonne"
         assert page.locator("tbody tr").count() == counts["gained"] + counts["lost"] + counts["both"]
         assert "Colomiers" in page.locator("tbody").inner_text()
