@@ -36,6 +36,7 @@ from geo.labels import place, shown_at
 from geo.mapspec import MapKind, Pattern, Symbol
 from geo.model import Model
 from geo.periods import french_date, in_force
+from geo.schemes import Scheme
 from geo.sources import perimeters
 from geo.territory import Territory
 
@@ -460,22 +461,35 @@ def coverage_ids(model: Model, schemes: str | None) -> list[str]:
     return ids or list(model.catalogue.schemes)
 
 
+def coverage_title(model: Model, ids: list[str]) -> str:
+    """A coverage map's title, naming its schemes."""
+    return mapspec.coverage_title([model.catalogue.schemes[i].name for i in ids])
+
+
+def coverage_record(model: Model, ids: list[str], within: Territory | None, at: dt.date | None) -> dict:
+    """The provenance of a coverage map of the schemes ``ids``: the coverage layer's, citing those schemes only."""
+    names = {model.catalogue.schemes[i].name for i in ids}
+    record = build_layer(model, "coverage", within, at).provenance
+    return {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names]}
+
+
+def scheme_title(scheme: Scheme) -> str:
+    """A scheme map's title: its name and period."""
+    return f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
+
+
 def draw_coverage(model: Model, sheet: Sheet) -> Caption:
     """How many of the chosen schemes (all by default) cover each commune; up to OVERLAY_MAX, a texture each."""
     ids = coverage_ids(model, sheet.arg)
     handles = _draw_layers(model, sheet, mapspec.COVERAGE, ids)
-    names = [model.catalogue.schemes[i].name for i in ids]
-    record = build_layer(model, "coverage", sheet.within, sheet.at).provenance
-    record = {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names]}
-    return Caption(mapspec.COVERAGE, mapspec.coverage_title(names), handles, record)
+    return Caption(mapspec.COVERAGE, coverage_title(model, ids), handles, coverage_record(model, ids, sheet.within, sheet.at))
 
 
 def draw_scheme(model: Model, sheet: Sheet) -> Caption:
     """A scheme's members over the other territories of their scale."""
-    scheme = model.catalogue.schemes[sheet.arg]
     handles = _draw_layers(model, sheet, mapspec.SCHEME)
-    title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
-    return Caption(mapspec.SCHEME, title, handles, build_layer(model, SCHEME_PREFIX + sheet.arg, sheet.within, sheet.at).provenance)
+    return Caption(mapspec.SCHEME, scheme_title(model.catalogue.schemes[sheet.arg]), handles,
+                   build_layer(model, SCHEME_PREFIX + sheet.arg, sheet.within, sheet.at).provenance)
 
 
 StaticRenderer = Callable[[Model, Sheet], Caption]

@@ -32,7 +32,7 @@ from geo.exports.provenance import summary
 from geo.mapspec import MapKind, Symbol
 from geo.model import Model
 from geo.periods import french_date
-from geo.render import coverage_ids, doll_lines, label_candidates, scales_record, scheme_territories
+from geo.render import coverage_ids, coverage_record, coverage_title, doll_lines, label_candidates, scales_record, scheme_territories, scheme_title
 from geo.territory import Territory
 from service.assets import URL_PREFIX, check_assets, render_offline
 from service.maps.base import label_classes, leaflet_style, script_json, seamless_period
@@ -241,18 +241,14 @@ def coverage_map(model: Model, sheet: Sheet) -> Caption:
     """How many of the chosen schemes (all by default) cover each commune; up to OVERLAY_MAX, a texture each."""
     ids = coverage_ids(model, sheet.arg)
     entries = _layers(model, sheet, mapspec.COVERAGE, ids)
-    names = [model.catalogue.schemes[i].name for i in ids]
-    record = build_layer(model, "coverage", sheet.within, sheet.at).provenance
-    record = {**record, "sources": [s for s in record["sources"] if s["role"] != "scheme" or s["name"] in names]}
-    return Caption(mapspec.COVERAGE, mapspec.coverage_title(names), entries, record)
+    return Caption(mapspec.COVERAGE, coverage_title(model, ids), entries, coverage_record(model, ids, sheet.within, sheet.at))
 
 
 def scheme_map(model: Model, sheet: Sheet) -> Caption:
     """A scheme's members over the other territories of their scale."""
-    scheme = model.catalogue.schemes[sheet.arg]
     entries = _layers(model, sheet, mapspec.SCHEME)
-    title = f"{scheme.name} — {mapspec.period_text(scheme.start, scheme.end)}" if scheme.start or scheme.end else scheme.name
-    return Caption(mapspec.SCHEME, title, entries, build_layer(model, SCHEME_PREFIX + sheet.arg, sheet.within, sheet.at).provenance)
+    return Caption(mapspec.SCHEME, scheme_title(model.catalogue.schemes[sheet.arg]), entries,
+                   build_layer(model, SCHEME_PREFIX + sheet.arg, sheet.within, sheet.at).provenance)
 
 
 StandaloneRenderer = Callable[[Model, Sheet], Caption]
