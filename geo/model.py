@@ -204,15 +204,19 @@ class Model:
         table["kind"] = table["scheme"].map(lambda i: meta[i][1])
         table = table.sort_values(["commune", "kind", "scheme", "via_level", "via_code"])
         sources = self._date_sources
+        # one record per distinct row but for the commune (every commune of a member shares it; never mutated: stacks copy)
+        group = table.groupby([c for c in table.columns if c != "commune"], dropna=False, sort=False).ngroup().to_numpy()
+        _, first = np.unique(group, return_index=True)
+        records = [{"id": r.scheme, "name": r.name, "kind": r.kind, "path": self.path(r.via_level, r.via_code, r.via_grouping, r.via_network),
+                    "role": None if pd.isna(r.role) else r.role,
+                    "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
+                    "source": _source(r.source_title, r.source_url),
+                    "date_source": " ".join(sources[r.scheme][b] for b in dict.fromkeys((r.start_basis, r.end_basis))
+                                            if sources[r.scheme].get(b)) or None}
+                   for r in table.iloc[first].itertuples(index=False)]
         rows: dict[str, list[dict]] = {}
-        for r in table.itertuples(index=False):
-            rows.setdefault(r.commune, []).append(
-                {"id": r.scheme, "name": r.name, "kind": r.kind, "path": self.path(r.via_level, r.via_code, r.via_grouping, r.via_network),
-                 "role": None if pd.isna(r.role) else r.role,
-                 "start": _iso(r.start), "end": _iso(r.end), "start_basis": r.start_basis, "end_basis": r.end_basis,
-                 "source": _source(r.source_title, r.source_url),
-                 "date_source": " ".join(sources[r.scheme][b] for b in dict.fromkeys((r.start_basis, r.end_basis)) if sources[r.scheme].get(b))
-                 or None})
+        for commune, g in zip(table["commune"].to_numpy(), group):
+            rows.setdefault(commune, []).append(records[g])
         groupings = {g.id: g.name for g in self.catalogue.groupings}
         return info, names, rows, groupings
 
