@@ -25,7 +25,7 @@ from pmtiles.writer import Writer
 from geo.cachefiles import temporary_sibling
 from geo.model import Model
 from geo.pyramid import SCALES_TILES, TileSpec, encode_tiles
-from geo.tiles import min_zoom, properties
+from geo.tiles import TILE_FORMAT, min_zoom, properties
 
 HEADER_BYTES = 127
 
@@ -35,8 +35,14 @@ CENTRE_ZOOM = {"occitanie": 7, "france": 6}
 
 
 def archive_name(scope: str, version: str) -> str:
-    """The file name of a version's archive: the data version in it, so that a new version is a new URL."""
-    return f"territoires-{scope}-{version}.pmtiles"
+    """The file name of a version's archive: the data version and the tiles' format in it, so that a new version (or
+    tiles cut another way) is a new URL."""
+    return f"territoires-{scope}-{version}-t{TILE_FORMAT}.pmtiles"
+
+
+def archive_pattern(scope: str) -> str:
+    """A glob of every archive of ``scope``, whatever its version and tiles' format."""
+    return f"territoires-{scope}-*.pmtiles"
 
 
 def metadata(spec: TileSpec, version: str, scope: str, max_zoom: int) -> dict:

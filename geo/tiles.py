@@ -20,18 +20,21 @@ Zoom bands (tiles of 256 pixels, zoom 0 … ``MAX_ZOOM``), the same for every le
 zoom        tolerance                   extent   properties
 ==========  ==========================  =======  ==========================================
 0 – 6       ~4 px (snapped)             256      code, nom — no commune (empty tile)
-7 – 9       ~4 px                       256      code, nom; communes: code only
+7 – 9       ~4 px                       256      code, nom; communes: ``d`` (code), whole
 10 – 13     ~1 px                       1024     code, nom; communes: code, nom, epci
 14 – 18     ~1 px (as built from z15)   4096     code, nom; communes: code, nom, epci
 ==========  ==========================  =======  ==========================================
 
-At zooms 7 – 9 a commune feature carries its code as the MVT feature id (:func:`feature_id`, no property).
 Below zoom 7 the commune layer is empty: France's 34,868 communes never travel together; the EPCI,
 départements, régions and groupings carry the view. Zooms 7 – 9 show a whole région's communes at once, so
 their tiles are kept small: a tolerance of about 4 pixels (coverage simplification keeps the junctions of
-three communes, so the shapes stay recognisable), whole-pixel coordinates, and the code only (the name is
-one request away, /api/communes/{code}). Deeper tiles hold few communes and carry names. The quartiers
-(priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
+three communes, so the shapes stay recognisable), whole-pixel coordinates, the code only (the name is
+one request away, /api/communes/{code}), and each commune **once and whole** (:func:`whole`): in the tile where
+its point on surface lies, not clipped, so no commune travels twice and no vertex is added along tile edges (a map
+draws these tiles unclipped). The features come in the order of their :func:`feature_id`, and the code as one
+property ``d``, the difference from the previous feature's id (the first: its own id; :func:`feature_codes`
+decodes a layer): a few bits where the id would take three bytes. Deeper tiles hold few communes and carry
+names. The quartiers (priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
 
 Two layers are not scales:
 
@@ -70,7 +73,7 @@ TILE_PIXELS = 256
 BUFFER_PX = {"commune": 2, "edge": 10}
 DEFAULT_BUFFER_PX = 4
 #: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
-TILE_FORMAT = "2"
+TILE_FORMAT = "3"
 POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
@@ -87,7 +90,8 @@ class Band:
 BANDS: tuple[Band, ...] = (Band(0, 4.0, 256), Band(10, 1.0, 1024), Band(14, 1.0, 4096))
 #: First zoom at which a level has features (0 when not listed).
 MIN_ZOOM: dict[str, int] = {"commune": 7, "quartier": mapspec.QUARTIER_ZOOM}
-#: Zoom from which commune tiles carry the name and the EPCI besides the code.
+#: Zoom from which commune tiles carry the name and the EPCI besides the code (below it, from the commune layer's
+#: first zoom: each commune whole, once, its code as a difference ``d``).
 NAMES_ZOOM = 10
 
 
@@ -100,16 +104,32 @@ _CORSICA = {"2A": 1_000_000, "2B": 2_000_000}
 
 
 def feature_id(code: str) -> int:
-    """The MVT feature id of a commune code: the number itself, Corsica (2A, 2B) offset past every other code."""
+    """A commune code as a number (whole-commune tiles order and difference them): the number itself, Corsica (2A,
+    2B) offset past every other code."""
     return _CORSICA[code[:2]] + int(code[2:]) if code[:2] in _CORSICA else int(code)
 
 
 def feature_code(fid: int) -> str:
-    """The commune code of an MVT feature id (inverse of :func:`feature_id`)."""
+    """The commune code of a number (inverse of :func:`feature_id`)."""
     for prefix, offset in sorted(_CORSICA.items(), key=lambda kv: -kv[1]):
         if fid >= offset:
             return f"{prefix}{fid - offset:03d}"
     return f"{fid:05d}"
+
+
+def feature_codes(features: list[dict]) -> list[str]:
+    """The commune codes of a decoded whole-commune layer's features (their ``d``, summed in order)."""
+    return [feature_code(int(fid)) for fid in np.cumsum([f["properties"]["d"] for f in features])]
+
+
+def whole_below(level: str) -> int:
+    """The zoom below which tiles of ``level`` hold each territory once and whole (communes: NAMES_ZOOM; others: 0)."""
+    return NAMES_ZOOM if level == "commune" else 0
+
+
+def whole(level: str, z: int) -> bool:
+    """Whether tiles of ``level`` at zoom ``z`` hold each territory once and whole."""
+    return z < whole_below(level)
 
 
 def min_zoom(level: str) -> int:
@@ -120,7 +140,7 @@ def min_zoom(level: str) -> int:
 def properties(level: str, z: int) -> tuple[str, ...]:
     """The properties tiles of ``level`` carry at zoom ``z``."""
     if level == "commune":
-        return ("code", "nom", "epci") if z >= NAMES_ZOOM else ()  # below: the code is the feature id
+        return ("code", "nom", "epci") if z >= NAMES_ZOOM else ("d",)  # below: the code as a difference
     return ("code", "nom")
 
 
@@ -172,6 +192,7 @@ class _Prepared:
     tree: shapely.STRtree
     codes: np.ndarray
     columns: dict[str, np.ndarray]
+    anchors: np.ndarray  # (n × 2) lon, lat of each territory's point on surface: the tile that holds it whole
 
 
 class TileSet:
@@ -202,7 +223,9 @@ class TileSet:
         columns = {c: gdf[c].astype(str).to_numpy(dtype=object) for c in ("code", "nom") if c in gdf}
         if level == "commune":
             columns["epci"] = gdf["epci"].where(gdf["epci"].notna(), "").astype(str).to_numpy(dtype=object)
-        prepared = _Prepared(geometries, shapely.STRtree(geometries), columns["code"], columns)
+        held_whole = any(whole(level, z) and tolerance(z) == tolerance_m for z in range(MAX_ZOOM + 1))
+        anchors = shapely.get_coordinates(shapely.point_on_surface(geometries)) if held_whole else np.empty((0, 2))
+        prepared = _Prepared(geometries, shapely.STRtree(geometries), columns["code"], columns, anchors)
         with self._lock:
             return self._prepared.setdefault(key, prepared)
 
@@ -222,17 +245,21 @@ class TileSet:
             return None
         b = band(z)
         layer = self._prepare(level, tolerance(z))
-        buffer = BUFFER_PX.get(level, DEFAULT_BUFFER_PX) / TILE_PIXELS
+        buffer = 0.0 if whole(level, z) else BUFFER_PX.get(level, DEFAULT_BUFFER_PX) / TILE_PIXELS
         idx = np.sort(layer.tree.query(shapely.box(*tile_bounds(z, x, y, buffer))))
         if codes is not None and len(idx):
             idx = idx[np.isin(layer.codes[idx], list(codes))]
+        if whole(level, z) and len(idx):  # each territory in the one tile where its point on surface lies
+            lon, lat = layer.anchors[idx, 0], layer.anchors[idx, 1]
+            idx = idx[(np.floor(_lon_to_x(lon, z)) == x) & (np.floor(_lat_to_y(lat, z)) == y)]
         if not len(idx):
             return None
 
         extent = b.extent
         edge = buffer * extent
-        clipped = shapely.clip_by_rect(shapely.transform(layer.geometries[idx], self._to_tile(z, x, y, extent)),
-                                       -edge, -edge, extent + edge, extent + edge)
+        to_tile = self._to_tile(z, x, y, extent)
+        projected = shapely.transform(layer.geometries[idx], to_tile)
+        clipped = projected if whole(level, z) else shapely.clip_by_rect(projected, -edge, -edge, extent + edge, extent + edge)
         present = ~shapely.is_empty(clipped)
         idx, clipped = idx[present], clipped[present]
         if not len(idx):
@@ -312,10 +339,13 @@ class TileSet:
             return None
         _, idx, geometries = found
         prepared = self._prepare(level, tolerance(z))
+        if whole(level, z):  # in id order, each code as the difference from the previous one
+            ids = np.fromiter((feature_id(c) for c in prepared.codes[idx]), dtype=np.int64, count=len(idx))
+            order = np.argsort(ids)
+            return {"name": level, "features": [{"geometry": geometries[i], "properties": {"d": int(d)}}
+                                                for i, d in zip(order, np.diff(ids[order], prepend=0))]}
         columns = [(name, prepared.columns[name][idx]) for name in properties(level, z)]
-        ids = [feature_id(c) for c in prepared.codes[idx]] if level == "commune" and not columns else None
-        return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns},
-                                             **({"id": ids[i]} if ids else {})}
+        return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns}}
                                             for i, geometry in enumerate(geometries)]}
 
     def encode_layers(self, levels: tuple[str, ...], z: int, x: int, y: int,

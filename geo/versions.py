@@ -7,7 +7,7 @@ build on disk, and a refresh that fails at any step (bad file, checksum mismatch
 disk) leaves the previous version in service.
 
 Each version may have its vector tiles pre-encoded in a PMTiles archive beside its build (``builds/territoires-
-<scope>-<version>.pmtiles``, geo/archive.py): :func:`publish_tiles` writes it (``territoires tiles``, run by
+<scope>-<version>-t<format>.pmtiles``, geo/archive.py): :func:`publish_tiles` writes it (``territoires tiles``, run by
 ``serve`` and ``refresh``), workers serve the tiles it holds from it, and it is pruned with its version.
 
 Two lock files in ``builds/`` make publishers and readers safe against each other, across processes:
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from boundaries import SOURCES
 from geo import memberstore
-from geo.archive import archive_name, build_archive
+from geo.archive import archive_name, archive_pattern, build_archive
 from geo.cachefiles import cache_error, locked, sweep_stale, write_atomic
 from geo.catalogue import Catalogue, load_catalogue
 from geo.config import Settings
@@ -290,7 +290,7 @@ def _prune(settings: Settings, spare: int = 2) -> None:
             continue
     snapshots = [p for p in root.glob(f"{settings.scope}-catalogue-*") if p.is_file() and p.name not in named]
     builds = [p for p in root.glob(f"{settings.scope}-*") if p.is_dir() and p.name not in named]
-    archives = [p for p in root.glob(archive_path(settings, "*").name) if p.is_file() and p.name not in named]
+    archives = [p for p in root.glob(archive_pattern(settings.scope)) if p.is_file() and p.name not in named]
     for group in (snapshots, builds, archives):
         for path in sorted(group, key=_mtime, reverse=True)[spare:]:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)

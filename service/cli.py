@@ -383,7 +383,7 @@ def refresh(mirror: Mirror = None, scope: Scope = None,
 
 @app.command()
 def tiles(pmtiles: Annotated[Path | None, typer.Option(help="Write the archive here (a file, or a directory to write "
-                                                              "territoires-<scope>-<version>.pmtiles into) instead of the cache.")] = None,
+                                                              "territoires-<scope>-<version>-t<format>.pmtiles into) instead of the cache.")] = None,
           maxzoom: Annotated[int | None, typer.Option(help="Deepest zoom encoded (else TERRITOIRES_TILES_MAX_ZOOM, 9).")] = None,
           jobs: Annotated[int, typer.Option(min=1, help="Processes encoding tiles (--pmtiles; the cache's archive is "
                                                         "written by one, beside the workers).")] = 1,

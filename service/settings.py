@@ -56,7 +56,7 @@ class MapSettings:
     ``max_features``: territories one /api/territories response may hold (TERRITOIRES_MAX_FEATURES);
     ``max_bbox_deg2``: largest bbox, in square degrees, for communes (TERRITOIRES_MAX_BBOX_DEG2);
     ``tiles_base_url``: where the versions' tile archives are served from (TERRITOIRES_TILES_BASE_URL, a static host
-    or a CDN holding ``territoires-<scope>-<version>.pmtiles``; empty: the pages read /tiles).
+    or a CDN holding ``territoires-<scope>-<version>-t<format>.pmtiles``; empty: the pages read /tiles).
     """
 
     tiles: dict[str, TileLayer] = field(default_factory=_default_tiles)

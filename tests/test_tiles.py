@@ -12,7 +12,21 @@ from shapely.geometry import shape
 
 from geo import mapspec
 from geo.memo import Memo
-from geo.tiles import BANDS, LEVELS, MAX_ZOOM, TileSet, band, feature_code, feature_id, min_zoom, properties, tile_bounds, tiles_covering
+from geo.tiles import (
+    BANDS,
+    LEVELS,
+    MAX_ZOOM,
+    TileSet,
+    band,
+    feature_code,
+    feature_codes,
+    feature_id,
+    min_zoom,
+    properties,
+    tile_bounds,
+    tiles_covering,
+    whole,
+)
 from service.geojson import Payload
 from service.tiles import MVT
 
@@ -37,9 +51,15 @@ def lonlat(geometry: dict, z: int, x: int, y: int, extent: int):
     return shapely.transform(shape(geometry), back)
 
 
-def code_of(feature: dict) -> str:
-    """A feature's code: its property, or (communes at zooms 7 – 9) decoded from the feature id."""
-    return feature["properties"].get("code") or feature_code(feature["id"])
+def coded(features: list[dict]) -> list[tuple[str, dict]]:
+    """Each feature with its code: its property, or (whole communes at zooms 7 – 9) decoded from the differences."""
+    if features and "d" in features[0]["properties"]:
+        return list(zip(feature_codes(features), features))
+    return [(f["properties"]["code"], f) for f in features]
+
+
+def codes_in(features: list[dict]) -> set[str]:
+    return {code for code, _ in coded(features)}
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +71,21 @@ def test_z7_tile_over_toulouse_round_trips(tileset, model):
     z, x, y = at(*TOULOUSE, 7)
     layer = decode(tileset.encode("commune", z, x, y))["commune"]
     assert layer["extent"] == band(7).extent
-    codes = {code_of(f) for f in layer["features"]}
+    codes = codes_in(layer["features"])
     assert "31555" in codes and len(codes) > 1000
-    # zooms 7 – 9: the code only, as the feature id (names follow from the API)
-    assert layer["features"][0]["properties"] == {} and isinstance(layer["features"][0]["id"], int)
-    toulouse = next(f for f in layer["features"] if code_of(f) == "31555")
+    # zooms 7 – 9: the code only, as the difference from the previous feature's (names follow from the API)
+    assert all(set(f["properties"]) == {"d"} and not f.get("id") for f in layer["features"])
+    toulouse = next(f for c, f in coded(layer["features"]) if c == "31555")
     assert lonlat(toulouse["geometry"], z, x, y, layer["extent"]).contains(shapely.Point(TOULOUSE))
     epci = decode(tileset.encode("epci", z, x, y))["epci"]
-    metropole = next(f for f in epci["features"] if code_of(f) == "243100518")
+    metropole = next(f for c, f in coded(epci["features"]) if c == "243100518")
     assert metropole["properties"]["nom"] == "Toulouse Métropole"
 
 
 def test_deeper_tile_carries_names_and_the_right_geometry(tileset, model):
     z, x, y = at(*TOULOUSE, 10)
     layer = decode(tileset.encode("commune", z, x, y))["commune"]
-    toulouse = next(f for f in layer["features"] if code_of(f) == "31555")
+    toulouse = next(f for c, f in coded(layer["features"]) if c == "31555")
     assert toulouse["properties"] == {"code": "31555", "nom": "Toulouse", "epci": "243100518"}
     polygon = lonlat(toulouse["geometry"], z, x, y, layer["extent"])
     assert polygon.is_valid and polygon.contains(shapely.Point(TOULOUSE))
@@ -75,14 +95,22 @@ def test_deeper_tile_carries_names_and_the_right_geometry(tileset, model):
     assert shapely.intersection(polygon, box).symmetric_difference(shapely.intersection(full, box)).area < 0.02 * full.area
 
 
-def test_occitanie_communes_at_z7_are_all_there(tileset, model):
+@pytest.mark.parametrize("z", [7, 8, 9])
+def test_occitanie_communes_at_low_zooms_are_all_there_once_and_whole(tileset, model, z):
+    """Zooms 7 – 9: every commune in exactly one tile (where its point on surface lies), not clipped to it."""
+    assert whole("commune", z) and not whole("commune", 10) and not whole("epci", z)
     bounds = tuple(model.scales["region"].total_bounds)
-    codes: set[str] = set()
-    for z, x, y in tiles_covering(bounds, 7):
-        data = tileset.encode("commune", z, x, y)
+    seen: list[str] = []
+    past_the_edge = 0
+    for t in tiles_covering(bounds, z):
+        data = tileset.encode("commune", *t)
         if data:
-            codes |= {code_of(f) for f in decode(data)["commune"]["features"]}
-    assert codes == set(model.scales["commune"]["code"]) and len(codes) == 4446
+            layer = decode(data)["commune"]
+            seen += [code for code, _ in coded(layer["features"])]
+            corners = np.array([shapely.bounds(shape(f["geometry"])) for f in layer["features"]])
+            past_the_edge += int(((corners[:, :2] < 0) | (corners[:, 2:] > layer["extent"])).any(axis=1).sum())
+    assert sorted(seen) == sorted(model.scales["commune"]["code"]) and len(seen) == 4446  # each once
+    assert past_the_edge > 100  # the communes across a tile's edge travel whole, in one tile
 
 
 def test_level_of_detail(tileset, model):
@@ -90,13 +118,13 @@ def test_level_of_detail(tileset, model):
     assert min_zoom("commune") == 7 and min_zoom("quartier") == mapspec.QUARTIER_ZOOM == 11
     assert all(min_zoom(level) == 0 for level in LEVELS if level not in ("commune", "quartier"))
     assert tileset.encode("commune", 6, *at(*TOULOUSE, 6)[1:]) == b"" and tileset.encode("commune", z, x, y) == b""
-    epci = {code_of(f) for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
+    epci = {f["properties"]["code"] for t in tiles_covering(tuple(model.scales["region"].total_bounds), 5)
             for f in decode(tileset.encode("epci", *t) or b"").get("epci", {"features": []})["features"]}
     assert epci == set(model.scales["epci"]["code"])
     assert decode(tileset.encode("departement", z, x, y))["departement"]["features"]
     # one band per zoom, tolerance finer as the zoom grows, names on communes from z10
     assert [b.min_zoom for b in BANDS] == sorted(b.min_zoom for b in BANDS) and BANDS[0].min_zoom == 0
-    assert properties("commune", 9) == () and "nom" in properties("commune", 10) and "nom" in properties("epci", 0)  # z ≤ 9: code as id
+    assert properties("commune", 9) == ("d",) and "nom" in properties("commune", 10) and "nom" in properties("epci", 0)  # z ≤ 9: code only
     nine = len(tileset.encode("commune", *at(*TOULOUSE, 9)))
     assert nine < 60_000
     assert tileset.encode("commune", 3, 0, 0) == b""  # outside the data
@@ -118,7 +146,7 @@ def test_tile_endpoint_gzip_etag_304(client, model):
     assert r.status_code == 200 and r.headers["content-type"] == MVT
     assert r.headers["content-encoding"] == "gzip" and "max-age" in r.headers["cache-control"]
     assert model.version in r.headers["etag"] and f"commune-{z}-{x}-{y}" in r.headers["etag"]
-    assert "31555" in {code_of(f) for f in decode(r.content)["commune"]["features"]}
+    assert "31555" in codes_in(decode(r.content)["commune"]["features"])
     again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     assert client.get(url, headers={"If-None-Match": 'W/"old"'}).status_code == 200
@@ -132,7 +160,7 @@ def test_one_tile_several_scales(client):
     r = client.get(f"/tiles/commune,epci,region/{z}/{x}/{y}.pbf")
     layers = decode(r.content)
     assert set(layers) == {"commune", "epci", "region"}
-    assert "31555" in {code_of(f) for f in layers["commune"]["features"]}
+    assert "31555" in codes_in(layers["commune"]["features"])
     assert layers["region"]["features"][0]["properties"] == {"code": "76", "nom": "Occitanie"}
     low = decode(client.get(f"/tiles/commune,epci/5/{at(*TOULOUSE, 5)[1]}/{at(*TOULOUSE, 5)[2]}.pbf").content)
     assert set(low) == {"epci"}  # no commune layer below z7
@@ -146,7 +174,7 @@ def test_tile_endpoint_empty_and_focus(client):
     assert client.get("/tiles/commune/8/0/0.pbf").status_code == 204  # outside the data
     z, x, y = at(*TOULOUSE, 10)
     focused = decode(client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "243100518"}).content)["commune"]
-    codes = {code_of(f) for f in focused["features"]}
+    codes = codes_in(focused["features"])
     assert "31555" in codes and codes <= set(client.get("/api/schemes/toulouse-metropole").json()["communes"])
     r = client.get(f"/tiles/commune/{z}/{x}/{y}.pbf", params={"within": "30157"})
     assert r.status_code == 404 and "30052" in r.json()["detail"]
@@ -167,14 +195,17 @@ def test_tile_endpoint_bad_input_is_422(client, url, words):
 
 
 def test_tile_cache_is_bounded(model, client):
-    """The app's tile memo is bounded in bytes (TERRITOIRES_TILE_CACHE_MB); one of 40 kB keeps fewer than four real tiles."""
+    """The app's tile memo is bounded in bytes (TERRITOIRES_TILE_CACHE_MB); one a byte short of four real tiles keeps
+    fewer than four."""
     assert isinstance(client.app.state.tiles, Memo) and client.app.state.tiles.maxsize == 64 * 2**20
-    cache = Memo(40_000, getsizeof=Payload.size)
     tiles = TileSet.of(model)
     z, x0, y0 = at(*TOULOUSE, 9)
-    for dx in range(4):
-        cache.get(("commune", z, x0 + dx, y0, ""), lambda dx=dx: Payload.of(tiles.encode("commune", z, x0 + dx, y0)))
-    assert cache.size <= 40_000 and 0 < len(cache) < 4
+    payloads = [Payload.of(tiles.encode("commune", z, x0 + dx, y0)) for dx in range(4)]
+    bound = sum(Payload.size(p) for p in payloads) - 1
+    cache = Memo(bound, getsizeof=Payload.size)
+    for dx, payload in enumerate(payloads):
+        cache.get(("commune", z, x0 + dx, y0, ""), lambda payload=payload: payload)
+    assert cache.size <= bound and 0 < len(cache) < 4
     first = cache.get(("x",), lambda: Payload.of(b"abc"))
     assert cache.get(("x",), lambda: Payload.of(b"other")) is first
 
@@ -227,7 +258,7 @@ def test_france_no_tile_holds_a_nation_of_communes(france_client):
         if r.status_code == 200:
             features = decode(r.content)["commune"]["features"]
             largest = max(largest, len(features))
-            seen |= {code_of(f) for f in features}
+            seen |= codes_in(features)
     assert 1000 < largest <= MAX_TILE_FEATURES
     assert len(seen) > 34_000
     epci = france_client.get("/tiles/epci/5/16/11.pbf")

@@ -31,7 +31,7 @@ from geo.periods import EARLIEST, LATEST
 from geo.pyramid import SCALES_TILES, TileSpec
 from geo.sources import situation
 from geo.territory import Territory
-from geo.tiles import min_zoom
+from geo.tiles import min_zoom, whole_below
 from service.assets import render_offline
 from service.deps import get_date
 from service.maps.controls import Territoires, add_controls
@@ -269,6 +269,7 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
         drawn = layer.get("doll", layer["level"])
         bounds_of = "commune" if drawn == "label" else drawn
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus), minZoom=layer.get("minZoom", min_zoom(drawn)),
+                     wholeBelow=whole_below(drawn),
                      tileBounds=layer_bounds(model, bounds_of, within if focus else None,
                                              layer.get("codes") if drawn != "label" else None))
         if (archive := archive_url(model, settings, levels[focus], focus)) is not None:

@@ -174,17 +174,20 @@ var territoires = (function () {
     });
   }
 
-  /* At zooms 7 – 9 a commune's code comes as the MVT feature id (geo/tiles.py feature_id): give it back as a
-     property, so that styles, tooltips and popups read props.code at every zoom. */
+  /* At zooms 7 – 9 the communes come in the order of their number (geo/tiles.py feature_id), each with the difference
+     d from the previous one: give the code back as a property, so that styles, tooltips and popups read props.code
+     at every zoom. */
   function featureCode(id) {
     if (id >= 2000000) { return "2B" + String(id - 2000000).padStart(3, "0"); }
     if (id >= 1000000) { return "2A" + String(id - 1000000).padStart(3, "0"); }
     return String(id).padStart(5, "0");
   }
   function withCodes(layer) {
+    var number = 0;
     (layer.features || []).forEach(function (f) {
-      if (f.properties.code === undefined && f.id !== undefined) {
-        f.properties.code = featureCode(f.id);
+      if (f.properties.code === undefined && f.properties.d !== undefined) {
+        number += f.properties.d;
+        f.properties.code = featureCode(number);
       }
     });
     return layer;
@@ -368,7 +371,11 @@ var territoires = (function () {
       dataLayer: lc.level,
       own: doll ? function (edges) { return page.dollLines(layer, edges); } : (lc.level === "commune" ? withCodes : null),
       bounds: lc.tileBounds ? L.latLngBounds(lc.tileBounds) : undefined,
-      rendererFactory: L.svg.tile,
+      rendererFactory: function (coords, size, options) {  // tiles of whole territories are drawn past their edges
+        var tile = L.svg.tile(coords, size, options);
+        if (coords.z < lc.wholeBelow) { tile.getContainer().style.overflow = "visible"; }
+        return tile;
+      },
       vectorTileLayerStyles: styles,
       interactive: !doll,
       getFeatureId: doll ? undefined : function (f) { return f.properties.code; },
