@@ -31,10 +31,11 @@ their tiles are kept small: a tolerance of about 4 pixels (coverage simplificati
 three communes, so the shapes stay recognisable), whole-pixel coordinates, the code only (the name is
 one request away, /api/communes/{code}), and each commune **once and whole** (:func:`whole`): in the tile where
 its point on surface lies, not clipped, so no commune travels twice and no vertex is added along tile edges (a map
-draws these tiles unclipped). The features come in the order of their :func:`feature_id`, and the code as one
-property ``d``, the difference from the previous feature's id (the first: its own id; :func:`feature_codes`
-decodes a layer): a few bits where the id would take three bytes. Deeper tiles hold few communes and carry
-names. The quartiers (priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
+draws these tiles past their edges, by up to ``WHOLE_PAD_PX``; the few communes reaching further, none in Occitanie,
+16 of France's at zoom 9, are clipped into each tile they meet as at deeper zooms). The features come in the order
+of their :func:`feature_id`, and the code as one property ``d``, the difference from the previous feature's id (the
+first: its own id; :func:`feature_codes` decodes a layer): a few bits where the id would take three bytes. Deeper
+tiles hold few communes and carry names. The quartiers (priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
 
 Two layers are not scales:
 
@@ -73,7 +74,7 @@ TILE_PIXELS = 256
 BUFFER_PX = {"commune": 2, "edge": 10}
 DEFAULT_BUFFER_PX = 4
 #: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
-TILE_FORMAT = "3"
+TILE_FORMAT = "4"
 POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
@@ -93,6 +94,8 @@ MIN_ZOOM: dict[str, int] = {"commune": 7, "quartier": mapspec.QUARTIER_ZOOM}
 #: Zoom from which commune tiles carry the name and the EPCI besides the code (below it, from the commune layer's
 #: first zoom: each commune whole, once, its code as a difference ``d``).
 NAMES_ZOOM = 10
+#: How far past its tile (screen pixels) a whole commune may reach; one reaching further is clipped into every tile.
+WHOLE_PAD_PX = 64
 
 
 def band(z: int) -> Band:
@@ -235,6 +238,14 @@ class TileSet:
             return np.column_stack(((_lon_to_x(coords[:, 0], z) - x) * extent, (_lat_to_y(coords[:, 1], z) - y) * extent))
         return to_tile
 
+    @staticmethod
+    def _reach(layer: _Prepared, idx: np.ndarray, z: int) -> np.ndarray:
+        """How far (in tiles) each territory reaches past the tile where its point on surface lies."""
+        bounds = shapely.bounds(layer.geometries[idx])
+        ax, ay = np.floor(_lon_to_x(layer.anchors[idx, 0], z)), np.floor(_lat_to_y(layer.anchors[idx, 1], z))
+        return np.maximum.reduce([ax - _lon_to_x(bounds[:, 0], z), _lon_to_x(bounds[:, 2], z) - ax - 1,
+                                  ay - _lat_to_y(bounds[:, 3], z), _lat_to_y(bounds[:, 1], z) - ay - 1, np.zeros(len(idx))])
+
     def features(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> tuple[Band, np.ndarray, np.ndarray] | None:
         """(band, positions, geometries in tile units) of the territories of a scale in a tile; None if it has none."""
         if level not in LEVELS:
@@ -245,21 +256,24 @@ class TileSet:
             return None
         b = band(z)
         layer = self._prepare(level, tolerance(z))
-        buffer = 0.0 if whole(level, z) else BUFFER_PX.get(level, DEFAULT_BUFFER_PX) / TILE_PIXELS
+        buffer = BUFFER_PX.get(level, DEFAULT_BUFFER_PX) / TILE_PIXELS
         idx = np.sort(layer.tree.query(shapely.box(*tile_bounds(z, x, y, buffer))))
         if codes is not None and len(idx):
             idx = idx[np.isin(layer.codes[idx], list(codes))]
-        if whole(level, z) and len(idx):  # each territory in the one tile where its point on surface lies
-            lon, lat = layer.anchors[idx, 0], layer.anchors[idx, 1]
-            idx = idx[(np.floor(_lon_to_x(lon, z)) == x) & (np.floor(_lat_to_y(lat, z)) == y)]
+        cut = np.ones(len(idx), dtype=bool)  # clipped to the tile, else whole
+        if whole(level, z) and len(idx):  # each territory in the one tile where its point on surface lies, but the largest
+            reach = self._reach(layer, idx, z)
+            ax, ay = np.floor(_lon_to_x(layer.anchors[idx, 0], z)), np.floor(_lat_to_y(layer.anchors[idx, 1], z))
+            cut = reach > WHOLE_PAD_PX / TILE_PIXELS
+            keep = cut | ((ax == x) & (ay == y))
+            idx, cut = idx[keep], cut[keep]
         if not len(idx):
             return None
 
         extent = b.extent
         edge = buffer * extent
-        to_tile = self._to_tile(z, x, y, extent)
-        projected = shapely.transform(layer.geometries[idx], to_tile)
-        clipped = projected if whole(level, z) else shapely.clip_by_rect(projected, -edge, -edge, extent + edge, extent + edge)
+        clipped = shapely.transform(layer.geometries[idx], self._to_tile(z, x, y, extent))
+        clipped[cut] = shapely.clip_by_rect(clipped[cut], -edge, -edge, extent + edge, extent + edge)
         present = ~shapely.is_empty(clipped)
         idx, clipped = idx[present], clipped[present]
         if not len(idx):

@@ -38,10 +38,15 @@ def test_scales_map(base_url: str, artifacts: Path):
         page.wait_for_selector("html[data-territoires=ready]", timeout=120_000)
 
         assert page.evaluate("territoires.pages[0].map instanceof L.Map")
-        communes = page.locator("path.t-commune").count()
-        assert communes >= 4000
-        assert page.evaluate("territoires.pages[0].featureCount('commune')") == communes
+        # a région's view: every commune once and whole (geo/tiles.py whole), drawn on padded canvas tiles, not as paths
+        assert page.locator("path.t-commune").count() == 0 and page.locator("canvas.leaflet-tile").count() >= 10
+        assert page.evaluate("territoires.pages[0].featureCount('commune')") == 4446
         assert len(page.evaluate("territoires.pages[0].codes('commune')")) == 4446  # every commune of Occitanie in view
+        painted = page.evaluate("""Array.from(document.querySelectorAll('canvas.leaflet-tile')).map(c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } } return n; })""")
+        # the région spans about 700 × 550 pixels of this view, filled by its communes on the canvases
+        assert sum(painted) > 250_000 and sum(n > 0 for n in painted) >= 10
         # the scales above the communes come as doll boundaries (each boundary once in the tiles, a line per doll drawn
         # from them), fewer paths than the polygons they bound would be
         for scale, most in (("epci", 1500), ("departement", 400), ("region", 100)):

@@ -16,6 +16,8 @@ from geo.tiles import (
     BANDS,
     LEVELS,
     MAX_ZOOM,
+    TILE_PIXELS,
+    WHOLE_PAD_PX,
     TileSet,
     band,
     feature_code,
@@ -97,20 +99,41 @@ def test_deeper_tile_carries_names_and_the_right_geometry(tileset, model):
 
 @pytest.mark.parametrize("z", [7, 8, 9])
 def test_occitanie_communes_at_low_zooms_are_all_there_once_and_whole(tileset, model, z):
-    """Zooms 7 – 9: every commune in exactly one tile (where its point on surface lies), not clipped to it."""
+    """Zooms 7 – 9: every commune in exactly one tile (where its point on surface lies), not clipped to it, and
+    reaching at most WHOLE_PAD_PX past it (what the maps draw past a tile's edge)."""
     assert whole("commune", z) and not whole("commune", 10) and not whole("epci", z)
     bounds = tuple(model.scales["region"].total_bounds)
     seen: list[str] = []
-    past_the_edge = 0
+    past_the_edge, reach = 0, 0.0
     for t in tiles_covering(bounds, z):
         data = tileset.encode("commune", *t)
         if data:
             layer = decode(data)["commune"]
             seen += [code for code, _ in coded(layer["features"])]
-            corners = np.array([shapely.bounds(shape(f["geometry"])) for f in layer["features"]])
-            past_the_edge += int(((corners[:, :2] < 0) | (corners[:, 2:] > layer["extent"])).any(axis=1).sum())
+            corners = np.array([shapely.bounds(shape(f["geometry"])) for f in layer["features"]]) * TILE_PIXELS / layer["extent"]
+            past_the_edge += int(((corners[:, :2] < 0) | (corners[:, 2:] > TILE_PIXELS)).any(axis=1).sum())
+            reach = max(reach, -corners[:, :2].min(), corners[:, 2:].max() - TILE_PIXELS)
     assert sorted(seen) == sorted(model.scales["commune"]["code"]) and len(seen) == 4446  # each once
-    assert past_the_edge > 100  # the communes across a tile's edge travel whole, in one tile
+    assert past_the_edge > 100 and reach <= WHOLE_PAD_PX  # communes across a tile's edge travel whole, in one tile
+
+
+def test_a_commune_reaching_past_the_pad_is_clipped_into_each_tile():
+    """A commune wider than a tile plus WHOLE_PAD_PX at zoom 9 is cut into every tile it meets; a small one stays whole."""
+    import geopandas as gpd
+
+    from geo.simplify import SimplifiedScales
+
+    wide, small = shapely.box(1.0, 43.0, 2.5, 43.3), shapely.box(3.0, 43.0, 3.01, 43.01)  # 1.5° ≈ 546 pixels at z9
+    communes = gpd.GeoDataFrame({"code": ["31001", "34001"], "nom": ["Large", "Petite"], "epci": ["", ""]}, geometry=[wide, small], crs=4326)
+    tiles = TileSet(SimplifiedScales({"commune": communes}))
+    held = {t: coded(decode(tiles.encode("commune", *t) or b"").get("commune", {"features": []})["features"])
+            for t in tiles_covering((1.0, 43.0, 3.01, 43.3), 9)}
+    with_wide = [t for t, found in held.items() if any(code == "31001" for code, _ in found)]
+    assert len(with_wide) >= 3  # cut into each tile it meets
+    for t in with_wide:
+        corners = np.array([shapely.bounds(shape(f["geometry"])) for code, f in held[t] if code == "31001"])
+        assert corners.min() >= -TILE_PIXELS and corners.max() <= 2 * TILE_PIXELS  # clipped (with the tile's buffer)
+    assert sum(code == "34001" for found in held.values() for code, _ in found) == 1
 
 
 def test_level_of_detail(tileset, model):

@@ -31,7 +31,7 @@ from geo.periods import EARLIEST, LATEST
 from geo.pyramid import SCALES_TILES, TileSpec
 from geo.sources import situation
 from geo.territory import Territory
-from geo.tiles import min_zoom, whole_below
+from geo.tiles import WHOLE_PAD_PX, min_zoom, whole_below
 from service.assets import render_offline
 from service.deps import get_date
 from service.maps.controls import Territoires, add_controls
@@ -51,7 +51,7 @@ MAX_ZOOM = 18
 TILE_PIXELS = 256
 BaseMap = Literal["none", "osm", "ign", "ign-ortho"]
 #: Of folium's own assets, those the map pages use.
-KEPT_ASSETS = frozenset({"leaflet", "leaflet_css", "bootstrap_css"})
+KEPT_ASSETS = frozenset({"leaflet", "leaflet_css"})
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def render(model: Model, m: folium.Map, view: View, settings: MapSettings, bound
         drawn = layer.get("doll", layer["level"])
         bounds_of = "commune" if drawn == "label" else drawn
         layer.update(tiles=tile_url(model, ",".join(levels[focus]), focus), minZoom=layer.get("minZoom", min_zoom(drawn)),
-                     wholeBelow=whole_below(drawn),
+                     wholeBelow=whole_below(drawn), wholePad=WHOLE_PAD_PX,
                      tileBounds=layer_bounds(model, bounds_of, within if focus else None,
                                              layer.get("codes") if drawn != "label" else None))
         if (archive := archive_url(model, settings, levels[focus], focus)) is not None:

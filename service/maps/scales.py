@@ -79,8 +79,9 @@ def scales_page(model: Model, view: View, settings: MapSettings, focus: Territor
             dolls = doll_layers(model, {f"grouping:{c}": symbols[c] for c, _, _ in shown})
             nodes = [(c, n, e, d["style"], add(d, n)) for (c, n, e), d in zip(shown, dolls)][::-1]
         elif level in ("commune", "quartier"):
+            # a région's thousands of communes on canvas where tiles hold them whole (paths would cost the browser more)
             groups[level] = add({"id": level, "level": level, "style": styles[level], "popup": level == "commune",
-                                 "className": f"t-{level}"}, labels[level])
+                                 "canvas": level == "commune", "className": f"t-{level}"}, labels[level])
         else:
             groups[level] = add(doll_layers(model, {level: SCALES.symbols[level]})[0], labels[level])
     legend.reverse()

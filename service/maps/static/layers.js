@@ -148,8 +148,48 @@ var territoires = (function () {
         if (layer) { out.layers[name] = own ? own(layer, coords) : layer; }
         return out;
       });
+    },
+    _initTile: function (tile) {  // a padded canvas covers its margins too
+      L.VectorGrid.Protobuf.prototype._initTile.call(this, tile);
+      var pad = tile.territoiresPad, size = this.getTileSize();
+      if (pad) {
+        tile.style.width = size.x + 2 * pad + "px";
+        tile.style.height = size.y + 2 * pad + "px";
+        tile.style.marginLeft = tile.style.marginTop = -pad + "px";
+      }
     }
   });
+
+  /* A canvas tile drawn past its edges by `pad` pixels (tiles holding territories whole: one reaches into the next
+     tiles); it takes no pointer events itself: the page looks for the territory under the pointer in every tile
+     (hitTest). Features keep the tile's own pixels. */
+  var PaddedCanvas = L.Canvas.Tile.extend({
+    initialize: function (coords, size, options, pad) {
+      L.Canvas.Tile.prototype.initialize.call(this, coords, size.add([2 * pad, 2 * pad]), options);
+      this._size = size;
+      this._pad = pad;
+      this._ctx.translate(pad, pad);
+      this._container.style.pointerEvents = "none";
+      this._container.territoiresPad = pad;
+    }
+  });
+
+  /* The feature of a grid's canvas tiles under a point, or null: looked for in every loaded tile around it, since a
+     territory drawn by one tile reaches over its neighbours. */
+  function hitTest(grid, latlng) {
+    var point = grid._map.latLngToLayerPoint(latlng), found = null;
+    Object.keys(grid._vectorTiles).forEach(function (key) {
+      var tile = grid._vectorTiles[key];
+      if (!(tile instanceof PaddedCanvas) || !tile._map) { return; }
+      var local = point.subtract(tile.getOffset()), pad = tile._pad;
+      if (local.x < -pad || local.y < -pad || local.x > tile._size.x + pad || local.y > tile._size.y + pad) { return; }
+      Object.keys(tile._features).forEach(function (id) {
+        var feature = tile._features[id].feature;
+        if (feature._pxBounds && feature._containsPoint(local)) { found = feature; }
+      });
+    });
+    return found;
+  }
 
   /* A tile from the version's PMTiles archive on a static host or CDN (the layer's "archive" URL), decoded by
      VectorGrid's own reader from an object URL; null (read /tiles) without an archive or past its deepest zoom. */
@@ -287,12 +327,13 @@ var territoires = (function () {
   };
 
   /* A doll's lines in a tile: the boundaries whose mask holds its bit, each moved to its place among the dolls drawn
-     along it (geo/dolls.py: a boundary's inner side is on its left as seen on the map). */
+     along it (geo/dolls.py: a boundary's inner side is on its left as seen on the map); as one feature, so one path
+     per tile (the lines are not interactive, and hundreds of paths cost the browser more than their points). */
   Page.prototype.dollLines = function (layer, edges) {
     var page = this, bit = layer.cfg.bit, shown = page.shownDolls() | (1 << bit), units = edges.extent / 256, at = {};
     var weights = {};
     page.dolls.forEach(function (l) { weights[l.cfg.bit] = l.cfg.style.weight; });
-    var features = [];
+    var lines = [];
     edges.features.forEach(function (f) {
       var m = f.properties.m;
       if (!(m & (1 << bit))) { return; }
@@ -303,8 +344,9 @@ var territoires = (function () {
         at[drawn] = dollOffsets(bits.map(function (b) { return weights[b]; }), page.cfg.dollGap)[bits.indexOf(bit)] || 0;
       }
       var d = at[drawn] * units;
-      features.push({ type: 2, properties: { m: m }, geometry: f.geometry.map(function (line) { return offsetLine(line, d); }) });
+      f.geometry.forEach(function (line) { lines.push(offsetLine(line, d)); });
     });
+    var features = lines.length ? [{ type: 2, properties: {}, geometry: lines }] : [];
     return { extent: edges.extent, features: features, length: features.length };
   };
 
@@ -362,7 +404,9 @@ var territoires = (function () {
   };
 
   /* A layer drawn from vector tiles: a scale's polygons (SVG paths, hover tooltip and highlight, popup and selection
-     on communes) or a doll's boundaries (lines laid side by side, not interactive). */
+     on communes) or a doll's boundaries (lines laid side by side, not interactive). Tiles holding territories whole are
+     drawn past their edges: SVG paths overflowing their tile, or (a layer with "canvas", the scales map's thousands of
+     communes) padded canvases, whose territory under the pointer the map finds. */
   Page.prototype.grid = function (layer) {
     var page = this, map = page.map, lc = layer.cfg, styles = {}, doll = lc.level === "edge";
     styles[lc.level] = doll ? function () { return page.finish(L.extend({ className: lc.className }, lc.style)); }
@@ -371,7 +415,8 @@ var territoires = (function () {
       dataLayer: lc.level,
       own: doll ? function (edges) { return page.dollLines(layer, edges); } : (lc.level === "commune" ? withCodes : null),
       bounds: lc.tileBounds ? L.latLngBounds(lc.tileBounds) : undefined,
-      rendererFactory: function (coords, size, options) {  // tiles of whole territories are drawn past their edges
+      rendererFactory: function (coords, size, options) {
+        if (coords.z < lc.wholeBelow && lc.canvas) { return new PaddedCanvas(coords, size, options, lc.wholePad); }
         var tile = L.svg.tile(coords, size, options);
         if (coords.z < lc.wholeBelow) { tile.getContainer().style.overflow = "visible"; }
         return tile;
@@ -386,8 +431,7 @@ var territoires = (function () {
       fetchOptions: { credentials: "same-origin" }
     });
     if (doll) { return grid; }
-    grid.on("mouseover", function (e) {
-      var props = e.layer.properties;
+    function over(props, latlng) {
       if (props.code === undefined) { return; }
       if (page.hovered) { page.hovered.grid.resetFeatureStyle(page.hovered.code); }
       page.hovered = { grid: grid, code: props.code };
@@ -395,23 +439,49 @@ var territoires = (function () {
         var st = page.style(layer, p, z);
         return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + page.cfg.hoverExtra });
       });
-      page.tip.setLatLng(e.latlng).setContent(page.tooltip(layer, props));
+      page.tip.setLatLng(latlng).setContent(page.tooltip(layer, props));
       if (!map.hasLayer(page.tip)) { page.tip.openOn(map); }
-    });
-    grid.on("mousemove", function (e) { page.tip.setLatLng(e.latlng); });
-    grid.on("mouseout", function (e) {
-      var code = e.layer.properties.code;
+    }
+    function out(code) {
       if (code === undefined) { return; }
       grid.resetFeatureStyle(code);
       if (page.hovered && page.hovered.grid === grid && page.hovered.code === code) { page.hovered = null; }
       map.closeTooltip(page.tip);
-    });
-    if (lc.popup) {
-      grid.on("click", function (e) {
-        var code = e.layer.properties.code;
-        page.popup(e.latlng, code);
-        page.select(code, "commune", false);
+    }
+    function click(code, latlng) {
+      page.popup(latlng, code);
+      page.select(code, "commune", false);
+    }
+    grid.on("mouseover", function (e) { over(e.layer.properties, e.latlng); });
+    grid.on("mousemove", function (e) { page.tip.setLatLng(e.latlng); });
+    grid.on("mouseout", function (e) { out(e.layer.properties.code); });
+    if (lc.popup) { grid.on("click", function (e) { click(e.layer.properties.code, e.latlng); }); }
+    if (lc.canvas) {  // canvas tiles take no pointer events: the territory under the pointer is looked for in every tile
+      var under = null, onCanvas = function () { return map.getZoom() < lc.wholeBelow && map.hasLayer(layer.group); };
+      var leave = function () {
+        if (under) { out(under.properties.code); }
+        under = null;
+        map.getContainer().classList.remove("t-pointer");
+      };
+      map.on("mousemove", function (e) {
+        if (!onCanvas()) { return; }
+        var hit = hitTest(grid, e.latlng);
+        if (hit !== under) {
+          leave();
+          under = hit;
+          if (hit) { over(hit.properties, e.latlng); }
+        } else if (hit) {
+          page.tip.setLatLng(e.latlng);
+        }
+        map.getContainer().classList.toggle("t-pointer", !!hit);
       });
+      map.on("mouseout zoomstart", leave);
+      if (lc.popup) {
+        map.on("click", function (e) {
+          var hit = onCanvas() && hitTest(grid, e.latlng);
+          if (hit) { click(hit.properties.code, e.latlng); }
+        });
+      }
     }
     return grid;
   };
