@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from branca.element import Element
 
 from geo.errors import TerritoiresError
+from service.staticfiles import CompressedStaticFiles
 from service.vendor import ASSETS_DIR, MANIFEST, missing_files
 
 if TYPE_CHECKING:
@@ -137,6 +138,4 @@ def check_assets(directory: Path = ASSETS_DIR) -> Path:
 
 def mount_assets(app: FastAPI, directory: Path = ASSETS_DIR) -> None:
     """Serve ``directory`` (the prepared JS/CSS, see service/vendor.py) at ``/assets``; AssetsMissing if incomplete."""
-    from fastapi.staticfiles import StaticFiles
-
-    app.mount(URL_PREFIX, StaticFiles(directory=check_assets(directory)), name="assets")
+    app.mount(URL_PREFIX, CompressedStaticFiles(directory=check_assets(directory)), name="assets")

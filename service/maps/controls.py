@@ -9,10 +9,11 @@ from pathlib import Path
 import folium
 from branca.element import MacroElement
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from folium.elements import JSCSSMixin
 from folium.plugins import Fullscreen, TreeLayerControl
 from folium.template import Template
+
+from service.staticfiles import CompressedStaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/maps/static"
@@ -50,4 +51,4 @@ def add_controls(m: folium.Map, tree: dict | None, basemaps: dict, embed: bool) 
 
 def mount_map_static(app: FastAPI) -> None:
     """Serve the map pages' own script and style sheet."""
-    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="maps-static")
+    app.mount(STATIC_URL, CompressedStaticFiles(directory=STATIC_DIR), name="maps-static")

@@ -17,7 +17,6 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 
 from geo import memberstore, wording
 from geo.errors import NotFound
@@ -38,6 +37,7 @@ from service.links import dated
 from service.memberfiles import public_versions
 from service.pages import views
 from service.state import ModelHolder
+from service.staticfiles import CompressedStaticFiles
 from service.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -267,7 +267,7 @@ def error_page(status: int, message: str) -> str:
 
 def mount_pages(app: FastAPI) -> None:
     """The pages' routes and their style sheet and script."""
-    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="pages-static")
+    app.mount(STATIC_URL, CompressedStaticFiles(directory=STATIC_DIR), name="pages-static")
     app.include_router(router)
 
 

@@ -148,47 +148,140 @@ var territoires = (function () {
         if (layer) { out.layers[name] = own ? own(layer, coords) : layer; }
         return out;
       });
+    }
+  });
+
+  /* The territories of tiles that hold each of them whole (below the layer's "wholeBelow"), drawn on canvas: a tile
+     is one canvas padded by "wholePad" pixels for the territories reaching past it, its features drawn as paths of
+     their style (one fill and one stroke per style), and found under the pointer by their rings. No Leaflet layer per
+     feature: a région's thousands of communes cost more as objects than as drawing. The same hover and click as the
+     vector grid (setFeatureStyle, resetFeatureStyle); tiles come from the page's shared tile cache. */
+  var CanvasGrid = L.GridLayer.extend({
+    initialize: function (page, layer, source, options) {
+      L.GridLayer.prototype.initialize.call(this, options);
+      this._page = page;
+      this._layer = layer;
+      this._source = source;  // a Grid, not on the map: it loads and decodes the tiles
+      this._drawn = {};
+      this._override = null;
     },
-    _initTile: function (tile) {  // a padded canvas covers its margins too
-      L.VectorGrid.Protobuf.prototype._initTile.call(this, tile);
-      var pad = tile.territoiresPad, size = this.getTileSize();
-      if (pad) {
-        tile.style.width = size.x + 2 * pad + "px";
-        tile.style.height = size.y + 2 * pad + "px";
-        tile.style.marginLeft = tile.style.marginTop = -pad + "px";
-      }
-    }
-  });
-
-  /* A canvas tile drawn past its edges by `pad` pixels (tiles holding territories whole: one reaches into the next
-     tiles); it takes no pointer events itself: the page looks for the territory under the pointer in every tile
-     (hitTest). Features keep the tile's own pixels. */
-  var PaddedCanvas = L.Canvas.Tile.extend({
-    initialize: function (coords, size, options, pad) {
-      L.Canvas.Tile.prototype.initialize.call(this, coords, size.add([2 * pad, 2 * pad]), options);
-      this._size = size;
-      this._pad = pad;
-      this._ctx.translate(pad, pad);
-      this._container.style.pointerEvents = "none";
-      this._container.territoiresPad = pad;
-    }
-  });
-
-  /* The feature of a grid's canvas tiles under a point, or null: looked for in every loaded tile around it, since a
-     territory drawn by one tile reaches over its neighbours. */
-  function hitTest(grid, latlng) {
-    var point = grid._map.latLngToLayerPoint(latlng), found = null;
-    Object.keys(grid._vectorTiles).forEach(function (key) {
-      var tile = grid._vectorTiles[key];
-      if (!(tile instanceof PaddedCanvas) || !tile._map) { return; }
-      var local = point.subtract(tile.getOffset()), pad = tile._pad;
-      if (local.x < -pad || local.y < -pad || local.x > tile._size.x + pad || local.y > tile._size.y + pad) { return; }
-      Object.keys(tile._features).forEach(function (id) {
-        var feature = tile._features[id].feature;
-        if (feature._pxBounds && feature._containsPoint(local)) { found = feature; }
+    createTile: function (coords, done) {
+      var grid = this, pad = this._layer.cfg.wholePad, size = this.getTileSize(), key = this._tileCoordsToKey(coords);
+      var canvas = document.createElement("canvas");
+      canvas.width = size.x + 2 * pad;
+      canvas.height = size.y + 2 * pad;
+      this._source._getVectorTilePromise(coords).then(function (tile) {
+        var data = tile.layers[grid._layer.cfg.level], scale = data ? size.x / data.extent : 1;
+        var features = (data ? data.features : []).map(function (f) { return shape(f, scale); });
+        grid._drawn[key] = { canvas: canvas, features: features, pad: pad, coords: coords };
+        grid._paint(key);
+        done(null, canvas);
       });
+      return canvas;
+    },
+    _initTile: function (tile) {  // the canvas covers its margins too
+      L.GridLayer.prototype._initTile.call(this, tile);
+      var pad = this._layer.cfg.wholePad, size = this.getTileSize();
+      tile.style.width = size.x + 2 * pad + "px";
+      tile.style.height = size.y + 2 * pad + "px";
+      tile.style.marginLeft = tile.style.marginTop = -pad + "px";
+    },
+    _removeTile: function (key) {
+      delete this._drawn[key];
+      L.GridLayer.prototype._removeTile.call(this, key);
+    },
+    _paint: function (key) {
+      var d = this._drawn[key], ctx = d.canvas.getContext("2d"), page = this._page, layer = this._layer;
+      var override = this._override, batches = new Map(), last = null;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, d.canvas.width, d.canvas.height);
+      ctx.setTransform(1, 0, 0, 1, d.pad, d.pad);
+      d.features.forEach(function (f) {
+        var over = override && f.properties.code === override.code;
+        var st = over ? override.style(layer, f.properties, d.coords.z) : page.style(layer, f.properties, d.coords.z);
+        if (Array.isArray(st)) { return; }  // not drawn
+        var look = [st.color, st.weight, st.opacity, st.fill, st.fillColor, st.fillOpacity].join("|");
+        var batch = over ? (last = last || { style: st, path: new Path2D() }) : batches.get(look);
+        if (!batch) { batches.set(look, batch = { style: st, path: new Path2D() }); }
+        batch.path.addPath(f.path);
+      });
+      if (last) { batches.set("hovered", last); }  // drawn on top
+      batches.forEach(function (b) {
+        var st = b.style, color = st.color || "#3388ff";
+        ctx.lineJoin = ctx.lineCap = "round";
+        if (st.fill !== false) {
+          ctx.globalAlpha = st.fillOpacity === undefined ? 0.2 : st.fillOpacity;
+          ctx.fillStyle = st.fillColor || color;
+          ctx.fill(b.path);
+        }
+        if (st.stroke !== false && st.weight !== 0) {
+          ctx.globalAlpha = st.opacity === undefined ? 1 : st.opacity;
+          ctx.lineWidth = st.weight === undefined ? 3 : st.weight;
+          ctx.strokeStyle = color;
+          ctx.stroke(b.path);
+        }
+      });
+    },
+    _repaint: function (code) {
+      var grid = this;
+      Object.keys(this._drawn).forEach(function (key) {
+        if (grid._drawn[key].features.some(function (f) { return f.properties.code === code; })) { grid._paint(key); }
+      });
+    },
+    setFeatureStyle: function (code, style) {
+      this._override = { code: code, style: function (layer, props, z) { return style(props, z); } };
+      this._repaint(code);
+    },
+    resetFeatureStyle: function (code) {
+      if (this._override && this._override.code === code) { this._override = null; }
+      this._repaint(code);
+    },
+    /* The properties of the feature under a point, or null: looked for in every tile around it (a territory drawn
+       by one tile reaches over its neighbours), by its rings (even-odd, as the MVT rings are). */
+    hit: function (latlng) {
+      var grid = this, size = this.getTileSize(), found = null;
+      if (this._tileZoom === undefined) { return null; }
+      var point = this._map.project(latlng, this._tileZoom);
+      Object.keys(this._drawn).forEach(function (key) {
+        var d = grid._drawn[key], x = point.x - d.coords.x * size.x, y = point.y - d.coords.y * size.y;
+        if (x < -d.pad || y < -d.pad || x > size.x + d.pad || y > size.y + d.pad) { return; }
+        d.features.forEach(function (f) {
+          if (x >= f.box[0] && x <= f.box[2] && y >= f.box[1] && y <= f.box[3] && inside(f.rings, x, y)) { found = f.properties; }
+        });
+      });
+      return found;
+    },
+    features: function () {
+      var drawn = this._drawn;
+      return Object.keys(drawn).reduce(function (all, key) { return all.concat(drawn[key].features); }, []);
+    }
+  });
+
+  /* A decoded polygon feature in tile pixels: its rings, box and path. */
+  function shape(f, scale) {
+    var path = new Path2D(), box = [Infinity, Infinity, -Infinity, -Infinity];
+    var rings = f.geometry.map(function (ring) {
+      var xy = ring.map(function (pt, i) {
+        var x = pt.x * scale, y = pt.y * scale;
+        if (i) { path.lineTo(x, y); } else { path.moveTo(x, y); }
+        box[0] = Math.min(box[0], x); box[1] = Math.min(box[1], y); box[2] = Math.max(box[2], x); box[3] = Math.max(box[3], y);
+        return [x, y];
+      });
+      path.closePath();
+      return xy;
     });
-    return found;
+    return { properties: f.properties, rings: rings, box: box, path: path };
+  }
+
+  function inside(rings, x, y) {
+    var odd = false;
+    rings.forEach(function (ring) {
+      for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        var a = ring[i], b = ring[j];
+        if ((a[1] > y) !== (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) { odd = !odd; }
+      }
+    });
+    return odd;
   }
 
   /* A tile from the version's PMTiles archive on a static host or CDN (the layer's "archive" URL), decoded by
@@ -406,7 +499,7 @@ var territoires = (function () {
   /* A layer drawn from vector tiles: a scale's polygons (SVG paths, hover tooltip and highlight, popup and selection
      on communes) or a doll's boundaries (lines laid side by side, not interactive). Tiles holding territories whole are
      drawn past their edges: SVG paths overflowing their tile, or (a layer with "canvas", the scales map's thousands of
-     communes) padded canvases, whose territory under the pointer the map finds. */
+     communes) a CanvasGrid ("layer.canvas") below "wholeBelow", whose territory under the pointer the map finds. */
   Page.prototype.grid = function (layer) {
     var page = this, map = page.map, lc = layer.cfg, styles = {}, doll = lc.level === "edge";
     styles[lc.level] = doll ? function () { return page.finish(L.extend({ className: lc.className }, lc.style)); }
@@ -415,8 +508,7 @@ var territoires = (function () {
       dataLayer: lc.level,
       own: doll ? function (edges) { return page.dollLines(layer, edges); } : (lc.level === "commune" ? withCodes : null),
       bounds: lc.tileBounds ? L.latLngBounds(lc.tileBounds) : undefined,
-      rendererFactory: function (coords, size, options) {
-        if (coords.z < lc.wholeBelow && lc.canvas) { return new PaddedCanvas(coords, size, options, lc.wholePad); }
+      rendererFactory: function (coords, size, options) {  // tiles of whole territories are drawn past their edges
         var tile = L.svg.tile(coords, size, options);
         if (coords.z < lc.wholeBelow) { tile.getContainer().style.overflow = "visible"; }
         return tile;
@@ -424,64 +516,66 @@ var territoires = (function () {
       vectorTileLayerStyles: styles,
       interactive: !doll,
       getFeatureId: doll ? undefined : function (f) { return f.properties.code; },
-      minZoom: lc.minZoom,
+      minZoom: lc.canvas ? Math.max(lc.minZoom, lc.wholeBelow) : lc.minZoom,
       maxZoom: page.cfg.maxZoom,
       zIndex: 10 + layer.index,
       archive: lc.archive,
       fetchOptions: { credentials: "same-origin" }
     });
     if (doll) { return grid; }
-    function over(props, latlng) {
+    function over(g, props, latlng) {
       if (props.code === undefined) { return; }
       if (page.hovered) { page.hovered.grid.resetFeatureStyle(page.hovered.code); }
-      page.hovered = { grid: grid, code: props.code };
-      grid.setFeatureStyle(props.code, function (p, z) {
+      page.hovered = { grid: g, code: props.code };
+      g.setFeatureStyle(props.code, function (p, z) {
         var st = page.style(layer, p, z);
         return Array.isArray(st) ? st : L.extend({}, st, { weight: (st.weight || 1) + page.cfg.hoverExtra });
       });
       page.tip.setLatLng(latlng).setContent(page.tooltip(layer, props));
       if (!map.hasLayer(page.tip)) { page.tip.openOn(map); }
     }
-    function out(code) {
+    function out(g, code) {
       if (code === undefined) { return; }
-      grid.resetFeatureStyle(code);
-      if (page.hovered && page.hovered.grid === grid && page.hovered.code === code) { page.hovered = null; }
+      g.resetFeatureStyle(code);
+      if (page.hovered && page.hovered.grid === g && page.hovered.code === code) { page.hovered = null; }
       map.closeTooltip(page.tip);
     }
     function click(code, latlng) {
       page.popup(latlng, code);
       page.select(code, "commune", false);
     }
-    grid.on("mouseover", function (e) { over(e.layer.properties, e.latlng); });
+    grid.on("mouseover", function (e) { over(grid, e.layer.properties, e.latlng); });
     grid.on("mousemove", function (e) { page.tip.setLatLng(e.latlng); });
-    grid.on("mouseout", function (e) { out(e.layer.properties.code); });
+    grid.on("mouseout", function (e) { out(grid, e.layer.properties.code); });
     if (lc.popup) { grid.on("click", function (e) { click(e.layer.properties.code, e.latlng); }); }
-    if (lc.canvas) {  // canvas tiles take no pointer events: the territory under the pointer is looked for in every tile
-      var under = null, onCanvas = function () { return map.getZoom() < lc.wholeBelow && map.hasLayer(layer.group); };
-      var leave = function () {
-        if (under) { out(under.properties.code); }
-        under = null;
-        map.getContainer().classList.remove("t-pointer");
-      };
-      map.on("mousemove", function (e) {
-        if (!onCanvas()) { return; }
-        var hit = hitTest(grid, e.latlng);
-        if (hit !== under) {
-          leave();
-          under = hit;
-          if (hit) { over(hit.properties, e.latlng); }
-        } else if (hit) {
-          page.tip.setLatLng(e.latlng);
-        }
-        map.getContainer().classList.toggle("t-pointer", !!hit);
-      });
-      map.on("mouseout zoomstart", leave);
-      if (lc.popup) {
-        map.on("click", function (e) {
-          var hit = onCanvas() && hitTest(grid, e.latlng);
-          if (hit) { click(hit.properties.code, e.latlng); }
-        });
+    if (!lc.canvas) { return grid; }
+    // below "wholeBelow", the same territories on canvas (the vector grid takes over from there)
+    var canvas = layer.canvas = new CanvasGrid(page, layer, grid, {
+      bounds: grid.options.bounds, minZoom: lc.minZoom, maxZoom: lc.wholeBelow - 1, zIndex: 10 + layer.index });
+    var under = null;
+    function leave() {
+      if (under) { out(canvas, under.code); }
+      under = null;
+      map.getContainer().classList.remove("t-pointer");
+    }
+    map.on("mousemove", function (e) {
+      if (!map.hasLayer(canvas)) { return; }
+      var hit = canvas.hit(e.latlng);
+      if (hit !== under) {
+        leave();
+        under = hit;
+        if (hit) { over(canvas, hit, e.latlng); }
+      } else if (hit) {
+        page.tip.setLatLng(e.latlng);
       }
+      map.getContainer().classList.toggle("t-pointer", !!hit);
+    });
+    map.on("mouseout zoomstart", leave);
+    if (lc.popup) {
+      map.on("click", function (e) {
+        var hit = map.hasLayer(canvas) && canvas.hit(e.latlng);
+        if (hit) { click(hit.code, e.latlng); }
+      });
     }
     return grid;
   };
@@ -491,6 +585,7 @@ var territoires = (function () {
     var map = this.map;
     this.layers.forEach(function (l) {
       if (l.grid && map.hasLayer(l.group) && (!dollsOnly || l.cfg.level === "edge")) { l.grid.redraw(); }
+      if (l.canvas && map.hasLayer(l.group) && !dollsOnly) { l.canvas.redraw(); }
     });
   };
 
@@ -559,11 +654,13 @@ var territoires = (function () {
   /* Resolves once the layer's tiles in view are drawn (at once when it has none to load: hidden, below its first
      zoom, or out of its bounds); called right after the layer is added. */
   function loaded(page, layer) {
-    var grid = layer.grid, map = page.map;
-    return new Promise(function (resolve) {
-      if (!map.hasLayer(layer.group) || !grid._loading) { resolve(); return; }
-      grid.once("load", function () { resolve(); });
-    });
+    var map = page.map;
+    return Promise.all([layer.grid, layer.canvas].map(function (grid) {
+      return new Promise(function (resolve) {
+        if (!grid || !map.hasLayer(layer.group) || !grid._loading) { resolve(); return; }
+        grid.once("load", function () { resolve(); });
+      });
+    }));
   }
 
   /* Feature pieces drawn by a layer in the loaded tiles (a territory cut by tile edges counts once per tile). */
@@ -571,7 +668,7 @@ var territoires = (function () {
     var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0];
     if (!layer) { return 0; }
     if (layer.geo) { return layer.geo.getLayers().length; }
-    var n = 0, vt = (layer.grid && layer.grid._vectorTiles) || {};
+    var n = layer.canvas ? layer.canvas.features().length : 0, vt = (layer.grid && layer.grid._vectorTiles) || {};
     Object.keys(vt).forEach(function (k) { n += Object.keys(vt[k]._features).length; });
     return n;
   };
@@ -581,6 +678,7 @@ var territoires = (function () {
     var layer = this.layers.filter(function (l) { return l.cfg.id === id; })[0], seen = new Set();
     var vt = (layer && layer.grid && layer.grid._vectorTiles) || {};
     Object.keys(vt).forEach(function (k) { Object.keys(vt[k]._features).forEach(function (c) { seen.add(c); }); });
+    if (layer && layer.canvas) { layer.canvas.features().forEach(function (f) { seen.add(f.properties.code); }); }
     return Array.from(seen).sort();
   };
 
@@ -616,6 +714,7 @@ var territoires = (function () {
         }
         layer.grid = layer.cfg.level === "label" ? page.labels(layer) : page.grid(layer);
         layer.group.addLayer(layer.grid);
+        if (layer.canvas) { layer.group.addLayer(layer.canvas); }
         return loaded(page, layer);
       }));
     }).then(function () {
@@ -664,10 +763,12 @@ var territoires = (function () {
     leafletPrefix: LEAFLET_PREFIX,
     pages: [],
     init: function (map, cfg) {
-      var page = new Page(map, cfg);
+      var page = new Page(map, cfg), T = this;
       this.pages.push(page);
-      if (this.addControls) { this.addControls(page); }
-      return page.start();
+      page.start();
+      // the controls are built while the first tiles are on their way: the layers ask for them first
+      if (T.addControls) { setTimeout(function () { T.addControls(page); }, 0); }
+      return page;
     },
     /* Select a territory on the page's map (by its code; the level is found if not given): it is outlined above
        every layer and the view fits it; "territoires:select" is dispatched on the document. null clears it. */
