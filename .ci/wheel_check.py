@@ -75,13 +75,14 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def check_map(base: str, screenshot: Path) -> int:
-    """The scales map drawn in Chromium from the installed assets; the number of commune paths drawn."""
+    """The scales map drawn in Chromium from the installed assets; the number of communes drawn (on canvas at a région's
+    view)."""
     with browser_page() as s:
         page, statuses = s.page, {}
         page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
         page.goto(base + "/maps/scales")
         page.wait_for_selector("html[data-territoires=ready]", timeout=120_000)
-        communes = page.locator("path.t-commune").count()
+        communes = page.evaluate("territoires.pages[0].featureCount('commune')")
         tree = page.locator(".leaflet-control-layers").inner_text()
         page.screenshot(path=str(screenshot))
         assets = {u: st for u, st in statuses.items() if "/assets/" in u}
@@ -93,7 +94,7 @@ def check_map(base: str, screenshot: Path) -> int:
     if missing_assets or any(st != 200 for st in assets.values()):
         fail(f"assets not all served (the page needs {missing_assets or 'every one'}): {assets}")
     if communes < 4000:
-        fail(f"{communes} commune paths drawn, expected every Occitanie commune (>= 4000)")
+        fail(f"{communes} communes drawn, expected every Occitanie commune (>= 4000)")
     missing = [label for label in LABELS if label not in tree]
     if missing:
         fail(f"layer tree lacks {missing}")
@@ -140,7 +141,7 @@ def main() -> None:
         communes = check_map(base, args.artifacts / "wheel-maps-scales.png")
     finally:
         stop(proc)
-    print(f"map from the wheel: {communes} commune paths drawn, no request off the machine, "
+    print(f"map from the wheel: {communes} communes drawn, no request off the machine, "
           f"screenshot {args.artifacts / 'wheel-maps-scales.png'}")
 
     html = Path.cwd() / "scales.html"

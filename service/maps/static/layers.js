@@ -207,7 +207,7 @@ var territoires = (function () {
       });
       if (last) { batches.set("hovered", last); }  // drawn on top
       batches.forEach(function (b) {
-        var st = b.style, color = st.color || "#3388ff";
+        var st = b.style, color = st.color || L.Path.prototype.options.color;
         ctx.lineJoin = ctx.lineCap = "round";
         if (st.fill !== false) {
           ctx.globalAlpha = st.fillOpacity === undefined ? 0.2 : st.fillOpacity;
