@@ -12,10 +12,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.heap import release
+
 METRES_PER_DEGREE = 111_320.0
 DECIMALS = 5
 #: Simplification tolerances offered, in metres (about one screen pixel at zoom 14 … 5); 0 = as built.
 TOLERANCES_M = (0, 7, 14, 28, 55, 111, 222, 443, 887, 1774, 3548)
+#: Communes at a coarser tolerance than this one are simplified from the communes simplified at it (a coverage again,
+#: with a ninth of the vertices of France's as built): a région's or the nation's views cost one simplification of
+#: the full coverage (about 240 MiB while it runs, for France) instead of one per tolerance.
+CASCADE_FROM_M = 887
 
 
 def snap_tolerance(metres: float) -> int:
@@ -56,9 +62,11 @@ class SimplifiedScales:
 
     def _simplified_communes(self, tolerance_m: float) -> np.ndarray:
         if tolerance_m not in self._communes:
-            geoms = self._scales["commune"].geometry.to_numpy()
+            geoms = (self._simplified_communes(CASCADE_FROM_M) if tolerance_m > CASCADE_FROM_M
+                     else self._scales["commune"].geometry.to_numpy())
             self._communes[tolerance_m] = (shapely.coverage_simplify(geoms, tolerance_m / METRES_PER_DEGREE)
                                            if tolerance_m > 0 else geoms)
+            release()
         return self._communes[tolerance_m]
 
     def get(self, level: str, tolerance_m: float) -> gpd.GeoDataFrame:

@@ -74,7 +74,7 @@ TILE_PIXELS = 256
 BUFFER_PX = {"commune": 2, "edge": 10}
 DEFAULT_BUFFER_PX = 4
 #: Bump when the content of a tile changes for the same data (bands, properties), so caches refetch.
-TILE_FORMAT = "4"
+TILE_FORMAT = "5"
 POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 

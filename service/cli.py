@@ -22,6 +22,7 @@ from geo.catalogue import legacy_members, load_catalogue
 from geo.config import Settings
 from geo.errors import InputError, TerritoiresError
 from geo.exports.formats import FORMATS
+from geo.heap import release
 from geo.mapspec import map_names
 from geo.model import assemble, load_model
 from geo.nesting import check_all
@@ -435,6 +436,7 @@ def serve(mirror: Mirror = None, scope: Scope = None, host: str = "127.0.0.1", p
         check_assets()  # before any build: a worker would otherwise fail on them with a traceback
         # one shared build on disk, prepared before any worker starts (edited scheme files published first)
         pointer, problems = starting_pointer(settings, progress=not as_json)
+        release()  # a build's freed heap back to the system, before this process serves (one worker runs in it)
     except TerritoiresError as exc:
         _fail(exc)
     if problems is not None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.simplify import METRES_PER_DEGREE, TOLERANCES_M, SimplifiedScales, snap_tolerance, tolerance_for_zoom
+from geo.simplify import CASCADE_FROM_M, METRES_PER_DEGREE, TOLERANCES_M, SimplifiedScales, snap_tolerance, tolerance_for_zoom
 
 
 def _zigzag_coverage() -> list[shapely.Polygon]:
@@ -57,6 +57,21 @@ def test_simplified_communes_stay_a_coverage(scales: dict[str, gpd.GeoDataFrame]
     for i in range(4):
         for j in range(i + 1, 4):
             assert shapely.intersection(simplified[i], simplified[j]).area == pytest.approx(0, abs=1e-15)
+
+
+def test_coarse_tolerances_cascade_from_one_simplification_and_stay_a_coverage(scales: dict[str, gpd.GeoDataFrame]) -> None:
+    """Tolerances above CASCADE_FROM_M are simplified from its result: their vertices are some of its vertices, and
+    they are a coverage (no overlap, no gap) like it."""
+    simplified = SimplifiedScales(scales)
+    base = simplified.get("commune", CASCADE_FROM_M).geometry.to_numpy()
+    coarse = simplified.get("commune", 3548).geometry.to_numpy()
+    assert shapely.get_num_coordinates(coarse).sum() < shapely.get_num_coordinates(base).sum()
+    kept = {tuple(xy) for xy in shapely.get_coordinates(base)}
+    assert all(tuple(xy) in kept for xy in shapely.get_coordinates(coarse))
+    assert shapely.is_valid(coarse).all()
+    union = shapely.union_all(coarse)
+    assert union.area == pytest.approx(shapely.area(coarse).sum(), rel=1e-9)  # no overlap
+    assert union.geom_type == "Polygon" and shapely.get_num_interior_rings(union) == 0  # no gap between them
 
 
 def test_coarser_scales_are_dissolved_from_the_simplified_communes(scales: dict[str, gpd.GeoDataFrame]) -> None:
