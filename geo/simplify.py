@@ -64,9 +64,10 @@ class SimplifiedScales:
         if tolerance_m not in self._communes:
             geoms = (self._simplified_communes(CASCADE_FROM_M) if tolerance_m > CASCADE_FROM_M
                      else self._scales["commune"].geometry.to_numpy())
-            self._communes[tolerance_m] = (shapely.coverage_simplify(geoms, tolerance_m / METRES_PER_DEGREE)
-                                           if tolerance_m > 0 else geoms)
-            release()
+            if tolerance_m > 0:
+                geoms = shapely.coverage_simplify(geoms, tolerance_m / METRES_PER_DEGREE)
+                release()
+            self._communes[tolerance_m] = geoms
         return self._communes[tolerance_m]
 
     def get(self, level: str, tolerance_m: float) -> gpd.GeoDataFrame:

@@ -33,8 +33,8 @@ one request away, /api/communes/{code}), and each commune **once and whole** (:f
 its point on surface lies, not clipped, so no commune travels twice and no vertex is added along tile edges (a map
 draws these tiles past their edges, by up to ``WHOLE_PAD_PX``; the few communes reaching further, none in Occitanie,
 16 of France's at zoom 9, are clipped into each tile they meet as at deeper zooms). The features come in the order
-of their :func:`feature_id`, and the code as one property ``d``, the difference from the previous feature's id (the
-first: its own id; :func:`feature_codes` decodes a layer): a few bits where the id would take three bytes. Deeper
+of their :func:`code_number`, and the code as one property ``d``, the difference from the previous feature's number
+(the first: its own; :func:`layer_codes` decodes a layer): a few bits where an MVT id would take three bytes. Deeper
 tiles hold few communes and carry names. The quartiers (priority neighbourhoods) come from zoom ``mapspec.QUARTIER_ZOOM``.
 
 Two layers are not scales:
@@ -106,23 +106,23 @@ def band(z: int) -> Band:
 _CORSICA = {"2A": 1_000_000, "2B": 2_000_000}
 
 
-def feature_id(code: str) -> int:
+def code_number(code: str) -> int:
     """A commune code as a number (whole-commune tiles order and difference them): the number itself, Corsica (2A,
     2B) offset past every other code."""
     return _CORSICA[code[:2]] + int(code[2:]) if code[:2] in _CORSICA else int(code)
 
 
-def feature_code(fid: int) -> str:
-    """The commune code of a number (inverse of :func:`feature_id`)."""
+def number_code(number: int) -> str:
+    """The commune code of a number (inverse of :func:`code_number`)."""
     for prefix, offset in sorted(_CORSICA.items(), key=lambda kv: -kv[1]):
-        if fid >= offset:
-            return f"{prefix}{fid - offset:03d}"
-    return f"{fid:05d}"
+        if number >= offset:
+            return f"{prefix}{number - offset:03d}"
+    return f"{number:05d}"
 
 
-def feature_codes(features: list[dict]) -> list[str]:
+def layer_codes(features: list[dict]) -> list[str]:
     """The commune codes of a decoded whole-commune layer's features (their ``d``, summed in order)."""
-    return [feature_code(int(fid)) for fid in np.cumsum([f["properties"]["d"] for f in features])]
+    return [number_code(int(n)) for n in np.cumsum([f["properties"]["d"] for f in features])]
 
 
 def whole_below(level: str) -> int:
@@ -239,12 +239,11 @@ class TileSet:
         return to_tile
 
     @staticmethod
-    def _reach(layer: _Prepared, idx: np.ndarray, z: int) -> np.ndarray:
-        """How far (in tiles) each territory reaches past the tile where its point on surface lies."""
-        bounds = shapely.bounds(layer.geometries[idx])
-        ax, ay = np.floor(_lon_to_x(layer.anchors[idx, 0], z)), np.floor(_lat_to_y(layer.anchors[idx, 1], z))
+    def _reach(geometries: np.ndarray, ax: np.ndarray, ay: np.ndarray, z: int) -> np.ndarray:
+        """How far (in tiles) each of ``geometries`` reaches past its tile (ax, ay) at zoom ``z``."""
+        bounds = shapely.bounds(geometries)
         return np.maximum.reduce([ax - _lon_to_x(bounds[:, 0], z), _lon_to_x(bounds[:, 2], z) - ax - 1,
-                                  ay - _lat_to_y(bounds[:, 3], z), _lat_to_y(bounds[:, 1], z) - ay - 1, np.zeros(len(idx))])
+                                  ay - _lat_to_y(bounds[:, 3], z), _lat_to_y(bounds[:, 1], z) - ay - 1, np.zeros(len(ax))])
 
     def features(self, level: str, z: int, x: int, y: int, codes: frozenset[str] | None = None) -> tuple[Band, np.ndarray, np.ndarray] | None:
         """(band, positions, geometries in tile units) of the territories of a scale in a tile; None if it has none."""
@@ -262,9 +261,8 @@ class TileSet:
             idx = idx[np.isin(layer.codes[idx], list(codes))]
         cut = np.ones(len(idx), dtype=bool)  # clipped to the tile, else whole
         if whole(level, z) and len(idx):  # each territory in the one tile where its point on surface lies, but the largest
-            reach = self._reach(layer, idx, z)
             ax, ay = np.floor(_lon_to_x(layer.anchors[idx, 0], z)), np.floor(_lat_to_y(layer.anchors[idx, 1], z))
-            cut = reach > WHOLE_PAD_PX / TILE_PIXELS
+            cut = self._reach(layer.geometries[idx], ax, ay, z) > WHOLE_PAD_PX / TILE_PIXELS
             keep = cut | ((ax == x) & (ay == y))
             idx, cut = idx[keep], cut[keep]
         if not len(idx):
@@ -353,11 +351,11 @@ class TileSet:
             return None
         _, idx, geometries = found
         prepared = self._prepare(level, tolerance(z))
-        if whole(level, z):  # in id order, each code as the difference from the previous one
-            ids = np.fromiter((feature_id(c) for c in prepared.codes[idx]), dtype=np.int64, count=len(idx))
-            order = np.argsort(ids)
+        if whole(level, z):  # in the order of their numbers, each code as the difference from the previous one
+            numbers = np.fromiter((code_number(c) for c in prepared.codes[idx]), dtype=np.int64, count=len(idx))
+            order = np.argsort(numbers)
             return {"name": level, "features": [{"geometry": geometries[i], "properties": {"d": int(d)}}
-                                                for i, d in zip(order, np.diff(ids[order], prepend=0))]}
+                                                for i, d in zip(order, np.diff(numbers[order], prepend=0))]}
         columns = [(name, prepared.columns[name][idx]) for name in properties(level, z)]
         return {"name": level, "features": [{"geometry": geometry, "properties": {name: values[i] for name, values in columns}}
                                             for i, geometry in enumerate(geometries)]}

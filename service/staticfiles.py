@@ -4,6 +4,7 @@ file again (Leaflet's script took 8 ms of the worker per request, compressed by 
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
@@ -34,6 +35,6 @@ class CompressedStaticFiles(StaticFiles):
             return response
         stat = response.stat_result
         body = self._compressed.get((response.path, stat.st_size, stat.st_mtime_ns),
-                                    lambda: gzip.compress(open(response.path, "rb").read(), compresslevel=9, mtime=0))  # noqa: SIM115
+                                    lambda: gzip.compress(Path(response.path).read_bytes(), compresslevel=9, mtime=0))
         kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "accept-ranges")}
         return Response(body, headers=kept | {"content-encoding": "gzip", "vary": "Accept-Encoding"})

@@ -20,10 +20,10 @@ from geo.tiles import (
     WHOLE_PAD_PX,
     TileSet,
     band,
-    feature_code,
-    feature_codes,
-    feature_id,
+    code_number,
+    layer_codes,
     min_zoom,
+    number_code,
     properties,
     tile_bounds,
     tiles_covering,
@@ -56,7 +56,7 @@ def lonlat(geometry: dict, z: int, x: int, y: int, extent: int):
 def coded(features: list[dict]) -> list[tuple[str, dict]]:
     """Each feature with its code: its property, or (whole communes at zooms 7 – 9) decoded from the differences."""
     if features and "d" in features[0]["properties"]:
-        return list(zip(feature_codes(features), features))
+        return list(zip(layer_codes(features), features))
     return [(f["properties"]["code"], f) for f in features]
 
 
@@ -416,10 +416,10 @@ def test_quartiers_come_from_their_zoom(tileset, model):
     assert all(f["properties"]["nom"] for f in layer["features"])
 
 
-def test_feature_ids_round_trip_every_commune_code(model):
+def test_code_numbers_round_trip_every_commune_code(model):
     codes = model.territories.cog.communes["code"]
-    assert all(feature_code(feature_id(c)) == c for c in codes)
-    assert len({feature_id(c) for c in codes}) == len(codes)
+    assert all(number_code(code_number(c)) == c for c in codes)
+    assert len({code_number(c) for c in codes}) == len(codes)
 
 
 def test_a_tile_keeps_only_the_polygonal_parts_of_a_geometry():

@@ -171,6 +171,7 @@ var territoires = (function () {
       canvas.width = size.x + 2 * pad;
       canvas.height = size.y + 2 * pad;
       this._source._getVectorTilePromise(coords).then(function (tile) {
+        if (!grid._tiles[key]) { return; }  // removed meanwhile (the view moved on)
         var data = tile.layers[grid._layer.cfg.level], scale = data ? size.x / data.extent : 1;
         var features = (data ? data.features : []).map(function (f) { return shape(f, scale); });
         grid._drawn[key] = { canvas: canvas, features: features, pad: pad, coords: coords };
@@ -244,7 +245,7 @@ var territoires = (function () {
       var point = this._map.project(latlng, this._tileZoom);
       Object.keys(this._drawn).forEach(function (key) {
         var d = grid._drawn[key], x = point.x - d.coords.x * size.x, y = point.y - d.coords.y * size.y;
-        if (x < -d.pad || y < -d.pad || x > size.x + d.pad || y > size.y + d.pad) { return; }
+        if (d.coords.z !== grid._tileZoom || x < -d.pad || y < -d.pad || x > size.x + d.pad || y > size.y + d.pad) { return; }
         d.features.forEach(function (f) {
           if (x >= f.box[0] && x <= f.box[2] && y >= f.box[1] && y <= f.box[3] && inside(f.rings, x, y)) { found = f.properties; }
         });
@@ -307,20 +308,20 @@ var territoires = (function () {
     });
   }
 
-  /* At zooms 7 – 9 the communes come in the order of their number (geo/tiles.py feature_id), each with the difference
+  /* At zooms 7 – 9 the communes come in the order of their number (geo/tiles.py code_number), each with the difference
      d from the previous one: give the code back as a property, so that styles, tooltips and popups read props.code
      at every zoom. */
-  function featureCode(id) {
-    if (id >= 2000000) { return "2B" + String(id - 2000000).padStart(3, "0"); }
-    if (id >= 1000000) { return "2A" + String(id - 1000000).padStart(3, "0"); }
-    return String(id).padStart(5, "0");
+  function numberCode(n) {
+    if (n >= 2000000) { return "2B" + String(n - 2000000).padStart(3, "0"); }
+    if (n >= 1000000) { return "2A" + String(n - 1000000).padStart(3, "0"); }
+    return String(n).padStart(5, "0");
   }
   function withCodes(layer) {
     var number = 0;
     (layer.features || []).forEach(function (f) {
       if (f.properties.code === undefined && f.properties.d !== undefined) {
         number += f.properties.d;
-        f.properties.code = featureCode(number);
+        f.properties.code = numberCode(number);
       }
     });
     return layer;
